@@ -1,4 +1,15 @@
-//! tracewire: trace-context header codec (work in progress).
+//! # tracewire
+//!
+//! Reads and writes distributed-tracing context headers with no heap, no `std` and no copies.
+//! (Crate documentation is completed as the layers land.)
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod error;
+pub mod format;
+pub mod id;
+pub mod wire;
+
+pub use error::BufferTooSmall;
+pub use id::{DecisionMaker, SamplingPriority, SpanId, TraceFlags, TraceId};

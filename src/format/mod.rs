@@ -1,0 +1,135 @@
+//! One module per wire format. Each parses borrowed bytes into a small borrowed view and encodes
+//! into caller storage; none touches a carrier or the configuration.
+//!
+//! Shared vocabulary: [`Text`], a borrowed value that may be stored in Datadog's tracestate
+//! escaping (`~` standing for `=`), and [`Tag`], one Datadog propagated tag (`_dd.p.<key>`).
+
+use crate::error::BufferTooSmall;
+use crate::wire::buf::Writer;
+
+/// A borrowed text value as it arrived on the wire.
+///
+/// Values read from the `dd=` tracestate member use `~` for `=` (origin `o:` and tags `t.*`);
+/// [`Text::bytes`] yields the decoded bytes either way, so comparisons and re-encoding never need
+/// a copy.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Text<'a> {
+    raw: &'a [u8],
+    tilde_is_eq: bool,
+}
+
+impl<'a> Text<'a> {
+    /// A value whose bytes are meant literally.
+    #[inline]
+    pub const fn plain(raw: &'a [u8]) -> Self {
+        Text {
+            raw,
+            tilde_is_eq: false,
+        }
+    }
+
+    /// A value in the `dd=` member's escaping, where `~` stands for `=`.
+    #[inline]
+    pub const fn tilde_escaped(raw: &'a [u8]) -> Self {
+        Text {
+            raw,
+            tilde_is_eq: true,
+        }
+    }
+
+    /// The bytes as they arrived.
+    #[inline]
+    pub const fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// True for the `dd=` member escaping.
+    #[inline]
+    pub const fn is_tilde_escaped(&self) -> bool {
+        self.tilde_is_eq
+    }
+
+    /// Length of the decoded value (decoding never changes the length).
+    #[inline]
+    pub const fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// True when empty.
+    #[inline]
+    pub const fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The decoded bytes.
+    #[inline]
+    pub fn bytes(&self) -> impl Iterator<Item = u8> + 'a {
+        let t = self.tilde_is_eq;
+        self.raw
+            .iter()
+            .map(move |&b| if t && b == b'~' { b'=' } else { b })
+    }
+
+    /// True when the decoded value equals `other`.
+    #[inline]
+    pub fn eq_bytes(&self, other: &[u8]) -> bool {
+        self.raw.len() == other.len() && self.bytes().zip(other.iter()).all(|(a, &b)| a == b)
+    }
+
+    /// Appends the decoded value to `w`, all or nothing.
+    #[inline]
+    pub fn write_decoded(&self, w: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+        if !self.tilde_is_eq {
+            return w.push(self.raw);
+        }
+        if w.remaining() < self.raw.len() {
+            return Err(BufferTooSmall);
+        }
+        for b in self.bytes() {
+            w.push_byte(b)?;
+        }
+        Ok(())
+    }
+}
+
+impl core::fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        crate::wire::fmt_bytes(self.raw, f)?;
+        if self.tilde_is_eq {
+            f.write_str("~")?;
+        }
+        Ok(())
+    }
+}
+
+/// One Datadog propagated tag `_dd.p.<key>=<value>`. `key` is the part after `_dd.p.`
+/// (`dm`, `tid`, `usr.id`, ...), exactly as received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tag<'a> {
+    /// The key without the `_dd.p.` prefix.
+    pub key: &'a [u8],
+    /// The value (decoded through [`Text::bytes`]).
+    pub value: Text<'a>,
+}
+
+/// The prefix of every propagated tag key.
+pub const DD_P_PREFIX: &[u8] = b"_dd.p.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tilde_decoding() {
+        let t = Text::tilde_escaped(b"baz64~~");
+        assert!(t.eq_bytes(b"baz64=="));
+        assert!(!t.eq_bytes(b"baz64~~"));
+        assert!(Text::plain(b"baz64~~").eq_bytes(b"baz64~~"));
+        let mut b = [0u8; 7];
+        let mut w = Writer::new(&mut b);
+        t.write_decoded(&mut w).unwrap();
+        assert_eq!(w.written(), b"baz64==");
+        let mut small = [0u8; 3];
+        assert!(t.write_decoded(&mut Writer::new(&mut small)).is_err());
+    }
+}

@@ -1,0 +1,189 @@
+//! Strict, fixed-width, table-driven hexadecimal.
+//!
+//! Wire ids are decoded with a 256-entry table: one lookup per byte, no branches on character
+//! classes, and no `from_str_radix` (which accepts a leading `+`). Lowercase is the only case W3C
+//! allows; [`decode_any_case`] exists for formats whose peers accept both (B3, X-Ray).
+
+const INVALID: u8 = 0xff;
+
+const fn table(upper: bool) -> [u8; 256] {
+    let mut t = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut j = 0;
+    while j < 6 {
+        t[b'a' as usize + j] = 10 + j as u8;
+        if upper {
+            t[b'A' as usize + j] = 10 + j as u8;
+        }
+        j += 1;
+    }
+    t
+}
+
+static LOWER: [u8; 256] = table(false);
+static ANY: [u8; 256] = table(true);
+const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+#[inline]
+fn decode_with(s: &[u8], t: &[u8; 256]) -> Option<u128> {
+    if s.is_empty() || s.len() > 32 {
+        return None;
+    }
+    let mut acc: u128 = 0;
+    let mut bad = 0u8;
+    for &b in s {
+        let v = t[b as usize];
+        bad |= v;
+        acc = (acc << 4) | u128::from(v & 0x0f);
+    }
+    // Every valid value is < 16, so bit 4..7 is set only by an INVALID entry.
+    if bad & 0xf0 != 0 {
+        None
+    } else {
+        Some(acc)
+    }
+}
+
+/// Decodes 1 to 32 lowercase hex digits. Anything else (uppercase, sign, space, empty, too long)
+/// is `None`.
+#[inline]
+pub fn decode(s: &[u8]) -> Option<u128> {
+    decode_with(s, &LOWER)
+}
+
+/// Decodes 1 to 32 hex digits of either case.
+#[inline]
+pub fn decode_any_case(s: &[u8]) -> Option<u128> {
+    decode_with(s, &ANY)
+}
+
+/// Decodes exactly 16 lowercase hex digits into a `u64`.
+#[inline]
+pub fn decode_u64(s: &[u8]) -> Option<u64> {
+    if s.len() != 16 {
+        return None;
+    }
+    decode(s).map(|v| v as u64)
+}
+
+/// Decodes exactly 32 lowercase hex digits into a `u128`.
+#[inline]
+pub fn decode_u128(s: &[u8]) -> Option<u128> {
+    if s.len() != 32 {
+        return None;
+    }
+    decode(s)
+}
+
+/// Decodes exactly 2 lowercase hex digits into a `u8`.
+#[inline]
+pub fn decode_u8(s: &[u8]) -> Option<u8> {
+    if s.len() != 2 {
+        return None;
+    }
+    decode(s).map(|v| v as u8)
+}
+
+/// Writes `v` as exactly `out.len()` lowercase hex digits (the low `4 * out.len()` bits).
+#[inline]
+pub fn encode_into(mut v: u128, out: &mut [u8]) {
+    for b in out.iter_mut().rev() {
+        *b = DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+    }
+}
+
+/// `v` as 16 lowercase hex digits.
+#[inline]
+pub fn encode_u64(v: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    encode_into(u128::from(v), &mut out);
+    out
+}
+
+/// `v` as 32 lowercase hex digits.
+#[inline]
+pub fn encode_u128(v: u128) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    encode_into(v, &mut out);
+    out
+}
+
+/// `v` as 2 lowercase hex digits.
+#[inline]
+pub fn encode_u8(v: u8) -> [u8; 2] {
+    let mut out = [0u8; 2];
+    encode_into(u128::from(v), &mut out);
+    out
+}
+
+/// The uppercase hex digit for the low nibble of `n` (percent-encoding writes uppercase).
+#[inline]
+pub fn upper_digit(n: u8) -> u8 {
+    b"0123456789ABCDEF"[(n & 0xf) as usize]
+}
+
+/// The value of one hex digit of either case.
+#[inline]
+pub fn digit_any_case(b: u8) -> Option<u8> {
+    let v = ANY[b as usize];
+    if v == INVALID {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_lowercase_only() {
+        assert_eq!(decode_u64(b"00f067aa0ba902b7"), Some(0x00f0_67aa_0ba9_02b7));
+        assert_eq!(decode_u64(b"00F067AA0BA902B7"), None);
+        assert_eq!(
+            decode_any_case(b"00F067AA0BA902B7"),
+            Some(0x00f0_67aa_0ba9_02b7)
+        );
+        assert_eq!(decode_u64(b"+0f067aa0ba902b7"), None);
+        assert_eq!(decode_u64(b"00f067aa0ba902b"), None);
+        assert_eq!(decode_u64(b" 0f067aa0ba902b7"), None);
+        assert_eq!(decode(b""), None);
+        assert_eq!(decode(&[b'0'; 33]), None);
+        assert_eq!(
+            decode_u128(b"4bf92f3577b34da6a3ce929d0e0e4736"),
+            Some(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736)
+        );
+        assert_eq!(decode_u8(b"ff"), Some(255));
+        assert_eq!(decode_u8(b"g0"), None);
+    }
+
+    #[test]
+    fn every_byte_is_classified() {
+        for b in 0u8..=255 {
+            let lower = decode(&[b]).is_some();
+            assert_eq!(
+                lower,
+                b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+                "{b}"
+            );
+            assert_eq!(
+                decode_any_case(&[b]).is_some(),
+                b.is_ascii_hexdigit(),
+                "{b}"
+            );
+        }
+    }
+
+    #[test]
+    fn encodes_fixed_width() {
+        assert_eq!(&encode_u64(0xab), b"00000000000000ab");
+        assert_eq!(&encode_u8(1), b"01");
+        assert_eq!(&encode_u128(u128::MAX), b"ffffffffffffffffffffffffffffffff");
+    }
+}

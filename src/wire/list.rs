@@ -1,0 +1,224 @@
+//! List scanning: optional whitespace (OWS, RFC 9110: space and horizontal tab), separator-split
+//! iteration, and [`Fields`], the view of a header that arrived as several field lines.
+
+/// Strips leading and trailing OWS (space and horizontal tab).
+#[inline]
+pub fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Strips trailing OWS only.
+#[inline]
+pub fn trim_ows_end(mut s: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Splits at the first `sep`: `(before, Some(after))`, or `(s, None)` if `sep` is absent.
+#[inline]
+pub fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    match s.iter().position(|&b| b == sep) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    }
+}
+
+/// Iterates the items of a `sep`-separated list, untrimmed. An empty input yields one empty item,
+/// like `str::split`; `a,,b` yields `a`, ``, `b`.
+#[derive(Clone, Debug)]
+pub struct Split<'a> {
+    rest: Option<&'a [u8]>,
+    sep: u8,
+}
+
+impl<'a> Split<'a> {
+    /// Splits `s` on `sep`.
+    #[inline]
+    pub fn new(s: &'a [u8], sep: u8) -> Self {
+        Split { rest: Some(s), sep }
+    }
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a [u8];
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let s = self.rest?;
+        let (item, rest) = split_once(s, self.sep);
+        self.rest = rest;
+        Some(item)
+    }
+}
+
+/// How many field lines of one header name are kept for a repeatable header (`tracestate`,
+/// `baggage`, `x-datadog-tags`). Lines past this are counted in [`Fields::dropped`] and never
+/// read, so a flood of repeated headers costs bounded work.
+pub const MAX_FIELDS: usize = 8;
+
+/// A header that may arrive as several field lines, combined in order as if joined by `,`
+/// (RFC 9110 §5.3) without copying.
+#[derive(Clone, Copy)]
+pub struct Fields<'a> {
+    parts: [&'a [u8]; MAX_FIELDS],
+    len: u8,
+    dropped: u16,
+}
+
+impl Default for Fields<'_> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// No field lines.
+    pub const EMPTY: Fields<'static> = Fields {
+        parts: [&[]; MAX_FIELDS],
+        len: 0,
+        dropped: 0,
+    };
+
+    /// One field line.
+    #[inline]
+    pub fn one(v: &'a [u8]) -> Self {
+        let mut f = Fields::EMPTY;
+        f.push(v);
+        f
+    }
+
+    /// Appends a field line; past [`MAX_FIELDS`] it is counted as dropped instead.
+    #[inline]
+    pub fn push(&mut self, v: &'a [u8]) {
+        if usize::from(self.len) < MAX_FIELDS {
+            self.parts[usize::from(self.len)] = v;
+            self.len += 1;
+        } else {
+            self.dropped = self.dropped.saturating_add(1);
+        }
+    }
+
+    /// The kept field lines, in arrival order.
+    #[inline]
+    pub fn as_slice(&self) -> &[&'a [u8]] {
+        &self.parts[..usize::from(self.len)]
+    }
+
+    /// Number of field lines seen (kept and dropped).
+    #[inline]
+    pub fn count(&self) -> usize {
+        usize::from(self.len) + usize::from(self.dropped)
+    }
+
+    /// Number of field lines past [`MAX_FIELDS`] that were not kept.
+    #[inline]
+    pub fn dropped(&self) -> usize {
+        usize::from(self.dropped)
+    }
+
+    /// True when no field line was seen.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0 && self.dropped == 0
+    }
+
+    /// Total bytes of the combined value, counting one `,` between kept lines.
+    #[inline]
+    pub fn combined_len(&self) -> usize {
+        let parts = self.as_slice();
+        parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1)
+    }
+
+    /// Iterates the items of the combined `sep`-separated list across all kept lines.
+    #[inline]
+    pub fn items(&self, sep: u8) -> FieldItems<'a, '_> {
+        FieldItems {
+            fields: self.as_slice(),
+            cur: None,
+            sep,
+        }
+    }
+}
+
+impl core::fmt::Debug for Fields<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Fields")
+            .field("lines", &self.len)
+            .field("dropped", &self.dropped)
+            .finish()
+    }
+}
+
+impl PartialEq for Fields<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice() && self.dropped == other.dropped
+    }
+}
+impl Eq for Fields<'_> {}
+
+/// Items of a list spread over several field lines (see [`Fields::items`]). Untrimmed; each
+/// field line contributes at least one (possibly empty) item.
+#[derive(Clone, Debug)]
+pub struct FieldItems<'a, 'f> {
+    fields: &'f [&'a [u8]],
+    cur: Option<Split<'a>>,
+    sep: u8,
+}
+
+impl<'a> Iterator for FieldItems<'a, '_> {
+    type Item = &'a [u8];
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            if let Some(item) = self.cur.as_mut().and_then(Iterator::next) {
+                return Some(item);
+            }
+            let (first, rest) = self.fields.split_first()?;
+            self.fields = rest;
+            self.cur = Some(Split::new(first, self.sep));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ows_is_space_and_tab_only() {
+        assert_eq!(trim_ows(b" \t a b\t "), b"a b");
+        assert_eq!(trim_ows(b"\n a"), b"\n a");
+        assert_eq!(trim_ows(b"   "), b"");
+        assert_eq!(trim_ows_end(b" a \t"), b" a");
+    }
+
+    #[test]
+    fn split_keeps_empty_items() {
+        let v: [&[u8]; 4] = [b"a", b"", b"b", b""];
+        assert!(Split::new(b"a,,b,", b',').eq(v.iter().copied()));
+        assert_eq!(Split::new(b"", b',').count(), 1);
+    }
+
+    #[test]
+    fn fields_combine_in_order_and_bound_lines() {
+        let mut f = Fields::default();
+        f.push(b"a=1,b=2");
+        f.push(b"c=3");
+        let items: [&[u8]; 3] = [b"a=1", b"b=2", b"c=3"];
+        assert!(f.items(b',').eq(items.iter().copied()));
+        assert_eq!(f.combined_len(), 11);
+        for _ in 0..100 {
+            f.push(b"x");
+        }
+        assert_eq!(f.as_slice().len(), MAX_FIELDS);
+        assert_eq!(f.dropped(), 102 - MAX_FIELDS);
+        assert_eq!(f.count(), 102);
+    }
+}
