@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod carrier;
+pub mod config;
 pub mod error;
 pub mod format;
 pub mod id;

@@ -103,6 +103,14 @@ impl<const N: usize> ArrayBuf<N> {
     /// Capacity in bytes.
     pub const CAPACITY: usize = N;
 
+    pub(crate) const fn into_parts(self) -> ([u8; N], usize) {
+        (self.buf, self.len)
+    }
+
+    pub(crate) const fn from_parts(buf: [u8; N], len: usize) -> Self {
+        ArrayBuf { buf, len }
+    }
+
     /// Appends `bytes`, all or nothing.
     #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
