@@ -518,12 +518,11 @@ impl Config {
             }
         }
         if let Some(v) = lookup(vars::BAGGAGE_TAG_KEYS) {
-            match cfg.clone().with_baggage_tag_keys(v) {
-                Ok(c) => cfg = c,
-                Err(_) => report.push(ConfigIssue {
+            if cfg.set_baggage_tag_keys(v).is_err() {
+                report.push(ConfigIssue {
                     var: vars::BAGGAGE_TAG_KEYS,
                     kind: IssueKind::TooLong,
-                }),
+                });
             }
         }
         (cfg, report)
