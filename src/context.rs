@@ -1,0 +1,140 @@
+//! [`SpanContext`]: the format-neutral trace context, borrowed from the carrier it came from.
+//!
+//! Every extracted style becomes one of these; injection encodes one into every configured
+//! style. Nothing in it is copied from the input except fixed-size numbers: origin, tags,
+//! tracestate and `_dd.parent_id` are views into the request's header bytes (or into strings the
+//! caller owns, for a context built locally).
+
+use crate::format::dd_member::DdMember;
+use crate::format::dd_tags::{DdTags, PropagationError};
+use crate::format::tracestate::TraceState;
+use crate::format::{Tag, Text, DD_P_PREFIX};
+use crate::id::{DecisionMaker, SamplingPriority, SpanId, TraceFlags, TraceId};
+
+/// Where a context's propagated tags (`_dd.p.*` other than `tid` and `dm`, which are held as
+/// the trace id's high half and [`SpanContext::decision_maker`]) come from.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Tags<'a> {
+    /// No tags.
+    #[default]
+    None,
+    /// A validated `x-datadog-tags` header.
+    Header(DdTags<'a>),
+    /// The `t.*` entries of a `dd=` tracestate member.
+    DdMember(DdMember<'a>),
+    /// Local tags given by the caller as full keys (`_dd.p.usr.id`, ...); keys without the
+    /// `_dd.p.` prefix are not propagated.
+    Pairs(&'a [(&'a str, &'a str)]),
+}
+
+impl<'a> Tags<'a> {
+    /// The propagated tags in order, without `tid` and `dm`.
+    pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> + 'a {
+        let (h, d, p) = match *self {
+            Tags::None => (None, None, None),
+            Tags::Header(t) => (Some(t), None, None),
+            Tags::DdMember(m) => (None, Some(m), None),
+            Tags::Pairs(p) => (None, None, Some(p)),
+        };
+        let pairs = p.into_iter().flatten().filter_map(|(k, v)| {
+            k.as_bytes()
+                .strip_prefix(DD_P_PREFIX)
+                .map(|key| Tag { key, value: Text::plain(v.as_bytes()) })
+        });
+        h.into_iter()
+            .flat_map(|t| t.iter())
+            .chain(d.into_iter().flat_map(|m| m.tags()))
+            .chain(pairs)
+            .filter(|t| t.key != b"tid" && t.key != b"dm")
+    }
+
+    /// The value of `_dd.p.<key>`.
+    pub fn get(&self, key: &[u8]) -> Option<Text<'a>> {
+        self.iter().find(|t| t.key == key).map(|t| t.value)
+    }
+}
+
+/// The `_dd.propagation_error` a context carries, if any (SEMANTICS.md §1.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PropagationErrorTag<'a> {
+    /// The error.
+    pub error: PropagationError,
+    /// For `malformed_tid`: the rejected value (borrowed from the request).
+    pub value: Option<&'a [u8]>,
+}
+
+/// The value of `_dd.parent_id` (SEMANTICS.md §3.4, §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LastParent<'a> {
+    /// The `p:` value of the `dd=` member, verbatim (it is not validated, §3.4).
+    Raw(&'a [u8]),
+    /// A span id (the Datadog header's parent when the W3C parent overrode it), written as 16
+    /// lowercase hex digits.
+    Id(SpanId),
+}
+
+impl LastParent<'_> {
+    /// Writes the tag value: the raw bytes, or 16 lowercase hex digits.
+    pub fn write(&self, w: &mut crate::wire::buf::Writer<'_>) -> Result<(), crate::BufferTooSmall> {
+        match self {
+            LastParent::Raw(r) => w.push(r),
+            LastParent::Id(id) => w.push(&id.to_hex()),
+        }
+    }
+}
+
+/// A trace context.
+#[derive(Clone, Copy, Debug)]
+pub struct SpanContext<'a> {
+    /// The 128-bit trace id (64-bit ids have a zero high half).
+    pub trace_id: TraceId,
+    /// The span id: for an extracted context the remote parent (`None` when the upstream sent a
+    /// trace id without a parent, as Synthetics does); for injection the local span.
+    pub span_id: Option<SpanId>,
+    /// The sampling decision, if one was made.
+    pub sampling_priority: Option<SamplingPriority>,
+    /// The decision maker (`_dd.p.dm`).
+    pub decision_maker: Option<DecisionMaker>,
+    /// `_dd.origin`.
+    pub origin: Option<Text<'a>>,
+    /// Propagated `_dd.p.*` tags.
+    pub tags: Tags<'a>,
+    /// W3C trace flags as received (bit 0 mirrors the sampling decision on output).
+    pub trace_flags: TraceFlags,
+    /// The incoming tracestate, whose other vendors' members are re-sent.
+    pub tracestate: Option<TraceState<'a>>,
+    /// `_dd.parent_id`: the last Datadog parent seen by the W3C path (`p:` of the `dd=` member,
+    /// or the Datadog header's parent when W3C overrode it).
+    pub last_parent_id: Option<LastParent<'a>>,
+    /// `_dd.propagation_error`, when extraction rejected part of the Datadog state.
+    pub propagation_error: Option<PropagationErrorTag<'a>>,
+}
+
+impl<'a> SpanContext<'a> {
+    /// A bare context: ids only, no decision, no tags.
+    pub const fn new(trace_id: TraceId, span_id: Option<SpanId>) -> Self {
+        SpanContext {
+            trace_id,
+            span_id,
+            sampling_priority: None,
+            decision_maker: None,
+            origin: None,
+            tags: Tags::None,
+            trace_flags: TraceFlags(0),
+            tracestate: None,
+            last_parent_id: None,
+            propagation_error: None,
+        }
+    }
+
+    /// The context of a local child span `span_id`: same trace, decision, origin, tags and
+    /// tracestate; `_dd.parent_id` is dropped (the child is now the last Datadog parent).
+    pub fn child(&self, span_id: SpanId) -> Self {
+        SpanContext { span_id: Some(span_id), last_parent_id: None, ..*self }
+    }
+
+    /// True when the trace is kept (priority > 0).
+    pub fn is_sampled(&self) -> bool {
+        self.sampling_priority.is_some_and(SamplingPriority::is_keep)
+    }
+}

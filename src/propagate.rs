@@ -1,0 +1,773 @@
+//! Extraction and injection across styles: Datadog's propagation semantics (SEMANTICS.md §5, §8.6,
+//! §9, §10; defaults of §12 #23–25, #29, #44).
+//!
+//! **Extraction** ([`extract`]) makes one pass over the carrier and keeps the slots of every
+//! header any style reads (single-valued headers: the first occurrence; `tracestate`, `baggage`
+//! and `x-datadog-tags`: every field line, up to [`MAX_FIELDS`](crate::wire::list::MAX_FIELDS)).
+//! Each configured style then decodes its slots independently into `Absent`, a valid
+//! [`SpanContext`], or an error; an error never stops the other styles (§12 #24). The first valid
+//! context is the primary one (or, with extract-first, the only one looked at). A later
+//! `tracecontext` context with the same 128-bit trace id lends its tracestate and, when its parent
+//! differs, its parent id plus `_dd.parent_id` (§5.3); every other valid context with a different
+//! trace id becomes a `terminated_context` span link (§5.4). Then the behaviour applies (§5.7):
+//! `continue` keeps the primary, `restart` turns it into a single `propagation_behavior_extract`
+//! link and keeps the baggage, `ignore` drops everything. Baggage is extracted beside the trace
+//! styles and never becomes a context (§8.6).
+//!
+//! **Injection** ([`inject`]) encodes every configured style into fixed buffers on the stack
+//! first; only when all of them fit does it call [`Inject::reserve`] and then [`Inject::set`],
+//! with lowercase names. A style that cannot be encoded (for example the tags header over its
+//! limit) is left out and reported, as Datadog's tracers do; a carrier that is too small gets
+//! nothing at all.
+
+use crate::carrier::{CarrierError, Extract, Inject};
+use crate::config::{Behavior, Config, Style};
+use crate::context::{LastParent, PropagationErrorTag, SpanContext, Tags};
+use crate::format::baggage::{self, Baggage, BaggageError};
+use crate::format::datadog::{self, DatadogError, DatadogInput};
+use crate::format::dd_member;
+use crate::format::dd_tags::{self, PropagationError, Tid};
+use crate::format::traceparent::{self, TraceparentError};
+use crate::format::tracestate::{self, TraceState};
+use crate::format::{b3, xray, Text};
+use crate::id::{SamplingPriority, SpanId, TraceFlags, TraceId};
+use crate::wire::buf::{ArrayBuf, Writer};
+use crate::wire::list::Fields;
+use crate::wire::name;
+
+/// The raw header slots one pass over a carrier collects.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Slots<'a> {
+    /// First `traceparent`.
+    pub traceparent: Option<&'a [u8]>,
+    /// How many `traceparent` field lines arrived (more than one is invalid).
+    pub traceparent_count: u16,
+    /// Every `tracestate` line.
+    pub tracestate: Fields<'a>,
+    /// First `x-datadog-trace-id`.
+    pub dd_trace_id: Option<&'a [u8]>,
+    /// First `x-datadog-parent-id`.
+    pub dd_parent_id: Option<&'a [u8]>,
+    /// First `x-datadog-sampling-priority`.
+    pub dd_sampling_priority: Option<&'a [u8]>,
+    /// First `x-datadog-origin`.
+    pub dd_origin: Option<&'a [u8]>,
+    /// Every `x-datadog-tags` line.
+    pub dd_tags: Fields<'a>,
+    /// First `b3`.
+    pub b3: Option<&'a [u8]>,
+    /// First `x-b3-traceid`.
+    pub b3_trace_id: Option<&'a [u8]>,
+    /// First `x-b3-spanid`.
+    pub b3_span_id: Option<&'a [u8]>,
+    /// First `x-b3-sampled`.
+    pub b3_sampled: Option<&'a [u8]>,
+    /// First `x-b3-flags`.
+    pub b3_flags: Option<&'a [u8]>,
+    /// First `x-amzn-trace-id`.
+    pub xray: Option<&'a [u8]>,
+    /// Every `baggage` line.
+    pub baggage: Fields<'a>,
+}
+
+fn first<'a>(slot: &mut Option<&'a [u8]>, v: &'a [u8]) {
+    if slot.is_none() {
+        *slot = Some(v);
+    }
+}
+
+impl<'a> Slots<'a> {
+    /// Collects the slots in one pass (names matched by length, then ASCII-case-insensitively).
+    pub fn collect<C: Extract + ?Sized>(carrier: &'a C) -> Self {
+        let mut s = Slots::default();
+        carrier.for_each_header(|n, v| s.offer(n, v));
+        s
+    }
+
+    /// Offers one header to the slots.
+    #[inline]
+    pub fn offer(&mut self, n: &[u8], v: &'a [u8]) {
+        use name::*;
+        let eq = name::eq_name;
+        match n.len() {
+            2 if eq(n, B3) => first(&mut self.b3, v),
+            7 if eq(n, BAGGAGE) => self.baggage.push(v),
+            10 if eq(n, TRACESTATE) => self.tracestate.push(v),
+            10 if eq(n, X_B3_FLAGS) => first(&mut self.b3_flags, v),
+            11 if eq(n, TRACEPARENT) => {
+                first(&mut self.traceparent, v);
+                self.traceparent_count = self.traceparent_count.saturating_add(1);
+            }
+            11 if eq(n, X_B3_SPANID) => first(&mut self.b3_span_id, v),
+            12 if eq(n, X_B3_TRACEID) => first(&mut self.b3_trace_id, v),
+            12 if eq(n, X_B3_SAMPLED) => first(&mut self.b3_sampled, v),
+            14 if eq(n, X_DATADOG_TAGS) => self.dd_tags.push(v),
+            15 if eq(n, X_AMZN_TRACE_ID) => first(&mut self.xray, v),
+            16 if eq(n, X_DATADOG_ORIGIN) => first(&mut self.dd_origin, v),
+            18 if eq(n, X_DATADOG_TRACE_ID) => first(&mut self.dd_trace_id, v),
+            19 if eq(n, X_DATADOG_PARENT_ID) => first(&mut self.dd_parent_id, v),
+            27 if eq(n, X_DATADOG_SAMPLING_PRIORITY) => first(&mut self.dd_sampling_priority, v),
+            _ => {}
+        }
+    }
+}
+
+/// Why a style's headers were rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StyleError {
+    /// Datadog headers.
+    Datadog(DatadogError),
+    /// `traceparent`.
+    Traceparent(TraceparentError),
+    /// More than one `traceparent` field line.
+    DuplicateTraceparent,
+    /// B3 single or multi.
+    B3(b3::B3Error),
+    /// X-Ray.
+    XRay(xray::XRayError),
+}
+
+/// What one style found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not looked at (extract-first stopped earlier).
+    Skipped,
+    /// None of its headers arrived.
+    Absent,
+    /// A valid context.
+    Valid,
+    /// Only a sampling decision, no ids (a lone `b3: 0`).
+    DecisionOnly,
+    /// Its headers were rejected.
+    Invalid(StyleError),
+}
+
+/// What each style found, in configured order.
+#[derive(Clone, Copy, Debug)]
+pub struct Report {
+    entries: [(Style, Status); 6],
+    len: u8,
+    /// Baggage: `None` when absent or not configured.
+    pub baggage: Option<Result<(), BaggageError>>,
+}
+
+impl Report {
+    fn push(&mut self, style: Style, status: Status) {
+        if let Some(e) = self.entries.get_mut(usize::from(self.len)) {
+            *e = (style, status);
+            self.len += 1;
+        }
+    }
+
+    /// `(style, status)` for every trace-context style tried, in order.
+    pub fn entries(&self) -> &[(Style, Status)] {
+        &self.entries[..usize::from(self.len)]
+    }
+
+    /// The status of `style`, if it is configured.
+    pub fn status(&self, style: Style) -> Option<Status> {
+        self.entries().iter().find(|(s, _)| *s == style).map(|(_, st)| *st)
+    }
+}
+
+/// Why a span link was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkReason {
+    /// A valid context of another trace arrived beside the continued one (§5.4).
+    TerminatedContext,
+    /// The behaviour is `restart`: the new trace links to the incoming one (§5.7).
+    PropagationBehaviorExtract,
+}
+
+impl LinkReason {
+    /// The `reason` attribute value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LinkReason::TerminatedContext => "terminated_context",
+            LinkReason::PropagationBehaviorExtract => "propagation_behavior_extract",
+        }
+    }
+}
+
+/// A span link to a context that is not continued.
+#[derive(Clone, Copy, Debug)]
+pub struct SpanLink<'a> {
+    /// The linked context.
+    pub context: SpanContext<'a>,
+    /// The style it came from (`context_headers` attribute).
+    pub style: Style,
+    /// The `reason` attribute.
+    pub reason: LinkReason,
+}
+
+impl SpanLink<'_> {
+    /// The link's W3C flags: 1 when kept, 0 when dropped, `None` when no decision was made.
+    pub fn flags(&self) -> Option<u8> {
+        self.context.sampling_priority.map(|p| u8::from(p.is_keep()))
+    }
+
+    /// The tracestate sent with a `tracecontext` context.
+    pub fn tracestate(&self) -> Option<&TraceState<'_>> {
+        if self.style == Style::TraceContext {
+            self.context.tracestate.as_ref()
+        } else {
+            None
+        }
+    }
+}
+
+/// Up to one link per configured style.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Links<'a> {
+    items: [Option<SpanLink<'a>>; 6],
+    len: u8,
+}
+
+impl<'a> Links<'a> {
+    fn push(&mut self, l: SpanLink<'a>) {
+        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
+            *slot = Some(l);
+            self.len += 1;
+        }
+    }
+
+    /// The links in style order.
+    pub fn iter(&self) -> impl Iterator<Item = &SpanLink<'a>> {
+        self.items.iter().flatten()
+    }
+
+    /// Number of links.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The result of [`extract`], borrowing from the carrier.
+#[derive(Clone, Copy, Debug)]
+pub struct Extracted<'a> {
+    /// The context to continue (`None` for a new trace: nothing valid arrived, or the behaviour
+    /// is `restart` or `ignore`).
+    pub context: Option<SpanContext<'a>>,
+    /// The style the continued context came from (also set under `restart`, for the link).
+    pub style: Option<Style>,
+    /// Span links for the first span.
+    pub links: Links<'a>,
+    /// Incoming baggage (kept under `restart`, dropped under `ignore`).
+    pub baggage: Option<Baggage<'a>>,
+    /// A sampling decision that arrived without ids (`b3: 0`), when no style gave a context.
+    pub decision_only: Option<SamplingPriority>,
+    /// What each style found.
+    pub report: Report,
+}
+
+enum Candidate<'a> {
+    Absent,
+    Valid(SpanContext<'a>),
+    DecisionOnly(SamplingPriority),
+    Invalid(StyleError),
+}
+
+/// Extracts the incoming trace context from `carrier` under `config`.
+pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extracted<'a> {
+    extract_slots(&Slots::collect(carrier), config)
+}
+
+/// [`extract`] from slots already collected (for carriers that look names up directly).
+pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
+    let mut out = Extracted {
+        context: None,
+        style: None,
+        links: Links::default(),
+        baggage: None,
+        decision_only: None,
+        report: Report { entries: [(Style::None, Status::Skipped); 6], len: 0, baggage: None },
+    };
+    if config.behavior == Behavior::Ignore {
+        return out;
+    }
+
+    let mut primary: Option<(Style, SpanContext<'a>)> = None;
+    let mut others: [Option<(Style, SpanContext<'a>)>; 6] = [None; 6];
+    let mut n_others = 0;
+    let mut datadog_parent: Option<(TraceId, Option<SpanId>)> = None;
+    for &style in config.extract.as_slice() {
+        if style == Style::Baggage {
+            continue;
+        }
+        if config.extract_first && primary.is_some() {
+            out.report.push(style, Status::Skipped);
+            continue;
+        }
+        let status = match candidate(style, slots, config) {
+            Candidate::Absent => Status::Absent,
+            Candidate::Invalid(e) => Status::Invalid(e),
+            Candidate::DecisionOnly(p) => {
+                out.decision_only.get_or_insert(p);
+                Status::DecisionOnly
+            }
+            Candidate::Valid(ctx) => {
+                if style == Style::Datadog {
+                    datadog_parent = Some((ctx.trace_id, ctx.span_id));
+                }
+                if primary.is_none() {
+                    primary = Some((style, ctx));
+                } else if let Some(slot) = others.get_mut(n_others) {
+                    *slot = Some((style, ctx));
+                    n_others += 1;
+                }
+                Status::Valid
+            }
+        };
+        out.report.push(style, status);
+    }
+
+    if let Some((pstyle, mut ctx)) = primary {
+        for (style, other) in others.iter().flatten() {
+            if other.trace_id == ctx.trace_id {
+                if *style == Style::TraceContext {
+                    merge_w3c(&mut ctx, other, datadog_parent);
+                }
+            } else if other.span_id.is_some() {
+                out.links.push(SpanLink {
+                    context: *other,
+                    style: *style,
+                    reason: LinkReason::TerminatedContext,
+                });
+            }
+        }
+        out.style = Some(pstyle);
+        out.decision_only = None;
+        match config.behavior {
+            Behavior::Restart => {
+                out.links = Links::default();
+                out.links.push(SpanLink {
+                    context: ctx,
+                    style: pstyle,
+                    reason: LinkReason::PropagationBehaviorExtract,
+                });
+            }
+            _ => out.context = Some(ctx),
+        }
+    }
+
+    if config.extract.contains(Style::Baggage) && !slots.baggage.is_empty() {
+        let limits = baggage::Limits {
+            max_items: config.limits.baggage_max_items,
+            max_bytes: config.limits.baggage_max_bytes,
+        };
+        match baggage::parse(slots.baggage, limits) {
+            Ok(b) => {
+                out.baggage = Some(b);
+                out.report.baggage = Some(Ok(()));
+            }
+            Err(e) => out.report.baggage = Some(Err(e)),
+        }
+    }
+    out
+}
+
+/// §5.3: a later tracecontext context of the same trace.
+fn merge_w3c<'a>(
+    ctx: &mut SpanContext<'a>,
+    w3c: &SpanContext<'a>,
+    datadog: Option<(TraceId, Option<SpanId>)>,
+) {
+    ctx.tracestate = w3c.tracestate;
+    if w3c.span_id == ctx.span_id {
+        return;
+    }
+    let p = w3c.last_parent_id.filter(|p| !matches!(p, LastParent::Raw(r) if *r == b"0000000000000000"));
+    ctx.last_parent_id = match p {
+        Some(p) => Some(p),
+        None => datadog
+            .filter(|(t, _)| *t == ctx.trace_id)
+            .and_then(|(_, parent)| parent)
+            .map(LastParent::Id),
+    };
+    ctx.span_id = w3c.span_id;
+}
+
+fn candidate<'a>(style: Style, s: &Slots<'a>, config: &Config) -> Candidate<'a> {
+    match style {
+        Style::Datadog => datadog_candidate(s, config),
+        Style::TraceContext => w3c_candidate(s),
+        Style::B3Single => match s.b3 {
+            None => Candidate::Absent,
+            Some(v) => b3_candidate(b3::parse_single(v).map(Some)),
+        },
+        Style::B3Multi => b3_candidate(b3::parse_multi(&b3::B3MultiInput {
+            trace_id: s.b3_trace_id,
+            span_id: s.b3_span_id,
+            sampled: s.b3_sampled,
+            flags: s.b3_flags,
+        })),
+        Style::XRay => match s.xray {
+            None => Candidate::Absent,
+            Some(v) => xray_candidate(v),
+        },
+        Style::Baggage | Style::None => Candidate::Absent,
+    }
+}
+
+fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
+    let input = DatadogInput {
+        trace_id: s.dd_trace_id,
+        parent_id: s.dd_parent_id,
+        sampling_priority: s.dd_sampling_priority,
+        origin: s.dd_origin,
+    };
+    let dd = match datadog::parse(&input) {
+        Ok(None) => return Candidate::Absent,
+        Ok(Some(dd)) => dd,
+        Err(e) => return Candidate::Invalid(StyleError::Datadog(e)),
+    };
+    let mut high = 0u64;
+    let mut tags = Tags::None;
+    let mut decision_maker = None;
+    let mut propagation_error = None;
+    if !s.dd_tags.is_empty() {
+        match dd_tags::parse(s.dd_tags, config.x_datadog_tags_max_len()) {
+            Ok(t) => {
+                match t.tid() {
+                    Tid::Absent => {}
+                    Tid::Valid(h) => high = h,
+                    Tid::Malformed(raw) => {
+                        propagation_error = Some(PropagationErrorTag {
+                            error: PropagationError::MalformedTid,
+                            value: Some(raw),
+                        })
+                    }
+                }
+                match t.dm() {
+                    None => {}
+                    Some(Ok(dm)) => decision_maker = Some(dm),
+                    Some(Err(())) => {
+                        propagation_error.get_or_insert(PropagationErrorTag {
+                            error: PropagationError::DecodingError,
+                            value: None,
+                        });
+                    }
+                }
+                tags = Tags::Header(t);
+            }
+            Err(e) => {
+                propagation_error = Some(PropagationErrorTag { error: e.into(), value: None });
+            }
+        }
+    }
+    let Some(trace_id) = TraceId::from_halves(high, dd.trace_id_low.get()) else {
+        return Candidate::Absent;
+    };
+    Candidate::Valid(SpanContext {
+        trace_id,
+        span_id: dd.parent_id,
+        sampling_priority: dd.sampling_priority,
+        decision_maker,
+        origin: dd.origin.map(Text::plain),
+        tags,
+        trace_flags: TraceFlags(u8::from(dd.sampling_priority.is_some_and(|p| p.is_keep()))),
+        tracestate: None,
+        last_parent_id: None,
+        propagation_error,
+    })
+}
+
+fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
+    let Some(v) = s.traceparent else { return Candidate::Absent };
+    if s.traceparent_count > 1 {
+        return Candidate::Invalid(StyleError::DuplicateTraceparent);
+    }
+    let tp = match traceparent::parse(v) {
+        Ok(tp) => tp,
+        Err(e) => return Candidate::Invalid(StyleError::Traceparent(e)),
+    };
+    let ts = if s.tracestate.is_empty() { None } else { Some(TraceState::new(s.tracestate)) };
+    let member = ts.as_ref().and_then(|t| t.dd()).map(dd_member::parse);
+    let (priority, dm) = dd_member::reconcile(
+        tp.flags.sampled(),
+        member.as_ref().and_then(|m| m.sampling_priority()),
+        member.as_ref().and_then(|m| m.decision_maker()),
+    );
+    Candidate::Valid(SpanContext {
+        trace_id: tp.trace_id,
+        span_id: Some(tp.parent_id),
+        sampling_priority: Some(priority),
+        decision_maker: dm,
+        origin: member.as_ref().and_then(|m| m.origin()),
+        tags: member.map_or(Tags::None, Tags::DdMember),
+        trace_flags: tp.flags,
+        tracestate: ts,
+        last_parent_id: member.as_ref().and_then(|m| m.last_parent_id()).map(LastParent::Raw),
+        propagation_error: None,
+    })
+}
+
+fn b3_candidate<'a>(r: Result<Option<b3::B3>, b3::B3Error>) -> Candidate<'a> {
+    match r {
+        Ok(None) => Candidate::Absent,
+        Err(e) => Candidate::Invalid(StyleError::B3(e)),
+        Ok(Some(b)) => {
+            let priority = b.sampling.map(b3::SamplingState::priority);
+            match b.ids {
+                Some((trace_id, span_id)) => {
+                    let mut ctx = SpanContext::new(trace_id, span_id);
+                    ctx.sampling_priority = priority;
+                    Candidate::Valid(ctx)
+                }
+                None => match priority {
+                    Some(p) => Candidate::DecisionOnly(p),
+                    None => Candidate::Absent,
+                },
+            }
+        }
+    }
+}
+
+fn xray_candidate(v: &[u8]) -> Candidate<'_> {
+    match xray::parse(v) {
+        Err(e) => Candidate::Invalid(StyleError::XRay(e)),
+        Ok(x) => match x.trace_id() {
+            None => Candidate::Absent,
+            Some(trace_id) => {
+                let mut ctx = SpanContext::new(trace_id, x.parent);
+                ctx.sampling_priority = x.sampling_priority();
+                ctx.origin = x.origin.map(Text::plain);
+                Candidate::Valid(ctx)
+            }
+        },
+    }
+}
+
+/// Baggage to inject.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum BaggageOut<'a> {
+    /// None.
+    #[default]
+    None,
+    /// Re-send extracted baggage: members are written as they arrived (already valid), within
+    /// the configured limits.
+    Extracted(&'a Baggage<'a>),
+    /// Local items (`key`, decoded `value`), percent-encoded on output.
+    Pairs(&'a [(&'a str, &'a str)]),
+}
+
+/// What injection left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InjectReport {
+    /// `x-datadog-tags` was not written for this reason (`_dd.propagation_error` on the span).
+    pub tags_error: Option<PropagationError>,
+    /// Baggage members not written (limits, or keys that are not tokens).
+    pub baggage_dropped: usize,
+    /// Headers written.
+    pub headers: usize,
+}
+
+/// Why nothing was injected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InjectError {
+    /// The carrier refused the headers (nothing was set when it implements `reserve`).
+    Carrier(CarrierError),
+}
+
+impl core::fmt::Display for InjectError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            InjectError::Carrier(e) => write!(f, "injection failed: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for InjectError {}
+
+/// Longest `x-datadog-origin` written.
+pub const ORIGIN_MAX_LEN: usize = 256;
+
+/// Every buffer one injection encodes into (about 10 KiB: baggage is the largest).
+pub struct InjectBuffers {
+    traceparent: [u8; traceparent::LEN],
+    tracestate: [u8; tracestate::MAX_ENCODED_LEN],
+    dd_member: ArrayBuf<{ dd_member::MAX_LEN }>,
+    datadog: datadog::DatadogOut,
+    dd_tags: [u8; dd_tags::MAX_LEN],
+    b3: ArrayBuf<{ b3::SINGLE_MAX_LEN }>,
+    b3multi: b3::MultiOut,
+    xray: ArrayBuf<{ xray::MAX_LEN }>,
+    baggage: [u8; crate::config::Limits::BAGGAGE_BYTES_MAX],
+}
+
+impl InjectBuffers {
+    /// Fresh buffers.
+    pub fn new() -> Self {
+        InjectBuffers {
+            traceparent: [0; traceparent::LEN],
+            tracestate: [0; tracestate::MAX_ENCODED_LEN],
+            dd_member: ArrayBuf::new(),
+            datadog: datadog::DatadogOut::default(),
+            dd_tags: [0; dd_tags::MAX_LEN],
+            b3: ArrayBuf::new(),
+            b3multi: b3::MultiOut::default(),
+            xray: ArrayBuf::new(),
+            baggage: [0; crate::config::Limits::BAGGAGE_BYTES_MAX],
+        }
+    }
+}
+
+impl Default for InjectBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Up to 16 encoded headers, ready to hand to the carrier.
+struct Pending<'b> {
+    items: [(&'static str, &'b [u8]); 16],
+    len: usize,
+}
+
+impl<'b> Pending<'b> {
+    fn add(&mut self, name: &'static str, v: &'b [u8]) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = (name, v);
+            self.len += 1;
+        }
+    }
+}
+
+/// Injects `ctx` (and `baggage`) in every configured style into `carrier`.
+///
+/// `ctx.span_id` is the span the next hop continues (usually a fresh local child); a context
+/// without one injects no trace headers. Baggage is injected even without a context (§8.6).
+pub fn inject<I: Inject + ?Sized>(
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    carrier: &mut I,
+) -> Result<InjectReport, InjectError> {
+    let mut bufs = InjectBuffers::new();
+    inject_with(&mut bufs, ctx, baggage, config, carrier)
+}
+
+/// [`inject`] with caller-provided buffers (to keep them off a small stack).
+pub fn inject_with<I: Inject + ?Sized>(
+    bufs: &mut InjectBuffers,
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    carrier: &mut I,
+) -> Result<InjectReport, InjectError> {
+    let mut report = InjectReport::default();
+    let mut pending = Pending { items: [("", &[]); 16], len: 0 };
+    let InjectBuffers {
+        traceparent: tp_buf,
+        tracestate: ts_buf,
+        dd_member: member_buf,
+        datadog: dd_buf,
+        dd_tags: tags_buf,
+        b3: b3_buf,
+        b3multi: b3m_buf,
+        xray: xray_buf,
+        baggage: bag_buf,
+    } = bufs;
+
+    let trace = ctx.and_then(|c| c.span_id.map(|s| (c, s)));
+    if let Some((c, span)) = trace {
+        let styles = config.inject;
+        let sampling = c.sampling_priority;
+        if styles.contains(Style::Datadog) {
+            datadog::encode(c.trace_id, span, sampling, c.origin, dd_buf);
+            let max = config.x_datadog_tags_max_len();
+            let mut w = Writer::new(tags_buf);
+            match dd_tags::encode(c.decision_maker, c.trace_id.high(), c.tags.iter(), max, &mut w) {
+                Ok(_) => {}
+                Err(e) => report.tags_error = Some(e.into()),
+            }
+            let tags = w.into_written();
+            dd_buf.for_each(|n, v| pending.add(n, v));
+            if !tags.is_empty() {
+                pending.add(name::X_DATADOG_TAGS, tags);
+            }
+        }
+        if styles.contains(Style::TraceContext) {
+            let tp = traceparent::Traceparent {
+                version: 0,
+                trace_id: c.trace_id,
+                parent_id: span,
+                flags: TraceFlags(u8::from(c.is_sampled())),
+            };
+            pending.add(name::TRACEPARENT, tp.encode(tp_buf));
+            let span_hex = span.to_hex();
+            let mut p = ArrayBuf::<64>::new();
+            let parent: &[u8] = match c.last_parent_id {
+                Some(lp) => {
+                    let mut w = Writer::new(p.spare());
+                    let n = if lp.write(&mut w).is_ok() { w.len() } else { 0 };
+                    p.commit(n);
+                    if n == 0 {
+                        &span_hex
+                    } else {
+                        p.as_bytes()
+                    }
+                }
+                None => &span_hex,
+            };
+            dd_member::encode(sampling, c.origin, parent, c.decision_maker, c.tags.iter(), member_buf);
+            let empty = TraceState::new(Fields::EMPTY);
+            let rest = c.tracestate.as_ref().unwrap_or(&empty);
+            let own = if member_buf.is_empty() { None } else { Some(member_buf.as_bytes()) };
+            let mut w = Writer::new(ts_buf);
+            if tracestate::encode(own, b"dd", rest, &mut w).is_ok() && !w.is_empty() {
+                pending.add(name::TRACESTATE, w.into_written());
+            }
+        }
+        if styles.contains(Style::B3Single) {
+            b3::encode_single(c.trace_id, span, sampling.map(b3::SamplingState::from_priority), b3_buf);
+            pending.add(name::B3, b3_buf.as_bytes());
+        }
+        if styles.contains(Style::B3Multi) {
+            b3::encode_multi(c.trace_id, span, sampling.map(b3::SamplingState::from_priority), b3m_buf);
+            b3m_buf.for_each(|n, v| pending.add(n, v));
+        }
+        if styles.contains(Style::XRay) {
+            let epoch = (c.trace_id.high() >> 32) as u32;
+            if xray::encode(c.trace_id, span, sampling, c.origin, epoch, xray_buf).is_ok() {
+                pending.add(name::X_AMZN_TRACE_ID, xray_buf.as_bytes());
+            }
+        }
+    }
+
+    if config.inject.contains(Style::Baggage) {
+        let limits = baggage::Limits {
+            max_items: config.limits.baggage_max_items,
+            max_bytes: config.limits.baggage_max_bytes.min(crate::config::Limits::BAGGAGE_BYTES_MAX),
+        };
+        let mut w = Writer::new(bag_buf);
+        let dropped = match baggage {
+            BaggageOut::None => 0,
+            BaggageOut::Extracted(b) => baggage::encode_raw(b, limits, &mut w),
+            BaggageOut::Pairs(p) => baggage::encode(
+                p.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
+                limits,
+                &mut w,
+            )
+            .map_or(p.len(), |r| r.dropped),
+        };
+        report.baggage_dropped = dropped;
+        if !w.is_empty() {
+            pending.add(name::BAGGAGE, w.into_written());
+        }
+    }
+
+    let items = &pending.items[..pending.len];
+    let bytes = items.iter().map(|(_, v)| v.len()).sum();
+    carrier.reserve(items.len(), bytes).map_err(InjectError::Carrier)?;
+    for (n, v) in items {
+        carrier.set(n, v).map_err(InjectError::Carrier)?;
+    }
+    report.headers = items.len();
+    Ok(report)
+}
