@@ -42,7 +42,14 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { input: None, style: None, behavior: None, env: false, json: false, span_id: None };
+    let mut a = Args {
+        input: None,
+        style: None,
+        behavior: None,
+        env: false,
+        json: false,
+        span_id: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -70,7 +77,9 @@ fn read_headers(input: &Option<String>) -> Result<Vec<(String, String)>, String>
         None => SAMPLE.to_string(),
         Some("-") => {
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| e.to_string())?;
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| e.to_string())?;
             s
         }
         Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
@@ -78,7 +87,12 @@ fn read_headers(input: &Option<String>) -> Result<Vec<(String, String)>, String>
     Ok(text
         .lines()
         .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim_matches([' ', '\t']).to_string()))
+        .map(|(n, v)| {
+            (
+                n.trim().to_string(),
+                v.trim_matches([' ', '\t']).to_string(),
+            )
+        })
         .collect())
 }
 
@@ -124,9 +138,20 @@ fn lossy(b: &[u8]) -> String {
 
 fn describe_context(c: &SpanContext<'_>) -> Vec<(String, String)> {
     let mut f = vec![
-        ("trace_id".into(), format!("{} (low 64 bits: {})", c.trace_id, c.trace_id.low())),
-        ("parent_id".into(), c.span_id.map_or("none".into(), |s| format!("{s} ({})", s.get()))),
-        ("sampling_priority".into(), c.sampling_priority.map_or("none".into(), |p| p.0.to_string())),
+        (
+            "trace_id".into(),
+            format!("{} (low 64 bits: {})", c.trace_id, c.trace_id.low()),
+        ),
+        (
+            "parent_id".into(),
+            c.span_id
+                .map_or("none".into(), |s| format!("{s} ({})", s.get())),
+        ),
+        (
+            "sampling_priority".into(),
+            c.sampling_priority
+                .map_or("none".into(), |p| p.0.to_string()),
+        ),
     ];
     if let Some(dm) = c.decision_maker {
         f.push(("_dd.p.dm".into(), format!("-{}", dm.0)));
@@ -144,12 +169,20 @@ fn describe_context(c: &SpanContext<'_>) -> Vec<(String, String)> {
         f.push(("_dd.parent_id".into(), lossy(w.written())));
     }
     if let Some(e) = c.propagation_error {
-        let v = e.value.map(|v| format!(" {}", lossy(v))).unwrap_or_default();
-        f.push(("_dd.propagation_error".into(), format!("{}{v}", e.error.as_str())));
+        let v = e
+            .value
+            .map(|v| format!(" {}", lossy(v)))
+            .unwrap_or_default();
+        f.push((
+            "_dd.propagation_error".into(),
+            format!("{}{v}", e.error.as_str()),
+        ));
     }
     if let Some(ts) = &c.tracestate {
-        let members: Vec<String> =
-            ts.others().map(|m| format!("{}={}", lossy(m.key), lossy(m.value))).collect();
+        let members: Vec<String> = ts
+            .others()
+            .map(|m| format!("{}={}", lossy(m.key), lossy(m.value)))
+            .collect();
         f.push(("tracestate (other vendors)".into(), members.join(",")));
     }
     f
@@ -170,7 +203,9 @@ fn child_span_id(args: &Args, ex: &Extracted<'_>) -> SpanId {
         return id;
     }
     // Demo only: a reproducible id derived from the trace (a tracer would use its RNG).
-    let seed = ex.context.map_or(0x9e37_79b9_7f4a_7c15, |c| c.trace_id.low() ^ 0x9e37_79b9_7f4a_7c15);
+    let seed = ex.context.map_or(0x9e37_79b9_7f4a_7c15, |c| {
+        c.trace_id.low() ^ 0x9e37_79b9_7f4a_7c15
+    });
     let mut x = seed;
     x ^= x << 13;
     x ^= x >> 7;
@@ -198,12 +233,18 @@ fn main() {
         eprintln!("inspect: {e}");
         std::process::exit(2)
     });
-    let carrier: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let carrier: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let ex = propagate::extract(carrier.as_slice(), &cfg);
 
     let span = child_span_id(&args, &ex);
     let child = ex.context.map(|c| c.child(span));
-    let baggage = ex.baggage.as_ref().map_or(BaggageOut::None, BaggageOut::Extracted);
+    let baggage = ex
+        .baggage
+        .as_ref()
+        .map_or(BaggageOut::None, BaggageOut::Extracted);
 
     // What each configured style writes, one at a time, then all together.
     let mut per_style: Vec<(String, Vec<(String, String)>, String)> = Vec::new();
@@ -241,7 +282,8 @@ fn main() {
                 "{} from {} ({}): trace {} span {}",
                 l.reason.as_str(),
                 l.style.name(),
-                l.flags().map_or("no decision".into(), |f| format!("flags {f}")),
+                l.flags()
+                    .map_or("no decision".into(), |f| format!("flags {f}")),
                 l.context.trace_id,
                 l.context.span_id.map_or("none".into(), |s| s.to_string())
             )
@@ -252,35 +294,114 @@ fn main() {
         for m in b.members() {
             let mut buf = vec![0u8; m.value.len() * 3 + 3];
             let mut w = Writer::new(&mut buf);
-            let v = if m.decode_value(&mut w).is_ok() { lossy(w.written()) } else { lossy(m.value) };
+            let v = if m.decode_value(&mut w).is_ok() {
+                lossy(w.written())
+            } else {
+                lossy(m.value)
+            };
             bag.push((lossy(m.key), v, lossy(m.properties)));
         }
     }
-    let report: Vec<(String, String)> =
-        ex.report.entries().iter().map(|(s, st)| (s.name().to_string(), status(*st))).collect();
+    let report: Vec<(String, String)> = ex
+        .report
+        .entries()
+        .iter()
+        .map(|(s, st)| (s.name().to_string(), status(*st)))
+        .collect();
 
     if args.json {
         let mut o = String::from("{");
-        let _ = write!(o, "\"config\":{{\"extract\":{},\"inject\":{},\"behavior\":{}}},", json_str(&cfg.extract.to_string()), json_str(&cfg.inject.to_string()), json_str(cfg.behavior.name()));
-        let _ = write!(o, "\"continued_from\":{},", ex.style.map_or("null".into(), |s| json_str(s.name())));
+        let _ = write!(
+            o,
+            "\"config\":{{\"extract\":{},\"inject\":{},\"behavior\":{}}},",
+            json_str(&cfg.extract.to_string()),
+            json_str(&cfg.inject.to_string()),
+            json_str(cfg.behavior.name())
+        );
+        let _ = write!(
+            o,
+            "\"continued_from\":{},",
+            ex.style.map_or("null".into(), |s| json_str(s.name()))
+        );
         o.push_str("\"context\":{");
-        o.push_str(&ctx_fields.iter().map(|(k, v)| format!("{}:{}", json_str(k), json_str(v))).collect::<Vec<_>>().join(","));
+        o.push_str(
+            &ctx_fields
+                .iter()
+                .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         o.push_str("},\"links\":[");
-        o.push_str(&links.iter().map(|l| json_str(l)).collect::<Vec<_>>().join(","));
+        o.push_str(
+            &links
+                .iter()
+                .map(|l| json_str(l))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         o.push_str("],\"baggage\":[");
-        o.push_str(&bag.iter().map(|(k, v, p)| format!("{{\"key\":{},\"value\":{},\"properties\":{}}}", json_str(k), json_str(v), json_str(p))).collect::<Vec<_>>().join(","));
+        o.push_str(
+            &bag.iter()
+                .map(|(k, v, p)| {
+                    format!(
+                        "{{\"key\":{},\"value\":{},\"properties\":{}}}",
+                        json_str(k),
+                        json_str(v),
+                        json_str(p)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         o.push_str("],\"report\":{");
-        o.push_str(&report.iter().map(|(k, v)| format!("{}:{}", json_str(k), json_str(v))).collect::<Vec<_>>().join(","));
-        let _ = write!(o, "}},\"child_span_id\":{},\"inject\":{{", json_str(&span.get().to_string()));
-        o.push_str(&per_style.iter().map(|(s, hs, note)| format!("{}:{{\"headers\":[{}],\"note\":{}}}", json_str(s), hs.iter().map(|(n, v)| format!("[{},{}]", json_str(n), json_str(v))).collect::<Vec<_>>().join(","), json_str(note))).collect::<Vec<_>>().join(","));
+        o.push_str(
+            &report
+                .iter()
+                .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        let _ = write!(
+            o,
+            "}},\"child_span_id\":{},\"inject\":{{",
+            json_str(&span.get().to_string())
+        );
+        o.push_str(
+            &per_style
+                .iter()
+                .map(|(s, hs, note)| {
+                    format!(
+                        "{}:{{\"headers\":[{}],\"note\":{}}}",
+                        json_str(s),
+                        hs.iter()
+                            .map(|(n, v)| format!("[{},{}]", json_str(n), json_str(v)))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        json_str(note)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         o.push_str("},\"notes\":[");
-        o.push_str(&notes.iter().map(|n| json_str(n)).collect::<Vec<_>>().join(","));
+        o.push_str(
+            &notes
+                .iter()
+                .map(|n| json_str(n))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         o.push_str("]}");
         println!("{o}");
         return;
     }
 
-    println!("configuration: extract {} / inject {} / behavior {}", cfg.extract, cfg.inject, cfg.behavior.name());
+    println!(
+        "configuration: extract {} / inject {} / behavior {}",
+        cfg.extract,
+        cfg.inject,
+        cfg.behavior.name()
+    );
     for n in &notes {
         println!("  {n}");
     }
@@ -290,7 +411,10 @@ fn main() {
     }
     match ex.style {
         Some(s) if ex.context.is_some() => println!("\ncontinuing the trace from {s}:"),
-        Some(s) => println!("\nnew trace (behavior {}), linked to the {s} context", cfg.behavior.name()),
+        Some(s) => println!(
+            "\nnew trace (behavior {}), linked to the {s} context",
+            cfg.behavior.name()
+        ),
         None => println!("\nno trace context: a new trace starts here"),
     }
     for (k, v) in &ctx_fields {
@@ -310,7 +434,11 @@ fn main() {
         _ if !bag.is_empty() => {
             println!("\nbaggage:");
             for (k, v, p) in &bag {
-                let p = if p.is_empty() { String::new() } else { format!("  ;{p}") };
+                let p = if p.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ;{p}")
+                };
                 println!("  {k} = {v:?}{p}");
             }
         }

@@ -379,6 +379,51 @@ mod arrayvec_impls {
     }
 }
 
+#[cfg(feature = "http")]
+mod http_impls {
+    use super::*;
+
+    /// Every value of every name, in the map's order (repeats of a name are adjacent).
+    impl Extract for http::HeaderMap {
+        fn for_each_header<'a, F: FnMut(&'a [u8], &'a [u8])>(&'a self, mut f: F) {
+            for (n, v) in self.iter() {
+                f(n.as_str().as_bytes(), v.as_bytes());
+            }
+        }
+    }
+
+    /// Replaces any value of the name (`insert`, never `append`). `http` copies the value into
+    /// its own storage: that allocation is the map's, not tracewire's.
+    impl Inject for http::HeaderMap {
+        fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
+            let v = http::HeaderValue::from_bytes(value).map_err(|_| CarrierError::InvalidValue)?;
+            self.insert(http::HeaderName::from_static(name), v);
+            Ok(())
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        extern crate std;
+        use std::vec::Vec;
+
+        #[test]
+        fn header_map_repeats_and_replace() {
+            let mut m = http::HeaderMap::new();
+            m.append("tracestate", http::HeaderValue::from_static("a=1"));
+            m.append("TraceState", http::HeaderValue::from_static("b=2"));
+            let mut seen = Vec::new();
+            m.for_each_header(|n, v| seen.push((n.to_vec(), v.to_vec())));
+            assert_eq!(seen.len(), 2);
+            assert_eq!(seen[1], (b"tracestate".to_vec(), b"b=2".to_vec()));
+            m.set("tracestate", b"c=3").unwrap();
+            assert_eq!(m.get_all("tracestate").iter().count(), 1);
+            assert_eq!(m.set("b3", b"bad\nvalue"), Err(CarrierError::InvalidValue));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -431,6 +476,32 @@ mod tests {
         );
         assert_eq!(h.len(), 2);
         assert_eq!(h.reserve(1, 0), Err(CarrierError::Full));
+    }
+
+    #[cfg(feature = "heapless")]
+    #[test]
+    fn heapless_vec_carrier() {
+        let mut v: heapless::Vec<(&'static str, heapless::Vec<u8, 8>), 2> = heapless::Vec::new();
+        v.set("b3", b"0").unwrap();
+        v.set("B3", b"1").unwrap();
+        assert_eq!(v.len(), 1);
+        assert_eq!(
+            v.set("x-b3-traceid", b"too long value"),
+            Err(CarrierError::Full)
+        );
+        assert_eq!(collect(&v), [(b"b3".to_vec(), b"1".to_vec())]);
+        assert_eq!(v.reserve(2, 0), Err(CarrierError::Full));
+    }
+
+    #[cfg(feature = "arrayvec")]
+    #[test]
+    fn arrayvec_carrier() {
+        let mut v: arrayvec::ArrayVec<(&'static str, arrayvec::ArrayVec<u8, 8>), 1> =
+            arrayvec::ArrayVec::new();
+        v.set("b3", b"0").unwrap();
+        v.set("b3", b"d").unwrap();
+        assert_eq!(v.set("baggage", b"a=1"), Err(CarrierError::Full));
+        assert_eq!(collect(&v), [(b"b3".to_vec(), b"d".to_vec())]);
     }
 
     #[test]

@@ -529,6 +529,20 @@ impl Config {
     }
 }
 
+#[cfg(feature = "std")]
+impl Config {
+    /// Reads the configuration from the process environment (see [`Config::from_lookup`]).
+    pub fn from_env() -> (Config, ConfigReport) {
+        let values: [Option<std::string::String>; 12] = vars::ALL.map(|k| std::env::var(k).ok());
+        Config::from_lookup(|name| {
+            vars::ALL
+                .iter()
+                .position(|k| *k == name)
+                .and_then(|i| values[i].as_deref())
+        })
+    }
+}
+
 /// A signed decimal limit: negative values mean 0 (as dd-trace-py does); garbage is `None`.
 fn parse_limit(v: &str) -> Option<usize> {
     let t = v.trim().as_bytes();
