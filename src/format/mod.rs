@@ -4,6 +4,8 @@
 //! Shared vocabulary: [`Text`], a borrowed value that may be stored in Datadog's tracestate
 //! escaping (`~` standing for `=`), and [`Tag`], one Datadog propagated tag (`_dd.p.<key>`).
 
+pub mod traceparent;
+
 use crate::error::BufferTooSmall;
 use crate::wire::buf::Writer;
 
