@@ -5,6 +5,7 @@
 //! escaping (`~` standing for `=`), and [`Tag`], one Datadog propagated tag (`_dd.p.<key>`).
 
 pub mod traceparent;
+pub mod tracestate;
 
 use crate::error::BufferTooSmall;
 use crate::wire::buf::Writer;

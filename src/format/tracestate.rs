@@ -1,0 +1,504 @@
+//! W3C `tracestate` (Trace Context §3.3; SEMANTICS.md §2.9–2.12, §3.8, §10; §12 #12–#15).
+//!
+//! Reading ([`TraceState`]): the field lines are combined in order as if joined by `,`; OWS
+//! (space, tab) around members is ignored; empty and whitespace-only members are allowed and
+//! skipped. Each member is checked against the current spec grammar — key
+//! `[a-z0-9][a-z0-9_\-*/@]{0,255}`, value 1–256 bytes of 0x20–0x7E except `,` and `=`, not ending
+//! in a space — and an invalid member is **skipped on its own** (§12 #13): the valid members of
+//! the other vendors survive, and a bad tracestate never affects the traceparent. A later
+//! duplicate of a key is skipped. At most [`MAX_MEMBERS`] valid members are read, and at most
+//! [`MAX_SCAN`] list items are looked at, so a hostile header costs bounded work.
+//!
+//! Writing ([`encode`]): the caller's own member goes first (the spec's "modified member moves
+//! left"), then the received members in order without the caller's key, at most
+//! [`MAX_MEMBERS`] in all (dropping from the right), joined by `,` without whitespace. Past
+//! [`MAX_ENCODED_LEN`] bytes, members longer than 128 bytes are dropped first, then members from
+//! the right (the spec's truncation rule); a member is never cut.
+//!
+//! Datadog's tracers deliberately do not discard a whole tracestate because of one bad member
+//! (the W3C strict-level tests expect that); tracewire follows Datadog (§2.9).
+
+use crate::error::BufferTooSmall;
+use crate::wire::buf::Writer;
+use crate::wire::list::{self, Fields};
+
+/// Most list members read or written (spec limit).
+pub const MAX_MEMBERS: usize = 32;
+/// Most list items (valid, invalid or empty) looked at when reading.
+pub const MAX_SCAN: usize = 128;
+/// Longest `tracestate` written (the spec asks for at least 512; Go's tracer ignores headers
+/// past 4096).
+pub const MAX_ENCODED_LEN: usize = 4096;
+/// Members longer than this are the first dropped when the output must be truncated.
+pub const TRUNCATE_FIRST_ABOVE: usize = 128;
+/// Longest key.
+pub const MAX_KEY_LEN: usize = 256;
+/// Longest value.
+pub const MAX_VALUE_LEN: usize = 256;
+
+/// One `key=value` list member, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member<'a> {
+    /// The key.
+    pub key: &'a [u8],
+    /// The value.
+    pub value: &'a [u8],
+}
+
+impl Member<'_> {
+    /// Length of `key=value`.
+    pub fn len(&self) -> usize {
+        self.key.len() + 1 + self.value.len()
+    }
+
+    /// Never true (a member always has `=`); present for symmetry with `len`.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// True when `key` follows the current spec grammar.
+pub fn is_valid_key(key: &[u8]) -> bool {
+    match key.split_first() {
+        Some((first, rest)) if key.len() <= MAX_KEY_LEN => {
+            (first.is_ascii_lowercase() || first.is_ascii_digit())
+                && rest.iter().all(|&b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || matches!(b, b'_' | b'-' | b'*' | b'/' | b'@')
+                })
+        }
+        _ => false,
+    }
+}
+
+/// True when `value` follows the spec grammar (1–256 of 0x20–0x7E except `,` `=`, no trailing
+/// space).
+pub fn is_valid_value(value: &[u8]) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_VALUE_LEN
+        && value.last() != Some(&b' ')
+        && value
+            .iter()
+            .all(|&b| (0x20..=0x7e).contains(&b) && b != b',' && b != b'=')
+}
+
+/// Splits and validates one list item (already trimmed): `None` when invalid.
+fn member(item: &[u8]) -> Option<Member<'_>> {
+    let (key, value) = list::split_once(item, b'=');
+    let value = value?;
+    (is_valid_key(key) && is_valid_value(value)).then_some(Member { key, value })
+}
+
+/// Whole-header validity as the W3C test harness decides it: at least one member, every
+/// non-empty item a valid member, no repeated key, at most 32 members and 512 bytes.
+pub fn is_valid_header(value: &[u8]) -> bool {
+    if value.len() > 512 {
+        return false;
+    }
+    let mut seen: [&[u8]; MAX_MEMBERS] = [&[]; MAX_MEMBERS];
+    let mut n = 0;
+    for item in list::Split::new(value, b',') {
+        let item = list::trim_ows(item);
+        if item.is_empty() {
+            continue;
+        }
+        let Some(m) = member(item) else { return false };
+        if seen[..n].contains(&m.key) || n == MAX_MEMBERS {
+            return false;
+        }
+        seen[n] = m.key;
+        n += 1;
+    }
+    n > 0
+}
+
+/// What reading a tracestate skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceStateReport {
+    /// Valid members read.
+    pub members: usize,
+    /// Items that were not valid members (skipped).
+    pub invalid: usize,
+    /// Later duplicates of a key (skipped).
+    pub duplicates: usize,
+    /// Valid members past [`MAX_MEMBERS`], or items past [`MAX_SCAN`] (not read).
+    pub truncated: bool,
+    /// Field lines past [`crate::wire::list::MAX_FIELDS`] (not read).
+    pub dropped_fields: usize,
+}
+
+/// A received `tracestate`: a lazy, bounded view over its field lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceState<'a> {
+    fields: Fields<'a>,
+}
+
+impl<'a> TraceState<'a> {
+    /// A view over the field lines (nothing is scanned yet).
+    pub const fn new(fields: Fields<'a>) -> Self {
+        TraceState { fields }
+    }
+
+    /// The field lines as received.
+    pub fn fields(&self) -> Fields<'a> {
+        self.fields
+    }
+
+    /// The valid members, in order, without later duplicates, at most [`MAX_MEMBERS`].
+    pub fn members(&self) -> Members<'a, '_> {
+        Members {
+            items: self.fields.items(b','),
+            seen: [&[]; MAX_MEMBERS],
+            n: 0,
+            scanned: 0,
+            report: TraceStateReport {
+                dropped_fields: self.fields.dropped(),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The value of member `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&'a [u8]> {
+        self.members().find(|m| m.key == key).map(|m| m.value)
+    }
+
+    /// The value of Datadog's `dd` member.
+    pub fn dd(&self) -> Option<&'a [u8]> {
+        self.get(b"dd")
+    }
+
+    /// The valid members other than `dd`.
+    pub fn others(&self) -> impl Iterator<Item = Member<'a>> + '_ {
+        self.members().filter(|m| m.key != b"dd")
+    }
+
+    /// Reads the whole list and says what was skipped.
+    pub fn report(&self) -> TraceStateReport {
+        let mut it = self.members();
+        for _ in it.by_ref() {}
+        it.report
+    }
+}
+
+/// Iterator over the valid members of a [`TraceState`].
+#[derive(Clone, Debug)]
+pub struct Members<'a, 'f> {
+    items: list::FieldItems<'a, 'f>,
+    seen: [&'a [u8]; MAX_MEMBERS],
+    n: usize,
+    scanned: usize,
+    report: TraceStateReport,
+}
+
+impl<'a> Iterator for Members<'a, '_> {
+    type Item = Member<'a>;
+
+    fn next(&mut self) -> Option<Member<'a>> {
+        loop {
+            if self.scanned >= MAX_SCAN || self.n >= MAX_MEMBERS {
+                if self.items.next().is_some() {
+                    self.report.truncated = true;
+                }
+                return None;
+            }
+            let item = list::trim_ows(self.items.next()?);
+            self.scanned += 1;
+            if item.is_empty() {
+                continue;
+            }
+            let Some(m) = member(item) else {
+                self.report.invalid += 1;
+                continue;
+            };
+            if self.seen[..self.n].contains(&m.key) {
+                self.report.duplicates += 1;
+                continue;
+            }
+            if let Some(slot) = self.seen.get_mut(self.n) {
+                *slot = m.key;
+            }
+            self.n += 1;
+            self.report.members = self.n;
+            return Some(m);
+        }
+    }
+}
+
+/// What [`encode`] wrote and left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EncodeReport {
+    /// Members written (the caller's own included).
+    pub written: usize,
+    /// Received members left out (member cap or length truncation).
+    pub dropped: usize,
+}
+
+/// Writes the outgoing tracestate: `own` (a complete `key=value` member, or `None`) first, then
+/// `rest`'s members without `own_key`. Writes nothing when there is nothing to send (the caller
+/// then omits the header). Fails only when `out` cannot hold the result; nothing is left in `out`
+/// then.
+pub fn encode(
+    own: Option<&[u8]>,
+    own_key: &[u8],
+    rest: &TraceState<'_>,
+    out: &mut Writer<'_>,
+) -> Result<EncodeReport, BufferTooSmall> {
+    let start = out.len();
+    let own = own.filter(|o| !o.is_empty());
+    let budget_members = MAX_MEMBERS - usize::from(own.is_some());
+    let mut cand: [Member<'_>; MAX_MEMBERS] = [Member {
+        key: &[],
+        value: &[],
+    }; MAX_MEMBERS];
+    let mut keep = [false; MAX_MEMBERS];
+    let mut n = 0;
+    let mut dropped = 0;
+    for m in rest.members().filter(|m| m.key != own_key) {
+        if n < budget_members {
+            cand[n] = m;
+            keep[n] = true;
+            n += 1;
+        } else {
+            dropped += 1;
+        }
+    }
+    let total = |keep: &[bool; MAX_MEMBERS]| {
+        let mut len = own.map_or(0, <[u8]>::len);
+        let mut count = usize::from(own.is_some());
+        for i in 0..n {
+            if keep[i] {
+                len += cand[i].len();
+                count += 1;
+            }
+        }
+        len + count.saturating_sub(1)
+    };
+    if total(&keep) > MAX_ENCODED_LEN {
+        for i in (0..n).rev() {
+            if total(&keep) <= MAX_ENCODED_LEN {
+                break;
+            }
+            if cand[i].len() > TRUNCATE_FIRST_ABOVE {
+                keep[i] = false;
+                dropped += 1;
+            }
+        }
+        for i in (0..n).rev() {
+            if total(&keep) <= MAX_ENCODED_LEN {
+                break;
+            }
+            if keep[i] {
+                keep[i] = false;
+                dropped += 1;
+            }
+        }
+    }
+    let mut written = 0;
+    let result = (|| {
+        if let Some(o) = own {
+            out.push(o)?;
+            written += 1;
+        }
+        for i in 0..n {
+            if !keep[i] {
+                continue;
+            }
+            if written > 0 {
+                out.push_byte(b',')?;
+            }
+            out.push(cand[i].key)?;
+            out.push_byte(b'=')?;
+            out.push(cand[i].value)?;
+            written += 1;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(EncodeReport { written, dropped }),
+        Err(e) => {
+            out.truncate(start);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::String;
+    use std::vec::Vec;
+
+    fn ts(lines: &[&'static str]) -> TraceState<'static> {
+        let mut f = Fields::default();
+        for l in lines {
+            f.push(l.as_bytes());
+        }
+        TraceState::new(f)
+    }
+
+    fn pairs(t: &TraceState<'_>) -> Vec<(String, String)> {
+        t.members()
+            .map(|m| {
+                (
+                    String::from_utf8_lossy(m.key).into(),
+                    String::from_utf8_lossy(m.value).into(),
+                )
+            })
+            .collect()
+    }
+
+    fn enc(own: Option<&str>, t: &TraceState<'_>) -> String {
+        let mut b = [0u8; 8192];
+        let mut w = Writer::new(&mut b);
+        encode(own.map(str::as_bytes), b"dd", t, &mut w).unwrap();
+        String::from_utf8(w.written().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn keys_follow_the_current_grammar() {
+        for k in [
+            "a",
+            "1special",
+            "special@vendor",
+            "special@@vendor",
+            "foo@",
+            "a-b_c*d/e",
+            "t@vvvvvvvvvvvvvvv",
+        ] {
+            assert!(is_valid_key(k.as_bytes()), "{k}");
+        }
+        for k in ["", "@vendor", "Foo", "special.vendor", "_a", "a b"] {
+            assert!(!is_valid_key(k.as_bytes()), "{k}");
+        }
+        assert!(is_valid_key(&[b'z'; 256]));
+        assert!(!is_valid_key(&[b'z'; 257]));
+    }
+
+    #[test]
+    fn values_follow_the_grammar() {
+        assert!(is_valid_value(b" leading spaces ok"));
+        assert!(!is_valid_value(b"trailing "));
+        assert!(!is_valid_value(b""));
+        assert!(!is_valid_value(b"bar=baz"));
+        assert!(!is_valid_value(b"a,b"));
+        assert!(!is_valid_value("\u{e9}".as_bytes()));
+        assert!(is_valid_value(&[b'x'; 256]));
+        assert!(!is_valid_value(&[b'x'; 257]));
+    }
+
+    #[test]
+    fn ows_and_empty_members() {
+        let t = ts(&["foo=1, \t bar=2,, ,\tbaz=3 "]);
+        assert_eq!(
+            pairs(&t),
+            [
+                ("foo".into(), "1".into()),
+                ("bar".into(), "2".into()),
+                ("baz".into(), "3".into())
+            ]
+        );
+        // A leading space is part of a value; a tab is not a value character.
+        let t = ts(&["dd= p:00f067aa0ba902b7;s:1,foo=1,bar=  2,baz= \t 2"]);
+        assert_eq!(t.get(b"bar"), Some(&b"  2"[..]));
+        assert_eq!(t.get(b"baz"), None);
+    }
+
+    #[test]
+    fn several_fields_combine_in_order() {
+        let t = ts(&["a=1", "", "b=2,c=3"]);
+        assert_eq!(pairs(&t).len(), 3);
+        assert_eq!(t.members().nth(1).map(|m| m.key), Some(&b"b"[..]));
+    }
+
+    #[test]
+    fn invalid_members_are_skipped_individually() {
+        let t = ts(&["foo=1,BAD=2,bar=x=y,=3,ok=4,novalue"]);
+        assert_eq!(
+            pairs(&t),
+            [("foo".into(), "1".into()), ("ok".into(), "4".into())]
+        );
+        assert_eq!(t.report().invalid, 4);
+    }
+
+    #[test]
+    fn duplicates_keep_the_first() {
+        let t = ts(&["a=1,b=2,a=3"]);
+        assert_eq!(t.get(b"a"), Some(&b"1"[..]));
+        assert_eq!(t.report().duplicates, 1);
+    }
+
+    #[test]
+    fn at_most_32_members_and_bounded_scan() {
+        let s: String = (0..40).map(|i| std::format!("k{i}=v{i},")).collect();
+        let s: &'static str = std::boxed::Box::leak(s.into_boxed_str());
+        let t = ts(&[s]);
+        assert_eq!(t.members().count(), 32);
+        assert!(t.report().truncated);
+        let junk: &'static str = std::boxed::Box::leak(",".repeat(100_000).into_boxed_str());
+        let t = ts(&[junk, "late=1"]);
+        assert_eq!(t.members().count(), 0);
+        assert!(t.report().truncated);
+    }
+
+    #[test]
+    fn own_member_goes_first_and_replaces() {
+        let t = ts(&["other=bleh,dd=s:1,atel=test"]);
+        assert_eq!(enc(Some("dd=s:2"), &t), "dd=s:2,other=bleh,atel=test");
+        assert_eq!(enc(None, &t), "other=bleh,atel=test");
+        assert_eq!(enc(None, &TraceState::default()), "");
+    }
+
+    #[test]
+    fn cap_32_drops_from_the_right() {
+        let s: String = (0..35)
+            .map(|i| std::format!("state{i}=value-{i},"))
+            .collect();
+        let s: &'static str = std::boxed::Box::leak(s.into_boxed_str());
+        let out = enc(Some("dd=s:1"), &ts(&[s]));
+        let items: Vec<&str> = out.split(',').collect();
+        assert_eq!(items.len(), 32);
+        assert_eq!(items[0], "dd=s:1");
+        assert_eq!(items[31], "state30=value-30");
+    }
+
+    #[test]
+    fn truncation_drops_long_members_first() {
+        let long = "x".repeat(200);
+        let mut s = String::new();
+        for i in 0..20 {
+            s += &std::format!("k{i}={long},");
+        }
+        s += "small=1";
+        let s: &'static str = std::boxed::Box::leak(s.into_boxed_str());
+        let out = enc(Some("dd=s:1"), &ts(&[s]));
+        assert!(out.len() <= MAX_ENCODED_LEN);
+        assert!(out.ends_with(",small=1"), "short members survive: {out}");
+        assert!(out.starts_with("dd=s:1,k0="));
+    }
+
+    #[test]
+    fn encode_failure_leaves_nothing() {
+        let mut b = [0u8; 8];
+        let mut w = Writer::new(&mut b);
+        w.push(b"ab").unwrap();
+        assert!(encode(Some(b"dd=s:1"), b"dd", &ts(&["foo=bar"]), &mut w).is_err());
+        assert_eq!(w.written(), b"ab");
+    }
+
+    #[test]
+    fn whole_header_validity() {
+        assert!(is_valid_header(b"foo=1, \t bar=2"));
+        assert!(!is_valid_header(b""));
+        assert!(!is_valid_header(b"foo=1,foo=2"));
+        assert!(!is_valid_header(b"foo=1,Bar=2"));
+        let x = "x".repeat(251);
+        let ok = std::format!("bar={x},foo={}", &x[..250]);
+        assert!(ok.len() <= 512 && is_valid_header(ok.as_bytes()));
+        let x = "x".repeat(256);
+        let too_long = std::format!("bar={x},foo={x}");
+        assert!(!is_valid_header(too_long.as_bytes()));
+    }
+}
