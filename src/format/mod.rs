@@ -4,6 +4,9 @@
 //! Shared vocabulary: [`Text`], a borrowed value that may be stored in Datadog's tracestate
 //! escaping (`~` standing for `=`), and [`Tag`], one Datadog propagated tag (`_dd.p.<key>`).
 
+pub mod datadog;
+pub mod dd_member;
+pub mod dd_tags;
 pub mod traceparent;
 pub mod tracestate;
 

@@ -1,0 +1,331 @@
+//! Datadog's headers `x-datadog-trace-id`, `-parent-id`, `-sampling-priority`, `-origin`
+//! (SEMANTICS.md §1.1–1.5, §1.7, §10; §12 #1–#3, #44). `x-datadog-tags` is [`super::dd_tags`].
+//!
+//! - Each header is read from its first field line, cut at its first `,` (a proxy may fold
+//!   repeats into one line) and trimmed of OWS.
+//! - Trace id: strict `[0-9]{1,20}`, 1 ..= 2^64−1 — no sign, no inner space, no `_` (§12 #1). It
+//!   is the low 64 bits of the trace id; `_dd.p.tid` carries the high half. Absent → no Datadog
+//!   context; zero or invalid → an error value.
+//! - Parent id: the same decimal; absent or `0` means "no parent" (Synthetics and RUM start
+//!   traces that way, §12 #3); invalid text is an error (the context is dropped, as dd-trace-go,
+//!   -py and -java do).
+//! - Sampling priority: `-?[0-9]+` into `i32`; an invalid value keeps the ids, leaves the priority
+//!   unset and reports it (§12 #2).
+//! - Origin: any non-empty bytes, kept verbatim.
+//!
+//! Output: decimal ids, the priority when known, the origin when non-empty (at most
+//! [`ORIGIN_MAX_LEN`] bytes; a longer one is left out and reported, never cut).
+
+use core::fmt;
+use core::num::NonZeroU64;
+
+use crate::format::Text;
+use crate::id::{SamplingPriority, SpanId, TraceId};
+use crate::wire::buf::{ArrayBuf, Writer};
+use crate::wire::{dec, list, name};
+
+/// Longest origin written.
+pub const ORIGIN_MAX_LEN: usize = 256;
+/// Longest decimal id.
+pub const ID_MAX_LEN: usize = dec::U64_MAX_LEN;
+/// Longest priority.
+pub const PRIORITY_MAX_LEN: usize = dec::I32_MAX_LEN;
+
+/// The first field lines of the Datadog headers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DatadogInput<'a> {
+    /// `x-datadog-trace-id`.
+    pub trace_id: Option<&'a [u8]>,
+    /// `x-datadog-parent-id`.
+    pub parent_id: Option<&'a [u8]>,
+    /// `x-datadog-sampling-priority`.
+    pub sampling_priority: Option<&'a [u8]>,
+    /// `x-datadog-origin`.
+    pub origin: Option<&'a [u8]>,
+}
+
+/// Decoded Datadog headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Datadog<'a> {
+    /// The low 64 bits of the trace id.
+    pub trace_id_low: NonZeroU64,
+    /// The parent span (`None`: no parent header, or `0`).
+    pub parent_id: Option<SpanId>,
+    /// The sampling priority, when present and valid.
+    pub sampling_priority: Option<SamplingPriority>,
+    /// A priority header was present but invalid.
+    pub priority_invalid: bool,
+    /// The origin, verbatim.
+    pub origin: Option<&'a [u8]>,
+}
+
+/// Why the Datadog headers were rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DatadogError {
+    /// `x-datadog-trace-id` is not `[0-9]{1,20}` within 64 bits.
+    TraceId,
+    /// `x-datadog-trace-id` is 0.
+    ZeroTraceId,
+    /// `x-datadog-parent-id` is not `[0-9]{1,20}` within 64 bits.
+    ParentId,
+}
+
+impl fmt::Display for DatadogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DatadogError::TraceId => "x-datadog-trace-id: not a 64-bit decimal",
+            DatadogError::ZeroTraceId => "x-datadog-trace-id: zero",
+            DatadogError::ParentId => "x-datadog-parent-id: not a 64-bit decimal",
+        })
+    }
+}
+
+impl core::error::Error for DatadogError {}
+
+/// The part of a single-valued header before its first `,`, trimmed (§12 #44).
+pub fn single(v: &[u8]) -> &[u8] {
+    list::trim_ows(list::split_once(v, b',').0)
+}
+
+/// Decodes the Datadog headers; `Ok(None)` when there is no trace id header.
+pub fn parse<'a>(input: &DatadogInput<'a>) -> Result<Option<Datadog<'a>>, DatadogError> {
+    let Some(t) = input.trace_id else {
+        return Ok(None);
+    };
+    let low = dec::parse_u64(single(t)).ok_or(DatadogError::TraceId)?;
+    let trace_id_low = NonZeroU64::new(low).ok_or(DatadogError::ZeroTraceId)?;
+    let parent_id = match input.parent_id {
+        None => None,
+        Some(p) => SpanId::new(dec::parse_u64(single(p)).ok_or(DatadogError::ParentId)?),
+    };
+    let (sampling_priority, priority_invalid) = match input.sampling_priority {
+        None => (None, false),
+        Some(p) => match dec::parse_i32(single(p)) {
+            Some(v) => (Some(SamplingPriority(v)), false),
+            None => (None, true),
+        },
+    };
+    let origin = input.origin.map(single).filter(|o| !o.is_empty());
+    Ok(Some(Datadog {
+        trace_id_low,
+        parent_id,
+        sampling_priority,
+        priority_invalid,
+        origin,
+    }))
+}
+
+/// The encoded Datadog headers (without `x-datadog-tags`).
+#[derive(Clone, Default)]
+pub struct DatadogOut {
+    trace_id: ArrayBuf<ID_MAX_LEN>,
+    parent_id: ArrayBuf<ID_MAX_LEN>,
+    priority: ArrayBuf<PRIORITY_MAX_LEN>,
+    origin: ArrayBuf<ORIGIN_MAX_LEN>,
+    origin_dropped: bool,
+}
+
+impl DatadogOut {
+    /// Calls `f` with each header to send, lowercase names, in a fixed order.
+    pub fn for_each<'s>(&'s self, mut f: impl FnMut(&'static str, &'s [u8])) {
+        if self.trace_id.is_empty() {
+            return;
+        }
+        f(name::X_DATADOG_TRACE_ID, self.trace_id.as_bytes());
+        f(name::X_DATADOG_PARENT_ID, self.parent_id.as_bytes());
+        if !self.priority.is_empty() {
+            f(name::X_DATADOG_SAMPLING_PRIORITY, self.priority.as_bytes());
+        }
+        if !self.origin.is_empty() {
+            f(name::X_DATADOG_ORIGIN, self.origin.as_bytes());
+        }
+    }
+
+    /// True when the origin was longer than [`ORIGIN_MAX_LEN`] and left out.
+    pub fn origin_dropped(&self) -> bool {
+        self.origin_dropped
+    }
+}
+
+/// Encodes the Datadog headers for `trace_id` / `span_id` into `out` (replacing its content).
+pub fn encode(
+    trace_id: TraceId,
+    span_id: SpanId,
+    priority: Option<SamplingPriority>,
+    origin: Option<Text<'_>>,
+    out: &mut DatadogOut,
+) {
+    *out = DatadogOut::default();
+    let mut b = [0u8; ID_MAX_LEN];
+    let _ = out.trace_id.push(dec::format_u64(trace_id.low(), &mut b));
+    let _ = out.parent_id.push(dec::format_u64(span_id.get(), &mut b));
+    if let Some(p) = priority {
+        let mut pb = [0u8; PRIORITY_MAX_LEN];
+        let _ = out.priority.push(dec::format_i32(p.0, &mut pb));
+    }
+    if let Some(o) = origin.filter(|o| !o.is_empty()) {
+        let mut w = Writer::new(out.origin.spare());
+        match o.write_decoded(&mut w) {
+            Ok(()) => {
+                let n = w.len();
+                out.origin.commit(n);
+            }
+            Err(_) => out.origin_dropped = true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    fn dd(
+        t: &str,
+        p: Option<&str>,
+        s: Option<&str>,
+        o: Option<&str>,
+    ) -> Result<Option<Datadog<'static>>, DatadogError> {
+        let leak = |v: &str| -> &'static [u8] {
+            std::boxed::Box::leak(v.as_bytes().to_vec().into_boxed_slice())
+        };
+        parse(&DatadogInput {
+            trace_id: Some(leak(t)),
+            parent_id: p.map(leak),
+            sampling_priority: s.map(leak),
+            origin: o.map(leak),
+        })
+    }
+
+    #[test]
+    fn trace_id_is_strict() {
+        assert_eq!(
+            dd("123", Some("5"), None, None)
+                .unwrap()
+                .unwrap()
+                .trace_id_low
+                .get(),
+            123
+        );
+        assert_eq!(
+            dd("00123", None, None, None)
+                .unwrap()
+                .unwrap()
+                .trace_id_low
+                .get(),
+            123
+        );
+        assert_eq!(
+            dd("18446744073709551615", None, None, None)
+                .unwrap()
+                .unwrap()
+                .trace_id_low
+                .get(),
+            u64::MAX
+        );
+        assert_eq!(
+            dd("0", Some("1"), None, None),
+            Err(DatadogError::ZeroTraceId)
+        );
+        for bad in [
+            "18446744073709551616",
+            "+123",
+            "-1",
+            "1_000",
+            "12a",
+            "1 2",
+            "",
+        ] {
+            assert_eq!(
+                dd(bad, Some("1"), None, None),
+                Err(DatadogError::TraceId),
+                "{bad}"
+            );
+        }
+        assert!(
+            dd(" 123 ", None, None, None).is_ok(),
+            "OWS around the value is stripped"
+        );
+        assert_eq!(parse(&DatadogInput::default()), Ok(None));
+    }
+
+    #[test]
+    fn parent_zero_or_missing_means_root() {
+        assert_eq!(
+            dd("1", None, None, Some("synthetics"))
+                .unwrap()
+                .unwrap()
+                .parent_id,
+            None
+        );
+        assert_eq!(
+            dd("1", Some("0"), None, None).unwrap().unwrap().parent_id,
+            None
+        );
+        assert_eq!(
+            dd("1", Some("abc"), None, None),
+            Err(DatadogError::ParentId)
+        );
+    }
+
+    #[test]
+    fn invalid_priority_keeps_ids() {
+        let d = dd("1", Some("2"), Some("1.0"), None).unwrap().unwrap();
+        assert_eq!(d.sampling_priority, None);
+        assert!(d.priority_invalid);
+        assert_eq!(
+            dd("1", Some("2"), Some("-2"), None)
+                .unwrap()
+                .unwrap()
+                .sampling_priority,
+            Some(SamplingPriority(-2))
+        );
+    }
+
+    #[test]
+    fn single_values_cut_at_comma() {
+        let d = dd("1,2", Some("3"), Some("2,1"), Some("synthetics;=web,z"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.trace_id_low.get(), 1);
+        assert_eq!(d.sampling_priority, Some(SamplingPriority(2)));
+        assert_eq!(d.origin, Some(&b"synthetics;=web"[..]));
+    }
+
+    #[test]
+    fn encodes_headers() {
+        let mut out = DatadogOut::default();
+        let t = TraceId::from_halves(0x4bf9_2f35_77b3_4da6, 11803532876627986230).unwrap();
+        encode(
+            t,
+            SpanId::new(67667974448284343).unwrap(),
+            Some(SamplingPriority(2)),
+            Some(Text::tilde_escaped(b"a~b")),
+            &mut out,
+        );
+        let mut got = Vec::new();
+        out.for_each(|n, v| got.push((n, v.to_vec())));
+        assert_eq!(
+            got,
+            [
+                ("x-datadog-trace-id", b"11803532876627986230".to_vec()),
+                ("x-datadog-parent-id", b"67667974448284343".to_vec()),
+                ("x-datadog-sampling-priority", b"2".to_vec()),
+                ("x-datadog-origin", b"a=b".to_vec()),
+            ]
+        );
+        encode(
+            t,
+            SpanId::new(1).unwrap(),
+            None,
+            Some(Text::plain(&[b'o'; 300])),
+            &mut out,
+        );
+        let mut names = Vec::new();
+        out.for_each(|n, _| names.push(n));
+        assert_eq!(names, ["x-datadog-trace-id", "x-datadog-parent-id"]);
+        assert!(out.origin_dropped());
+    }
+}

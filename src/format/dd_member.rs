@@ -1,0 +1,433 @@
+//! Datadog's `dd=` tracestate member (SEMANTICS.md §3, §4; §12 #16–#22).
+//!
+//! Reading ([`parse`], on the value after `dd=`): sub-members split on `;`, OWS and empty ones
+//! skipped, each split at its first `:` (ones without `:` skipped); for `s`, `o` and `p` the last
+//! occurrence wins. `s` is a signed decimal (ignored when unparsable), `o` the origin with `~`
+//! standing for `=`, `p` the last Datadog parent kept verbatim (it is not validated, §3.4),
+//! `t.<key>` the propagated tag `_dd.p.<key>` (`~` for `=`). Other keys are exposed by
+//! [`DdMember::unknown`] and dropped on output (§12 #22). The member comes from a validated
+//! tracestate value, so it is at most 256 printable bytes; [`parse`] looks at no more than
+//! [`MAX_LEN`] bytes of anything longer.
+//!
+//! Sampling ([`reconcile`], §4, §12 #16): the traceparent's sampled flag wins whenever `s`
+//! disagrees with it or is missing; the decision maker becomes `-0` when the flag overrides to
+//! keep and is removed when it overrides to drop.
+//!
+//! Writing ([`encode`]): `dd=s:<priority>;o:<origin>;p:<parent>;t.dm:<dm>;t.<key>:<value>…` in
+//! that order (§12 #18; `s` is left out when no decision is known, `t.tid` is never written,
+//! §12 #21). Origin and tag values: each byte outside 0x20–0x7E and each of `,` `;` `~` becomes
+//! `_` (one per character for UTF-8 text, §12 #20), then `=` becomes `~`; tag keys: each byte
+//! outside 0x21–0x7E and each of `,` `;` `:` `=` becomes `_`. The whole member, `dd=` included, is
+//! at most [`MAX_LEN`] characters (§12 #19): `s` and `p` are always kept, `o` is dropped if it
+//! does not fit, and each `t.*` entry that does not fit is skipped while later, shorter ones may
+//! still be written.
+
+use crate::format::{Tag, Text};
+use crate::id::{DecisionMaker, SamplingPriority};
+use crate::wire::buf::{ArrayBuf, Writer};
+use crate::wire::{dec, list};
+
+/// Longest `dd=` member, `dd=` included.
+pub const MAX_LEN: usize = 256;
+
+/// A received `dd` member, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DdMember<'a> {
+    raw: &'a [u8],
+}
+
+/// Views the value of a `dd` tracestate member.
+pub fn parse(value: &[u8]) -> DdMember<'_> {
+    let raw = value.get(..MAX_LEN).unwrap_or(value);
+    DdMember { raw }
+}
+
+impl<'a> DdMember<'a> {
+    /// The value as received.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// `(key, value)` of every well-formed sub-member, in order.
+    pub fn entries(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        list::Split::new(self.raw, b';').filter_map(|e| {
+            let e = list::trim_ows(e);
+            match list::split_once(e, b':') {
+                (k, Some(v)) if !k.is_empty() => Some((k, v)),
+                _ => None,
+            }
+        })
+    }
+
+    fn last(&self, key: &[u8]) -> Option<&'a [u8]> {
+        self.entries()
+            .filter(|(k, _)| *k == key)
+            .last()
+            .map(|(_, v)| v)
+    }
+
+    /// `s:`, when present and a valid integer.
+    pub fn sampling_priority(&self) -> Option<i32> {
+        self.last(b"s").and_then(dec::parse_i32)
+    }
+
+    /// `o:` (with `~` standing for `=`).
+    pub fn origin(&self) -> Option<Text<'a>> {
+        self.last(b"o")
+            .filter(|o| !o.is_empty())
+            .map(Text::tilde_escaped)
+    }
+
+    /// `p:`, verbatim.
+    pub fn last_parent_id(&self) -> Option<&'a [u8]> {
+        self.last(b"p").filter(|p| !p.is_empty())
+    }
+
+    /// `t.dm:`, when valid.
+    pub fn decision_maker(&self) -> Option<DecisionMaker> {
+        self.tags()
+            .filter(|t| t.key == b"dm")
+            .last()
+            .and_then(|t| DecisionMaker::parse(t.value.raw()))
+    }
+
+    /// The `t.*` entries as propagated tags (`dm` and `tid` included).
+    pub fn tags(&self) -> impl Iterator<Item = Tag<'a>> {
+        self.entries().filter_map(|(k, v)| {
+            let key = k.strip_prefix(b"t.")?;
+            (!key.is_empty()).then_some(Tag {
+                key,
+                value: Text::tilde_escaped(v),
+            })
+        })
+    }
+
+    /// Sub-members with keys other than `s`, `o`, `p` and `t.*`.
+    pub fn unknown(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        self.entries()
+            .filter(|(k, _)| !matches!(*k, b"s" | b"o" | b"p") && !k.starts_with(b"t."))
+    }
+}
+
+/// The sampling priority and decision maker of a W3C context: the traceparent's sampled flag
+/// against `s:` and `t.dm:` (SEMANTICS.md §4).
+pub fn reconcile(
+    sampled: bool,
+    s: Option<i32>,
+    dm: Option<DecisionMaker>,
+) -> (SamplingPriority, Option<DecisionMaker>) {
+    match (sampled, s) {
+        (true, Some(s)) if s > 0 => (SamplingPriority(s), dm),
+        (true, _) => (SamplingPriority::AUTO_KEEP, Some(DecisionMaker(0))),
+        (false, Some(s)) if s <= 0 => (SamplingPriority(s), dm),
+        (false, _) => (SamplingPriority::AUTO_REJECT, None),
+    }
+}
+
+/// What [`encode`] left out to stay within [`MAX_LEN`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DdMemberReport {
+    /// The origin did not fit.
+    pub origin_dropped: bool,
+    /// `t.*` entries that did not fit.
+    pub tags_dropped: usize,
+}
+
+/// Calls `f` with the sanitised bytes of `text`: one `_` per character for anything outside
+/// 0x20–0x7E, and for each of `extra`; `=` becomes `~` when `eq_to_tilde`.
+fn sanitized(text: Text<'_>, lo: u8, extra: &[u8], eq_to_tilde: bool, mut f: impl FnMut(u8)) {
+    let mut cont = 0u8;
+    for b in text.bytes() {
+        if cont > 0 && (0x80..0xc0).contains(&b) {
+            cont -= 1;
+            continue;
+        }
+        cont = match b {
+            0xc0..=0xdf => 1,
+            0xe0..=0xef => 2,
+            0xf0..=0xf7 => 3,
+            _ => 0,
+        };
+        let out = if !(lo..=0x7e).contains(&b) || extra.contains(&b) {
+            b'_'
+        } else if eq_to_tilde && b == b'=' {
+            b'~'
+        } else {
+            b
+        };
+        f(out);
+    }
+}
+
+fn sanitized_len(text: Text<'_>, lo: u8, extra: &[u8]) -> usize {
+    let mut n = 0;
+    sanitized(text, lo, extra, false, |_| n += 1);
+    n
+}
+
+const VALUE_EXTRA: &[u8] = b",;~";
+const KEY_EXTRA: &[u8] = b",;:=";
+
+/// Writes the whole `dd=…` member into `out` (replacing its content). `parent` is the `p:` value
+/// (16 hex digits of the span id, or an upstream value being passed through).
+pub fn encode<'t>(
+    priority: Option<SamplingPriority>,
+    origin: Option<Text<'_>>,
+    parent: &[u8],
+    dm: Option<DecisionMaker>,
+    tags: impl Iterator<Item = Tag<'t>>,
+    out: &mut ArrayBuf<MAX_LEN>,
+) -> DdMemberReport {
+    out.clear();
+    let mut report = DdMemberReport::default();
+    let mut w = Writer::new(out.spare());
+    let _ = w.push(b"dd=");
+    let mut first = true;
+    let mut sep = |w: &mut Writer<'_>| {
+        let r = if first { Ok(()) } else { w.push_byte(b';') };
+        first = false;
+        r
+    };
+    if let Some(p) = priority {
+        let mut b = [0u8; dec::I32_MAX_LEN];
+        let _ = sep(&mut w)
+            .and_then(|_| w.push(b"s:"))
+            .and_then(|_| w.push(dec::format_i32(p.0, &mut b)));
+    }
+    // Room that `p` needs, reserved before the origin is placed.
+    let p_len = if parent.is_empty() {
+        0
+    } else {
+        1 + 2 + parent.len()
+    };
+    if let Some(o) = origin.filter(|o| !o.is_empty()) {
+        let need = 1 + 2 + sanitized_len(o, 0x20, VALUE_EXTRA);
+        if w.len() + need + p_len <= MAX_LEN {
+            let _ = sep(&mut w).and_then(|_| w.push(b"o:"));
+            sanitized(o, 0x20, VALUE_EXTRA, true, |b| {
+                let _ = w.push_byte(b);
+            });
+        } else {
+            report.origin_dropped = true;
+        }
+    }
+    if !parent.is_empty() {
+        let mark = w.len();
+        if sep(&mut w)
+            .and_then(|_| w.push(b"p:"))
+            .and_then(|_| w.push(parent))
+            .is_err()
+        {
+            w.truncate(mark);
+        }
+    }
+    let mut put = |w: &mut Writer<'_>, key: Text<'_>, value: Text<'_>| {
+        let need = 1
+            + 2
+            + sanitized_len(key, 0x21, KEY_EXTRA)
+            + 1
+            + sanitized_len(value, 0x20, VALUE_EXTRA);
+        if w.len() + need > MAX_LEN {
+            return false;
+        }
+        let _ = sep(w).and_then(|_| w.push(b"t."));
+        sanitized(key, 0x21, KEY_EXTRA, false, |b| {
+            let _ = w.push_byte(b);
+        });
+        let _ = w.push_byte(b':');
+        sanitized(value, 0x20, VALUE_EXTRA, true, |b| {
+            let _ = w.push_byte(b);
+        });
+        true
+    };
+    if let Some(dm) = dm {
+        let mut b = [0u8; DecisionMaker::MAX_LEN];
+        if !put(&mut w, Text::plain(b"dm"), Text::plain(dm.encode(&mut b))) {
+            report.tags_dropped += 1;
+        }
+    }
+    for t in tags {
+        if t.key == b"dm" || t.key == b"tid" {
+            continue;
+        }
+        if !put(&mut w, Text::plain(t.key), t.value) {
+            report.tags_dropped += 1;
+        }
+    }
+    let n = if w.len() > 3 { w.len() } else { 0 };
+    out.commit(n);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::String;
+    use std::vec::Vec;
+
+    fn enc(
+        p: Option<i32>,
+        o: Option<&str>,
+        parent: &str,
+        dm: Option<u8>,
+        tags: &[(&str, &str)],
+    ) -> (String, DdMemberReport) {
+        let mut out = ArrayBuf::new();
+        let it = tags.iter().map(|(k, v)| Tag {
+            key: k.as_bytes(),
+            value: Text::plain(v.as_bytes()),
+        });
+        let r = encode(
+            p.map(SamplingPriority),
+            o.map(|o| Text::plain(o.as_bytes())),
+            parent.as_bytes(),
+            dm.map(DecisionMaker),
+            it,
+            &mut out,
+        );
+        (String::from_utf8(out.as_bytes().to_vec()).unwrap(), r)
+    }
+
+    #[test]
+    fn reads_fields() {
+        let m = parse(b"s:2;o:rum;p:00f067aa0ba902b7;t.dm:-4;t.usr.id:baz64~~;t.url:http://x");
+        assert_eq!(m.sampling_priority(), Some(2));
+        assert!(m.origin().unwrap().eq_bytes(b"rum"));
+        assert_eq!(m.last_parent_id(), Some(&b"00f067aa0ba902b7"[..]));
+        assert_eq!(m.decision_maker(), Some(DecisionMaker(4)));
+        let tags: Vec<(&[u8], Vec<u8>)> = m
+            .tags()
+            .map(|t| (t.key, t.value.bytes().collect()))
+            .collect();
+        assert_eq!(tags[1], (&b"usr.id"[..], b"baz64==".to_vec()));
+        assert_eq!(tags[2], (&b"url"[..], b"http://x".to_vec()));
+    }
+
+    #[test]
+    fn tolerant_reading() {
+        let m =
+            parse(b" p:00f067aa0ba902b7;;s:1;nocolon;s:x;o:France~country;foo:bar;;;baz:bam;;;");
+        assert_eq!(
+            m.sampling_priority(),
+            None,
+            "the last s wins, and it is invalid"
+        );
+        assert!(m.origin().unwrap().eq_bytes(b"France=country"));
+        let unknown: Vec<_> = m.unknown().collect();
+        assert_eq!(
+            unknown,
+            [(&b"foo"[..], &b"bar"[..]), (&b"baz"[..], &b"bam"[..])]
+        );
+        assert_eq!(parse(b"p:XX!X").last_parent_id(), Some(&b"XX!X"[..]));
+        assert_eq!(parse(b"s:1;s:2").sampling_priority(), Some(2));
+    }
+
+    #[test]
+    fn reconciliation_table() {
+        let dm4 = Some(DecisionMaker(4));
+        let keep0 = Some(DecisionMaker(0));
+        assert_eq!(reconcile(true, Some(2), dm4), (SamplingPriority(2), dm4));
+        assert_eq!(reconcile(true, Some(-1), dm4), (SamplingPriority(1), keep0));
+        assert_eq!(reconcile(true, None, None), (SamplingPriority(1), keep0));
+        assert_eq!(reconcile(false, Some(-1), dm4), (SamplingPriority(-1), dm4));
+        assert_eq!(reconcile(false, Some(2), dm4), (SamplingPriority(0), None));
+        assert_eq!(reconcile(false, None, dm4), (SamplingPriority(0), None));
+        assert_eq!(reconcile(false, Some(0), None), (SamplingPriority(0), None));
+    }
+
+    #[test]
+    fn writes_in_order_with_sanitising() {
+        let (s, _) = enc(
+            Some(2),
+            Some("foo,bar="),
+            "5555eeee6666ffff",
+            None,
+            &[("foo bar,baz=", "abc~!@#$%^&*()_+`-=")],
+        );
+        assert_eq!(
+            s,
+            "dd=s:2;o:foo_bar~;p:5555eeee6666ffff;t.foo_bar_baz_:abc_!@#$%^&*()_+`-~"
+        );
+        let (s, _) = enc(
+            Some(1),
+            Some("synthetics~;=web,z"),
+            "00000000000000aa",
+            Some(4),
+            &[("usr.id", "baz64==")],
+        );
+        assert_eq!(
+            s,
+            "dd=s:1;o:synthetics__~web_z;p:00000000000000aa;t.dm:-4;t.usr.id:baz64~~"
+        );
+        let (s, _) = enc(
+            None,
+            None,
+            "0000000000000001",
+            None,
+            &[("tid", "1111111111111111")],
+        );
+        assert_eq!(
+            s, "dd=p:0000000000000001",
+            "no s when undecided, never t.tid"
+        );
+    }
+
+    #[test]
+    fn non_ascii_is_one_underscore_per_character() {
+        let (s, _) = enc(
+            Some(1),
+            Some("so is \u{53f0}\u{5317}."),
+            "01",
+            None,
+            &[("a;d\u{53f0}x ", "foo")],
+        );
+        assert_eq!(s, "dd=s:1;o:so is __.;p:01;t.a_d_x_:foo");
+    }
+
+    #[test]
+    fn cap_keeps_s_and_p() {
+        let long = "a".repeat(600);
+        let (s, r) = enc(
+            Some(2),
+            Some(&long),
+            "5555eeee6666ffff",
+            None,
+            &[("foo", "abc")],
+        );
+        assert_eq!(s, "dd=s:2;p:5555eeee6666ffff;t.foo:abc");
+        assert!(r.origin_dropped);
+        let o = "abcd".repeat(32);
+        let v = "abcd".repeat(30);
+        let (s, r) = enc(
+            Some(2),
+            Some(&o),
+            "5555eeee6666ffff",
+            None,
+            &[("foo", &v), ("x", "1")],
+        );
+        assert_eq!(
+            s,
+            std::format!("dd=s:2;o:{o};p:5555eeee6666ffff;t.x:1"),
+            "a tag that does not fit is skipped, a later one may fit"
+        );
+        assert_eq!(r.tags_dropped, 1);
+        assert!(s.len() <= MAX_LEN);
+    }
+
+    #[test]
+    fn parse_then_encode_round_trips() {
+        let src = "s:-1;o:rum~x;p:00f067aa0ba902b7;t.dm:-3;t.usr.id:baz64~~";
+        let m = parse(src.as_bytes());
+        let mut out = ArrayBuf::new();
+        encode(
+            m.sampling_priority().map(SamplingPriority),
+            m.origin(),
+            m.last_parent_id().unwrap(),
+            m.decision_maker(),
+            m.tags(),
+            &mut out,
+        );
+        assert_eq!(out.as_str().unwrap(), std::format!("dd={src}"));
+    }
+}

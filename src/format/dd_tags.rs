@@ -1,0 +1,454 @@
+//! `x-datadog-tags`: Datadog's propagated trace tags (SEMANTICS.md §1.6, §12 #4–#8).
+//!
+//! Grammar: comma-separated `key=value` pairs, key printable ASCII 0x21–0x7E without `,` and
+//! `=`, value printable ASCII 0x20–0x7E without `,`; a value may contain `=` (the pair splits at
+//! the first `=`). A trailing `,` is tolerated.
+//!
+//! Reading ([`parse`]): a header longer than the configured limit is not read at all
+//! (`extract_max_size`); a limit of 0 disables the header (`disabled`); any malformed pair drops
+//! every tag (`decoding_error`, §12 #5). Only `_dd.p.*` keys are kept (§12 #4). `_dd.p.tid` must be
+//! 16 lowercase hex digits and not all zero (§12 #7); `_dd.p.dm` must be `-0` … `-255` (§12 #6);
+//! the caller decides what an invalid one costs (see [`DdTags::tid`], [`DdTags::dm`]).
+//!
+//! Writing ([`encode`]): `_dd.p.dm`, then `_dd.p.tid` (only for a 128-bit id), then the other
+//! tags in the order given — deterministic, unlike the hash-map order of several tracers. The
+//! exact serialised length is checked against the limit; over it nothing is written
+//! (`inject_max_size`); a tag with a forbidden byte suppresses the header (`encoding_error`,
+//! as dd-trace-rs and dd-trace-py do).
+
+use core::fmt;
+
+use crate::format::{Tag, Text, DD_P_PREFIX};
+use crate::id::DecisionMaker;
+use crate::wire::buf::Writer;
+use crate::wire::hex;
+use crate::wire::list::{self, Fields};
+
+/// Default and ceiling of `DD_TRACE_X_DATADOG_TAGS_MAX_LENGTH`.
+pub const MAX_LEN: usize = 512;
+
+/// Datadog's `_dd.propagation_error` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PropagationError {
+    /// The incoming header was longer than the limit.
+    ExtractMaxSize,
+    /// The outgoing header would have been longer than the limit.
+    InjectMaxSize,
+    /// The incoming header was malformed, or its `_dd.p.dm` invalid.
+    DecodingError,
+    /// An outgoing tag had a forbidden character.
+    EncodingError,
+    /// The limit is 0.
+    Disabled,
+    /// The incoming `_dd.p.tid` was invalid (the tag value is followed by the raw tid).
+    MalformedTid,
+    /// `_dd.p.tid` disagreed with the trace id in use.
+    InconsistentTid,
+}
+
+impl PropagationError {
+    /// The tag value (for `malformed_tid`, the prefix before a space and the raw value).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PropagationError::ExtractMaxSize => "extract_max_size",
+            PropagationError::InjectMaxSize => "inject_max_size",
+            PropagationError::DecodingError => "decoding_error",
+            PropagationError::EncodingError => "encoding_error",
+            PropagationError::Disabled => "disabled",
+            PropagationError::MalformedTid => "malformed_tid",
+            PropagationError::InconsistentTid => "inconsistent_tid",
+        }
+    }
+}
+
+impl fmt::Display for PropagationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an incoming `x-datadog-tags` was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TagsError {
+    /// Longer than the limit.
+    ExtractMaxSize,
+    /// The limit is 0.
+    Disabled,
+    /// A pair is malformed (at this pair index).
+    Decoding {
+        /// Index of the first bad pair.
+        pair: usize,
+    },
+}
+
+impl From<TagsError> for PropagationError {
+    fn from(e: TagsError) -> Self {
+        match e {
+            TagsError::ExtractMaxSize => PropagationError::ExtractMaxSize,
+            TagsError::Disabled => PropagationError::Disabled,
+            TagsError::Decoding { .. } => PropagationError::DecodingError,
+        }
+    }
+}
+
+/// Why `x-datadog-tags` was not written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TagsInjectError {
+    /// Longer than the limit (or than the output buffer).
+    MaxSize,
+    /// A key or value has a forbidden byte.
+    Encoding,
+    /// The limit is 0.
+    Disabled,
+}
+
+impl From<TagsInjectError> for PropagationError {
+    fn from(e: TagsInjectError) -> Self {
+        match e {
+            TagsInjectError::MaxSize => PropagationError::InjectMaxSize,
+            TagsInjectError::Encoding => PropagationError::EncodingError,
+            TagsInjectError::Disabled => PropagationError::Disabled,
+        }
+    }
+}
+
+fn key_ok(k: &[u8]) -> bool {
+    !k.is_empty()
+        && k.iter()
+            .all(|&b| (0x21..=0x7e).contains(&b) && b != b',' && b != b'=')
+}
+
+fn value_ok(v: &[u8]) -> bool {
+    !v.is_empty() && v.iter().all(|&b| (0x20..=0x7e).contains(&b) && b != b',')
+}
+
+/// The `_dd.p.tid` state of a header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tid<'a> {
+    /// No `_dd.p.tid`.
+    Absent,
+    /// The high 64 bits of the trace id (non-zero).
+    Valid(u64),
+    /// Present but not 16 lowercase hex digits, or all zero: the raw value.
+    Malformed(&'a [u8]),
+}
+
+/// A validated `x-datadog-tags` header, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DdTags<'a> {
+    fields: Fields<'a>,
+}
+
+/// Parses `x-datadog-tags` (all field lines, combined with `,`) under `max_len`
+/// (clamped to [`MAX_LEN`]).
+pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError> {
+    let max_len = max_len.min(MAX_LEN);
+    if max_len == 0 {
+        return Err(TagsError::Disabled);
+    }
+    if fields.combined_len() > max_len || fields.dropped() > 0 {
+        return Err(TagsError::ExtractMaxSize);
+    }
+    let mut pairs = fields.items(b',').enumerate().peekable();
+    while let Some((i, item)) = pairs.next() {
+        if item.is_empty() && pairs.peek().is_none() && i > 0 {
+            break; // trailing comma
+        }
+        let (k, v) = list::split_once(item, b'=');
+        match v {
+            Some(v) if key_ok(k) && value_ok(v) => {}
+            _ => return Err(TagsError::Decoding { pair: i }),
+        }
+    }
+    Ok(DdTags { fields })
+}
+
+impl<'a> DdTags<'a> {
+    /// The `_dd.p.*` tags in order, `tid` and `dm` included.
+    pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> + '_ {
+        self.fields.items(b',').filter_map(|item| {
+            let (k, v) = list::split_once(item, b'=');
+            let key = k.strip_prefix(DD_P_PREFIX)?;
+            Some(Tag {
+                key,
+                value: Text::plain(v?),
+            })
+        })
+    }
+
+    /// The raw value of `_dd.p.<key>`.
+    pub fn get(&self, key: &[u8]) -> Option<&'a [u8]> {
+        self.iter().find(|t| t.key == key).map(|t| t.value.raw())
+    }
+
+    /// The `_dd.p.tid` state.
+    pub fn tid(&self) -> Tid<'a> {
+        match self.get(b"tid") {
+            None => Tid::Absent,
+            Some(v) => match hex::decode_u64(v) {
+                Some(h) if h != 0 => Tid::Valid(h),
+                _ => Tid::Malformed(v),
+            },
+        }
+    }
+
+    /// The `_dd.p.dm` value: `None` when absent, `Some(Err(()))` when invalid.
+    #[allow(clippy::result_unit_err)]
+    pub fn dm(&self) -> Option<Result<DecisionMaker, ()>> {
+        self.get(b"dm").map(|v| DecisionMaker::parse(v).ok_or(()))
+    }
+}
+
+/// Writes `x-datadog-tags` into `out`: `_dd.p.dm`, `_dd.p.tid` (when `tid_high` ≠ 0), then
+/// `tags` in order (any `dm`/`tid` among them skipped). Returns the bytes written; on error
+/// nothing is left in `out`.
+pub fn encode<'t>(
+    dm: Option<DecisionMaker>,
+    tid_high: u64,
+    tags: impl Iterator<Item = Tag<'t>>,
+    max_len: usize,
+    out: &mut Writer<'_>,
+) -> Result<usize, TagsInjectError> {
+    let max_len = max_len.min(MAX_LEN);
+    if max_len == 0 {
+        return Err(TagsInjectError::Disabled);
+    }
+    let start = out.len();
+    let r = write_all(dm, tid_high, tags, max_len, out, start);
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
+}
+
+fn write_all<'t>(
+    dm: Option<DecisionMaker>,
+    tid_high: u64,
+    tags: impl Iterator<Item = Tag<'t>>,
+    max_len: usize,
+    out: &mut Writer<'_>,
+    start: usize,
+) -> Result<usize, TagsInjectError> {
+    let mut put =
+        |out: &mut Writer<'_>, key: &[u8], value: Text<'_>| -> Result<(), TagsInjectError> {
+            if !key_ok(key) || !value_ok(value.raw()) || value.bytes().any(|b| b == b',') {
+                return Err(TagsInjectError::Encoding);
+            }
+            let sep = usize::from(out.len() > start);
+            let need = sep + DD_P_PREFIX.len() + key.len() + 1 + value.len();
+            if out.len() - start + need > max_len {
+                return Err(TagsInjectError::MaxSize);
+            }
+            let full = |_| TagsInjectError::MaxSize;
+            if sep == 1 {
+                out.push_byte(b',').map_err(full)?;
+            }
+            out.push(DD_P_PREFIX).map_err(full)?;
+            out.push(key).map_err(full)?;
+            out.push_byte(b'=').map_err(full)?;
+            value.write_decoded(out).map_err(full)
+        };
+    if let Some(dm) = dm {
+        let mut b = [0u8; DecisionMaker::MAX_LEN];
+        put(out, b"dm", Text::plain(dm.encode(&mut b)))?;
+    }
+    if tid_high != 0 {
+        put(out, b"tid", Text::plain(&hex::encode_u64(tid_high)))?;
+    }
+    for t in tags {
+        if t.key == b"dm" || t.key == b"tid" {
+            continue;
+        }
+        put(out, t.key, t.value)?;
+    }
+    Ok(out.len() - start)
+}
+
+/// Writes the `_dd.propagation_error` value for `malformed_tid <raw>` (or just the error name).
+pub fn write_error_tag(
+    e: PropagationError,
+    raw: Option<&[u8]>,
+    out: &mut Writer<'_>,
+) -> Result<(), crate::BufferTooSmall> {
+    out.push(e.as_str().as_bytes())?;
+    if let Some(r) = raw {
+        out.push_byte(b' ')?;
+        out.push(r)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::String;
+    use std::vec::Vec;
+
+    fn f(s: &str) -> Fields<'_> {
+        Fields::one(s.as_bytes())
+    }
+
+    fn keys(t: &DdTags<'_>) -> Vec<String> {
+        t.iter()
+            .map(|t| String::from_utf8_lossy(t.key).into_owned())
+            .collect()
+    }
+
+    fn enc<'t>(
+        dm: Option<u8>,
+        high: u64,
+        tags: &[(&'t str, &'t str)],
+        max: usize,
+    ) -> Result<String, TagsInjectError> {
+        let mut b = [0u8; 1024];
+        let mut w = Writer::new(&mut b);
+        let it = tags.iter().map(|(k, v)| Tag {
+            key: k.as_bytes(),
+            value: Text::plain(v.as_bytes()),
+        });
+        encode(dm.map(DecisionMaker), high, it, max, &mut w)?;
+        Ok(String::from_utf8(w.written().to_vec()).unwrap())
+    }
+
+    #[test]
+    fn keeps_only_dd_p_and_values_with_equals() {
+        let t = parse(
+            f("_dd.p.dm=-4,_dd.p.tid=640cfd8d00000000,_dd.p.usr.id=baz64==,any=tag"),
+            512,
+        )
+        .unwrap();
+        assert_eq!(keys(&t), ["dm", "tid", "usr.id"]);
+        assert_eq!(t.get(b"usr.id"), Some(&b"baz64=="[..]));
+        assert_eq!(t.tid(), Tid::Valid(0x640c_fd8d_0000_0000));
+        assert_eq!(t.dm(), Some(Ok(DecisionMaker(4))));
+    }
+
+    #[test]
+    fn malformed_drops_everything() {
+        for bad in [
+            "_dd.p.a=1,nokey",
+            "_dd.p.a=1,,_dd.p.b=2",
+            "=v",
+            "_dd.p.a=",
+            "_dd.p.a=\u{e9}",
+            "_dd.p.a b=1",
+        ] {
+            assert!(
+                matches!(parse(f(bad), 512), Err(TagsError::Decoding { .. })),
+                "{bad}"
+            );
+        }
+        assert!(
+            parse(f("_dd.p.a=1,"), 512).is_ok(),
+            "trailing comma tolerated"
+        );
+        assert!(
+            parse(f("_dd.p.a=x y"), 512).is_ok(),
+            "space inside a value is printable"
+        );
+    }
+
+    #[test]
+    fn limits() {
+        let long = std::format!("_dd.p.a={}", "x".repeat(600));
+        assert_eq!(parse(f(&long), 512), Err(TagsError::ExtractMaxSize));
+        assert_eq!(parse(f("_dd.p.a=1"), 0), Err(TagsError::Disabled));
+        assert_eq!(parse(f("_dd.p.a=12345"), 8), Err(TagsError::ExtractMaxSize));
+        assert!(parse(f("_dd.p.a=12345"), 100_000).is_ok());
+    }
+
+    #[test]
+    fn tid_validation() {
+        for bad in [
+            "4321",
+            "0000000000000000",
+            "640CFD8D00000000",
+            "+40cfd8d00000000",
+            "640cfd8d000000000",
+        ] {
+            let s = std::format!("_dd.p.tid={bad}");
+            let t = parse(f(&s), 512).unwrap();
+            assert_eq!(t.tid(), Tid::Malformed(bad.as_bytes()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dm_validation() {
+        for bad in ["-1a", "-256", "934086a6-4", "4"] {
+            let s = std::format!("_dd.p.dm={bad}");
+            assert_eq!(parse(f(&s), 512).unwrap().dm(), Some(Err(())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn encode_order_and_tid() {
+        assert_eq!(
+            enc(
+                Some(4),
+                0x640c_fd8d_0000_0000,
+                &[("usr.id", "x"), ("dm", "-9")],
+                512
+            )
+            .unwrap(),
+            "_dd.p.dm=-4,_dd.p.tid=640cfd8d00000000,_dd.p.usr.id=x"
+        );
+        assert_eq!(
+            enc(None, 0, &[("tid", "c0ffee"), ("other", "test")], 512).unwrap(),
+            "_dd.p.other=test"
+        );
+        assert_eq!(enc(None, 0, &[], 512).unwrap(), "");
+    }
+
+    #[test]
+    fn encode_limits_and_errors_write_nothing() {
+        assert_eq!(
+            enc(Some(0), 0, &[("a", "12345")], 16),
+            Err(TagsInjectError::MaxSize)
+        );
+        assert_eq!(
+            enc(Some(0), 0, &[("a", "1")], 21).unwrap(),
+            "_dd.p.dm=-0,_dd.p.a=1"
+        );
+        assert_eq!(
+            enc(Some(0), 0, &[("a", "1")], 20),
+            Err(TagsInjectError::MaxSize)
+        );
+        assert_eq!(
+            enc(None, 0, &[("a,ny", "x")], 512),
+            Err(TagsInjectError::Encoding)
+        );
+        assert_eq!(
+            enc(None, 0, &[("a", "x,y")], 512),
+            Err(TagsInjectError::Encoding)
+        );
+        assert_eq!(
+            enc(None, 0, &[("a", "1")], 0),
+            Err(TagsInjectError::Disabled)
+        );
+        let mut b = [0u8; 64];
+        let mut w = Writer::new(&mut b);
+        w.push(b"keep").unwrap();
+        let big = [Tag {
+            key: b"a",
+            value: Text::plain(&[b'x'; 600]),
+        }];
+        assert!(encode(None, 0, big.into_iter(), 512, &mut w).is_err());
+        assert_eq!(w.written(), b"keep");
+    }
+
+    #[test]
+    fn tilde_values_are_written_decoded() {
+        let mut b = [0u8; 64];
+        let mut w = Writer::new(&mut b);
+        let t = [Tag {
+            key: b"usr.id",
+            value: Text::tilde_escaped(b"baz64~~"),
+        }];
+        encode(None, 0, t.into_iter(), 512, &mut w).unwrap();
+        assert_eq!(w.written(), b"_dd.p.usr.id=baz64==");
+    }
+}
