@@ -232,25 +232,24 @@ fn write_all<'t>(
     out: &mut Writer<'_>,
     start: usize,
 ) -> Result<usize, TagsInjectError> {
-    let mut put =
-        |out: &mut Writer<'_>, key: &[u8], value: Text<'_>| -> Result<(), TagsInjectError> {
-            if !key_ok(key) || !value_ok(value.raw()) || value.bytes().any(|b| b == b',') {
-                return Err(TagsInjectError::Encoding);
-            }
-            let sep = usize::from(out.len() > start);
-            let need = sep + DD_P_PREFIX.len() + key.len() + 1 + value.len();
-            if out.len() - start + need > max_len {
-                return Err(TagsInjectError::MaxSize);
-            }
-            let full = |_| TagsInjectError::MaxSize;
-            if sep == 1 {
-                out.push_byte(b',').map_err(full)?;
-            }
-            out.push(DD_P_PREFIX).map_err(full)?;
-            out.push(key).map_err(full)?;
-            out.push_byte(b'=').map_err(full)?;
-            value.write_decoded(out).map_err(full)
-        };
+    let put = |out: &mut Writer<'_>, key: &[u8], value: Text<'_>| -> Result<(), TagsInjectError> {
+        if !key_ok(key) || !value_ok(value.raw()) || value.bytes().any(|b| b == b',') {
+            return Err(TagsInjectError::Encoding);
+        }
+        let sep = usize::from(out.len() > start);
+        let need = sep + DD_P_PREFIX.len() + key.len() + 1 + value.len();
+        if out.len() - start + need > max_len {
+            return Err(TagsInjectError::MaxSize);
+        }
+        let full = |_| TagsInjectError::MaxSize;
+        if sep == 1 {
+            out.push_byte(b',').map_err(full)?;
+        }
+        out.push(DD_P_PREFIX).map_err(full)?;
+        out.push(key).map_err(full)?;
+        out.push_byte(b'=').map_err(full)?;
+        value.write_decoded(out).map_err(full)
+    };
     if let Some(dm) = dm {
         let mut b = [0u8; DecisionMaker::MAX_LEN];
         put(out, b"dm", Text::plain(dm.encode(&mut b)))?;

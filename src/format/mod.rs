@@ -4,11 +4,14 @@
 //! Shared vocabulary: [`Text`], a borrowed value that may be stored in Datadog's tracestate
 //! escaping (`~` standing for `=`), and [`Tag`], one Datadog propagated tag (`_dd.p.<key>`).
 
+pub mod b3;
+pub mod baggage;
 pub mod datadog;
 pub mod dd_member;
 pub mod dd_tags;
 pub mod traceparent;
 pub mod tracestate;
+pub mod xray;
 
 use crate::error::BufferTooSmall;
 use crate::wire::buf::Writer;

@@ -6,6 +6,7 @@ pub mod dec;
 pub mod hex;
 pub mod list;
 pub mod name;
+pub mod pct;
 
 /// Writes bytes for `Debug`: printable ASCII as is, everything else escaped.
 pub(crate) fn fmt_bytes(b: &[u8], f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

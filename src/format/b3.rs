@@ -1,0 +1,446 @@
+//! B3 propagation: the single header `b3` and the multi headers `x-b3-*`
+//! (<https://github.com/openzipkin/b3-propagation>; SEMANTICS.md §6; §12 #26–#31).
+//!
+//! Reading:
+//! - ids are hex of either case (every Datadog tracer accepts uppercase), trimmed of OWS: a trace
+//!   id of 1–32 digits (16 or 32 in practice), a span id of 1–16; a zero trace id is rejected, a
+//!   zero span id is accepted as "no span id" (as dd-trace-rs and -py do);
+//! - single header `{trace}-{span}[-{sampling}[-{parent}]]`: sampling `0` deny, `1` accept, `d`
+//!   debug; the 4th field (parent) is parsed but never changes the sampling (§12 #28); a lone
+//!   `0`, `1` or `d` is a sampling decision without ids (§12 #29);
+//! - multi headers: `x-b3-traceid` is required, `x-b3-spanid` optional, `x-b3-sampled` `0`/`1`,
+//!   `x-b3-flags: 1` means debug and overrides `x-b3-sampled` (§12 #27, #31);
+//!   `x-b3-parentspanid` is ignored (every tracer ignores it);
+//! - any other sampling value, an id that is not hex or is too long: the B3 context is rejected
+//!   with an error value (dd-trace-cpp's cases reject `x-b3-sampled: true`).
+//!
+//! Priorities: deny ⇄ ≤ 0, accept ⇄ 1, debug ⇄ ≥ 2 (the dd-trace-rs / -py mapping, the only one
+//! that round-trips a user keep). Writing: a 16-digit trace id when the high half is zero, else
+//! 32 (§12 #30); debug is `d` in the single header and `x-b3-flags: 1` without `x-b3-sampled`
+//! in the multi headers.
+
+use core::fmt;
+
+use crate::id::{SamplingPriority, SpanId, TraceId};
+use crate::wire::buf::ArrayBuf;
+use crate::wire::{hex, list, name};
+
+/// Longest single header: 32 + 1 + 16 + 1 + 1 (+ 1 + 16 for a parent, never written).
+pub const SINGLE_MAX_LEN: usize = 68;
+
+/// A B3 sampling state (`None` is "defer").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SamplingState {
+    /// `0`.
+    Deny,
+    /// `1`.
+    Accept,
+    /// `d` / `x-b3-flags: 1` (implies accept).
+    Debug,
+}
+
+impl SamplingState {
+    /// The Datadog priority: deny 0, accept 1, debug 2.
+    pub const fn priority(self) -> SamplingPriority {
+        match self {
+            SamplingState::Deny => SamplingPriority::AUTO_REJECT,
+            SamplingState::Accept => SamplingPriority::AUTO_KEEP,
+            SamplingState::Debug => SamplingPriority::USER_KEEP,
+        }
+    }
+
+    /// The state for a Datadog priority: ≤ 0 deny, 1 accept, ≥ 2 debug.
+    pub const fn from_priority(p: SamplingPriority) -> Self {
+        if p.0 <= 0 {
+            SamplingState::Deny
+        } else if p.0 == 1 {
+            SamplingState::Accept
+        } else {
+            SamplingState::Debug
+        }
+    }
+
+    fn parse(v: &[u8]) -> Option<Self> {
+        match v {
+            b"0" => Some(SamplingState::Deny),
+            b"1" => Some(SamplingState::Accept),
+            b"d" => Some(SamplingState::Debug),
+            _ => None,
+        }
+    }
+}
+
+/// Decoded B3 headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct B3 {
+    /// Trace id and span id (`None` for a sampling decision alone).
+    pub ids: Option<(TraceId, Option<SpanId>)>,
+    /// The sampling state (`None`: defer).
+    pub sampling: Option<SamplingState>,
+    /// The parent span id of the single header's 4th field.
+    pub parent: Option<SpanId>,
+}
+
+/// Why B3 headers were rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum B3Error {
+    /// The trace id is not 1–32 hex digits.
+    TraceId,
+    /// The trace id is zero.
+    ZeroTraceId,
+    /// The span id is not 1–16 hex digits.
+    SpanId,
+    /// The sampling state is not `0`, `1` or `d`.
+    Sampling,
+    /// The parent span id is not 1–16 hex digits.
+    ParentId,
+    /// Wrong number of `-` fields, or empty.
+    Malformed,
+}
+
+impl fmt::Display for B3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            B3Error::TraceId => "b3: bad trace id",
+            B3Error::ZeroTraceId => "b3: zero trace id",
+            B3Error::SpanId => "b3: bad span id",
+            B3Error::Sampling => "b3: bad sampling state",
+            B3Error::ParentId => "b3: bad parent span id",
+            B3Error::Malformed => "b3: malformed",
+        })
+    }
+}
+
+impl core::error::Error for B3Error {}
+
+fn trace_id(v: &[u8]) -> Result<TraceId, B3Error> {
+    let v = list::trim_ows(v);
+    let t = hex::decode_any_case(v).ok_or(B3Error::TraceId)?;
+    TraceId::new(t).ok_or(B3Error::ZeroTraceId)
+}
+
+fn span_id(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
+    let v = list::trim_ows(v);
+    if v.len() > 16 {
+        return Err(err);
+    }
+    hex::decode_any_case(v)
+        .map(|s| SpanId::new(s as u64))
+        .ok_or(err)
+}
+
+/// Parses the `b3` single header.
+pub fn parse_single(value: &[u8]) -> Result<B3, B3Error> {
+    let v = list::trim_ows(value);
+    if v.len() > SINGLE_MAX_LEN {
+        return Err(B3Error::Malformed);
+    }
+    let mut parts = list::Split::new(v, b'-');
+    let first = parts.next().unwrap_or_default();
+    let Some(second) = parts.next() else {
+        // A sampling decision alone.
+        let s = SamplingState::parse(first).ok_or(B3Error::Malformed)?;
+        return Ok(B3 {
+            ids: None,
+            sampling: Some(s),
+            parent: None,
+        });
+    };
+    let t = trace_id(first)?;
+    let s = span_id(second, B3Error::SpanId)?;
+    let sampling = match parts.next() {
+        None => None,
+        Some(x) => Some(SamplingState::parse(x).ok_or(B3Error::Sampling)?),
+    };
+    let parent = match parts.next() {
+        None => None,
+        Some(p) => span_id(p, B3Error::ParentId)?,
+    };
+    if parts.next().is_some() {
+        return Err(B3Error::Malformed);
+    }
+    Ok(B3 {
+        ids: Some((t, s)),
+        sampling,
+        parent,
+    })
+}
+
+/// The first field lines of the multi headers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct B3MultiInput<'a> {
+    /// `x-b3-traceid`.
+    pub trace_id: Option<&'a [u8]>,
+    /// `x-b3-spanid`.
+    pub span_id: Option<&'a [u8]>,
+    /// `x-b3-sampled`.
+    pub sampled: Option<&'a [u8]>,
+    /// `x-b3-flags`.
+    pub flags: Option<&'a [u8]>,
+}
+
+/// Parses the multi headers; `Ok(None)` without `x-b3-traceid`.
+pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
+    let Some(t) = input.trace_id else {
+        return Ok(None);
+    };
+    let t = trace_id(t)?;
+    let s = match input.span_id {
+        None => None,
+        Some(s) => span_id(s, B3Error::SpanId)?,
+    };
+    let mut sampling = match input.sampled.map(list::trim_ows) {
+        None => None,
+        Some(b"0") => Some(SamplingState::Deny),
+        Some(b"1") => Some(SamplingState::Accept),
+        Some(_) => return Err(B3Error::Sampling),
+    };
+    if input.flags.map(list::trim_ows) == Some(b"1") {
+        sampling = Some(SamplingState::Debug);
+    }
+    Ok(Some(B3 {
+        ids: Some((t, s)),
+        sampling,
+        parent: None,
+    }))
+}
+
+fn push_trace(t: TraceId, out: &mut ArrayBuf<SINGLE_MAX_LEN>) {
+    let h = t.to_hex();
+    let _ = out.push(if t.high() == 0 { &h[16..] } else { &h });
+}
+
+/// Writes the single header.
+pub fn encode_single(
+    trace: TraceId,
+    span: SpanId,
+    sampling: Option<SamplingState>,
+    out: &mut ArrayBuf<SINGLE_MAX_LEN>,
+) {
+    out.clear();
+    push_trace(trace, out);
+    let _ = out.push_byte(b'-');
+    let _ = out.push(&span.to_hex());
+    if let Some(s) = sampling {
+        let _ = out.push(match s {
+            SamplingState::Deny => b"-0",
+            SamplingState::Accept => b"-1",
+            SamplingState::Debug => b"-d",
+        });
+    }
+}
+
+/// The encoded multi headers.
+#[derive(Clone, Default)]
+pub struct MultiOut {
+    trace_id: ArrayBuf<SINGLE_MAX_LEN>,
+    span_id: ArrayBuf<16>,
+    sampling: Option<SamplingState>,
+}
+
+impl MultiOut {
+    /// Calls `f` with each header to send.
+    pub fn for_each<'s>(&'s self, mut f: impl FnMut(&'static str, &'s [u8])) {
+        if self.trace_id.is_empty() {
+            return;
+        }
+        f(name::X_B3_TRACEID, self.trace_id.as_bytes());
+        f(name::X_B3_SPANID, self.span_id.as_bytes());
+        match self.sampling {
+            None => {}
+            Some(SamplingState::Deny) => f(name::X_B3_SAMPLED, b"0"),
+            Some(SamplingState::Accept) => f(name::X_B3_SAMPLED, b"1"),
+            Some(SamplingState::Debug) => f(name::X_B3_FLAGS, b"1"),
+        }
+    }
+}
+
+/// Encodes the multi headers into `out`.
+pub fn encode_multi(
+    trace: TraceId,
+    span: SpanId,
+    sampling: Option<SamplingState>,
+    out: &mut MultiOut,
+) {
+    out.trace_id.clear();
+    push_trace(trace, &mut out.trace_id);
+    out.span_id.clear();
+    let _ = out.span_id.push(&span.to_hex());
+    out.sampling = sampling;
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    fn ids(b: &B3) -> (u128, u64) {
+        let (t, s) = b.ids.unwrap();
+        (t.get(), s.map_or(0, SpanId::get))
+    }
+
+    #[test]
+    fn single_forms() {
+        let b =
+            parse_single(b"80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90")
+                .unwrap();
+        assert_eq!(
+            ids(&b),
+            (
+                0x80f1_98ee_5634_3ba8_64fe_8b2a_57d3_eff7,
+                0xe457_b5a2_e4d8_6bd1
+            )
+        );
+        assert_eq!(b.sampling, Some(SamplingState::Accept));
+        assert_eq!(b.parent, SpanId::new(0x05e3_ac9a_4f6e_3b90));
+        assert_eq!(
+            parse_single(b"80f198ee56343ba8-00f067aa0ba902b7-0-05e3ac9a4f6e3b90")
+                .unwrap()
+                .sampling,
+            Some(SamplingState::Deny)
+        );
+        assert_eq!(
+            parse_single(b"80f198ee56343ba8-00f067aa0ba902b7-d")
+                .unwrap()
+                .sampling,
+            Some(SamplingState::Debug)
+        );
+        assert_eq!(
+            parse_single(b"80f198ee56343ba8-00f067aa0ba902b7")
+                .unwrap()
+                .sampling,
+            None
+        );
+        assert_eq!(
+            parse_single(b"80F198EE56343BA8-00F067AA0BA902B7").map(|b| ids(&b)),
+            Ok((0x80f1_98ee_5634_3ba8, 0x00f0_67aa_0ba9_02b7))
+        );
+    }
+
+    #[test]
+    fn decision_alone() {
+        for (v, s) in [
+            ("0", SamplingState::Deny),
+            ("1", SamplingState::Accept),
+            ("d", SamplingState::Debug),
+        ] {
+            let b = parse_single(v.as_bytes()).unwrap();
+            assert_eq!((b.ids, b.sampling), (None, Some(s)));
+        }
+    }
+
+    #[test]
+    fn single_rejects() {
+        for bad in [
+            "",
+            "xyz",
+            "0000000000000000-1-1",
+            "nothex-1-1",
+            "000000000000000000000000000000001-1-1",
+            "80f198ee56343ba8-00000000000000001-1",
+            "80f198ee56343ba8-00f067aa0ba902b7-x",
+            "a-b-1-c-e",
+            "0-0-1",
+        ] {
+            assert!(parse_single(bad.as_bytes()).is_err(), "{bad}");
+        }
+        let zero_span = parse_single(b"80f198ee56343ba8-0000000000000000-1").unwrap();
+        assert_eq!(zero_span.ids.unwrap().1, None);
+    }
+
+    #[test]
+    fn multi_forms() {
+        let m = |t: Option<&'static str>,
+                 s: Option<&'static str>,
+                 sa: Option<&'static str>,
+                 f: Option<&'static str>| {
+            parse_multi(&B3MultiInput {
+                trace_id: t.map(str::as_bytes),
+                span_id: s.map(str::as_bytes),
+                sampled: sa.map(str::as_bytes),
+                flags: f.map(str::as_bytes),
+            })
+        };
+        assert_eq!(m(None, Some("1"), Some("1"), None), Ok(None));
+        let b = m(Some("   abc   "), Some(" def  "), Some("     0  "), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (ids(&b), b.sampling),
+            ((0xabc, 0xdef), Some(SamplingState::Deny))
+        );
+        assert_eq!(
+            m(Some("abc"), Some("def"), Some("1"), Some("1"))
+                .unwrap()
+                .unwrap()
+                .sampling,
+            Some(SamplingState::Debug)
+        );
+        for bad in ["true", "99999999999999999999999999", "2"] {
+            assert_eq!(
+                m(Some("abc"), Some("def"), Some(bad), None),
+                Err(B3Error::Sampling),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            m(Some("0xdeadbeef"), Some("def"), None, None),
+            Err(B3Error::TraceId)
+        );
+        assert_eq!(
+            m(
+                Some("abc"),
+                Some("ffffffffffffffffffffffffffffff"),
+                None,
+                None
+            ),
+            Err(B3Error::SpanId)
+        );
+        assert_eq!(
+            m(Some("0"), Some("0"), Some("1"), None),
+            Err(B3Error::ZeroTraceId)
+        );
+    }
+
+    #[test]
+    fn priority_mapping_round_trips() {
+        for p in [-1, 0, 1, 2] {
+            let s = SamplingState::from_priority(SamplingPriority(p));
+            assert_eq!(s.priority().0, p.clamp(0, 2));
+        }
+    }
+
+    #[test]
+    fn encoding() {
+        let t64 = TraceId::new(0x80f1_98ee_5634_3ba8).unwrap();
+        let t128 = TraceId::new(0x80f1_98ee_5634_3ba8_64fe_8b2a_57d3_eff7).unwrap();
+        let s = SpanId::new(0x00f0_67aa_0ba9_02b7).unwrap();
+        let mut out = ArrayBuf::new();
+        encode_single(t64, s, None, &mut out);
+        assert_eq!(out.as_str(), Some("80f198ee56343ba8-00f067aa0ba902b7"));
+        encode_single(t128, s, Some(SamplingState::Debug), &mut out);
+        assert_eq!(
+            out.as_str(),
+            Some("80f198ee56343ba864fe8b2a57d3eff7-00f067aa0ba902b7-d")
+        );
+        let mut m = MultiOut::default();
+        encode_multi(t128, s, Some(SamplingState::Debug), &mut m);
+        let mut got = Vec::new();
+        m.for_each(|n, v| got.push((n, v.to_vec())));
+        assert_eq!(
+            got,
+            [
+                ("x-b3-traceid", b"80f198ee56343ba864fe8b2a57d3eff7".to_vec()),
+                ("x-b3-spanid", b"00f067aa0ba902b7".to_vec()),
+                ("x-b3-flags", b"1".to_vec())
+            ]
+        );
+        encode_multi(t64, s, Some(SamplingState::Deny), &mut m);
+        let mut got = Vec::new();
+        m.for_each(|n, v| got.push((n, v.to_vec())));
+        assert_eq!(got[2], ("x-b3-sampled", b"0".to_vec()));
+    }
+}

@@ -1,0 +1,561 @@
+//! W3C Baggage (<https://www.w3.org/TR/baggage/>; SEMANTICS.md §8; §12 #34–#39).
+//!
+//! Reading ([`parse`]): the `baggage` field lines are combined as if joined by `,`. A member is
+//! `key OWS "=" OWS value *(OWS ";" OWS property)`; the key must be an RFC 7230 token, the value
+//! printable ASCII without `,` and `;` (leading and trailing OWS trimmed; like every Datadog
+//! tracer tracewire tolerates a space inside a value), each property `key [OWS "=" OWS value]`.
+//! Keys, values and property values are percent-encoded on the wire; [`Member::decode_key`] and
+//! [`Member::decode_value`] decode them into caller storage (invalid `%` kept, `+` literal,
+//! invalid UTF-8 → U+FFFD). Properties are exposed separately, never folded into the value
+//! (§12 #35).
+//! - A malformed member (no `=`, empty key or value, bad character, an empty member) drops the
+//!   whole header, as system-tests expect (§12 #34); a single trailing `,` is tolerated.
+//! - Limits ([`Limits`], 64 members and 8192 bytes by default, §12 #38) count across all field
+//!   lines: members are taken in order until the next one would exceed either limit (its bytes
+//!   plus one `,` per earlier member); the rest are dropped whole and the view says so
+//!   ([`Baggage::truncated`]). Scanning stops there, so a header of megabytes costs work bounded
+//!   by the limit.
+//! - A key that appears twice: the last one wins in [`Baggage::get`] (most tracers).
+//!
+//! Writing ([`encode`]): `key=value` joined by `,`, keys percent-encoded outside the token
+//! characters, values outside ``A-Za-z0-9 !#$&'()*+-./:<>?@[]^_`{|}~`` (dd-trace-py's set);
+//! `%` is always `%25` (§12 #39). Members are added until the item limit is reached or the next
+//! member with its comma would pass the byte limit, and writing stops there (system-tests: three
+//! 2730-byte members and a small fourth give two members); a member is never cut.
+
+use core::fmt;
+
+use crate::error::BufferTooSmall;
+use crate::wire::buf::Writer;
+use crate::wire::list::{self, Fields};
+use crate::wire::pct::{self, SafeSet};
+
+/// Baggage limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Limits {
+    /// Most members.
+    pub max_items: usize,
+    /// Most bytes of the combined header.
+    pub max_bytes: usize,
+}
+
+impl Limits {
+    /// W3C's minimums, Datadog's defaults: 64 members, 8192 bytes.
+    pub const DEFAULT: Limits = Limits {
+        max_items: 64,
+        max_bytes: 8192,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// Why a `baggage` header was dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BaggageError {
+    /// Member number `index` (0-based, across field lines) is malformed.
+    Malformed {
+        /// The member's index.
+        index: usize,
+    },
+    /// A limit is 0, or the very first member exceeds a limit.
+    LimitExceeded,
+}
+
+impl fmt::Display for BaggageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BaggageError::Malformed { index } => write!(f, "baggage: member {index} is malformed"),
+            BaggageError::LimitExceeded => f.write_str("baggage: over the limits"),
+        }
+    }
+}
+
+impl core::error::Error for BaggageError {}
+
+/// RFC 7230 `tchar`.
+const TOKEN: SafeSet = SafeSet::alnum_and(b"!#$%&'*+-.^_`|~");
+/// Key bytes written as themselves (tokens without `%`).
+const KEY_SAFE: SafeSet = SafeSet::alnum_and(b"!#$&'*+-.^_`|~");
+/// Value bytes written as themselves (dd-trace-py's set without `%`).
+const VALUE_SAFE: SafeSet = SafeSet::alnum_and(b"!#$&'()*+-./:<>?@[]^_`{|}~");
+
+fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| TOKEN.contains(b))
+}
+
+fn is_value(s: &[u8]) -> bool {
+    !s.is_empty()
+        && s.iter()
+            .all(|&b| (0x20..=0x7e).contains(&b) && b != b',' && b != b';')
+}
+
+/// One baggage member, borrowed and still percent-encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Member<'a> {
+    /// The key.
+    pub key: &'a [u8],
+    /// The value.
+    pub value: &'a [u8],
+    /// Everything after the first `;`, trimmed (empty when there are no properties).
+    pub properties: &'a [u8],
+}
+
+/// One property: key and optional value, still percent-encoded.
+pub type Property<'a> = (&'a [u8], Option<&'a [u8]>);
+
+impl<'a> Member<'a> {
+    /// Appends the decoded value.
+    pub fn decode_value(&self, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+        pct::decode(self.value, out).map(|_| ())
+    }
+
+    /// Appends the decoded key.
+    pub fn decode_key(&self, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+        pct::decode(self.key, out).map(|_| ())
+    }
+
+    /// The properties, in order.
+    pub fn properties(&self) -> impl Iterator<Item = Property<'a>> {
+        let props = self.properties;
+        list::Split::new(props, b';')
+            .filter(move |_| !props.is_empty())
+            .map(|p| {
+                let (k, v) = list::split_once(p, b'=');
+                (list::trim_ows(k), v.map(list::trim_ows))
+            })
+    }
+
+    /// Bytes this member takes on the wire as `key=value[;properties]`.
+    pub fn wire_len(&self) -> usize {
+        let props = if self.properties.is_empty() {
+            0
+        } else {
+            1 + self.properties.len()
+        };
+        self.key.len() + 1 + self.value.len() + props
+    }
+}
+
+/// Splits and validates one member (untrimmed list item).
+fn member(item: &[u8]) -> Option<Member<'_>> {
+    let (kv, props) = list::split_once(item, b';');
+    let (k, v) = list::split_once(kv, b'=');
+    let key = list::trim_ows(k);
+    let value = list::trim_ows(v?);
+    if !is_token(key) || !is_value(value) {
+        return None;
+    }
+    let properties = props.map(list::trim_ows).unwrap_or_default();
+    if !properties.is_empty() {
+        for p in list::Split::new(properties, b';') {
+            let (pk, pv) = list::split_once(p, b'=');
+            if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v))) {
+                return None;
+            }
+        }
+    }
+    Some(Member {
+        key,
+        value,
+        properties,
+    })
+}
+
+/// Received baggage: a validated, bounded view over its field lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Baggage<'a> {
+    fields: Fields<'a>,
+    count: usize,
+    truncated: bool,
+}
+
+/// Validates the combined `baggage` field lines under `limits`.
+pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
+    let mut count = 0usize;
+    let mut bytes = 0usize;
+    let mut truncated = fields.dropped() > 0;
+    let mut items = fields.items(b',').enumerate().peekable();
+    while let Some((index, item)) = items.next() {
+        if list::trim_ows(item).is_empty() && items.peek().is_none() && index > 0 {
+            break; // one trailing comma
+        }
+        let m = member(item).ok_or(BaggageError::Malformed { index })?;
+        let need = m.wire_len() + usize::from(count > 0);
+        if count >= limits.max_items || bytes + need > limits.max_bytes {
+            truncated = true;
+            break;
+        }
+        bytes += need;
+        count += 1;
+    }
+    if count == 0 && truncated {
+        return Err(BaggageError::LimitExceeded);
+    }
+    Ok(Baggage {
+        fields,
+        count,
+        truncated,
+    })
+}
+
+impl<'a> Baggage<'a> {
+    /// The accepted members, in order.
+    pub fn members(&self) -> impl Iterator<Item = Member<'a>> + '_ {
+        self.fields.items(b',').filter_map(member).take(self.count)
+    }
+
+    /// Number of accepted members.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when no member was accepted.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// True when members were dropped by a limit.
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// The member with this (still encoded) key; the last one if it repeats.
+    pub fn get(&self, key: &[u8]) -> Option<Member<'a>> {
+        self.members().filter(|m| m.key == key).last()
+    }
+}
+
+/// What [`encode`] wrote and left out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EncodeReport {
+    /// Members written.
+    pub written: usize,
+    /// Members left out (limits, empty keys).
+    pub dropped: usize,
+}
+
+/// Writes `items` (decoded keys and values) as a `baggage` value.
+pub fn encode<'m>(
+    items: impl Iterator<Item = (&'m [u8], &'m [u8])>,
+    limits: Limits,
+    out: &mut Writer<'_>,
+) -> Result<EncodeReport, BufferTooSmall> {
+    let start = out.len();
+    let mut r = EncodeReport::default();
+    for (k, v) in items {
+        let need = pct::encoded_len(k, &KEY_SAFE)
+            + 1
+            + pct::encoded_len(v, &VALUE_SAFE)
+            + usize::from(r.written > 0);
+        if k.is_empty()
+            || r.written >= limits.max_items
+            || out.len() - start + need > limits.max_bytes
+        {
+            r.dropped += 1;
+            continue;
+        }
+        if out.remaining() < need {
+            out.truncate(start);
+            return Err(BufferTooSmall);
+        }
+        if r.written > 0 {
+            out.push_byte(b',')?;
+        }
+        pct::encode(k, &KEY_SAFE, out)?;
+        out.push_byte(b'=')?;
+        pct::encode(v, &VALUE_SAFE, out)?;
+        r.written += 1;
+    }
+    Ok(r)
+}
+
+/// Re-sends received baggage: each accepted member written as `key=value[;properties]` exactly
+/// as received (it is already valid on the wire), within `limits`. Returns how many were left
+/// out; on a full `out` nothing is written and every member counts as left out.
+pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usize {
+    let start = out.len();
+    let mut written = 0;
+    let mut dropped = 0;
+    for m in b.members() {
+        let need = m.wire_len() + usize::from(written > 0);
+        if dropped > 0 || written >= limits.max_items || out.len() - start + need > limits.max_bytes
+        {
+            dropped += 1;
+            continue;
+        }
+        let r = (|| {
+            if written > 0 {
+                out.push_byte(b',')?;
+            }
+            out.push(m.key)?;
+            out.push_byte(b'=')?;
+            out.push(m.value)?;
+            if !m.properties.is_empty() {
+                out.push_byte(b';')?;
+                out.push(m.properties)?;
+            }
+            Ok::<(), BufferTooSmall>(())
+        })();
+        if r.is_err() {
+            out.truncate(start);
+            return b.len();
+        }
+        written += 1;
+    }
+    dropped
+}
+
+/// The baggage keys copied to span tags (`DD_TRACE_BAGGAGE_TAG_KEYS`, §8.5): a comma-separated
+/// list, entries trimmed, empty entries ignored, `*` alone meaning every key, empty meaning none.
+#[derive(Clone, Copy, Debug)]
+pub struct TagKeys<'a> {
+    raw: &'a [u8],
+    all: bool,
+}
+
+/// The default `DD_TRACE_BAGGAGE_TAG_KEYS`.
+pub const DEFAULT_TAG_KEYS: &str = "user.id,session.id,account.id";
+
+impl<'a> TagKeys<'a> {
+    /// Reads the configuration value.
+    pub fn parse(raw: &'a [u8]) -> Self {
+        let all = list::Split::new(raw, b',').any(|e| list::trim_ows(e) == b"*");
+        TagKeys { raw, all }
+    }
+
+    /// True when `key` (decoded) is copied to a span tag `baggage.<key>`.
+    pub fn matches(&self, key: &[u8]) -> bool {
+        self.all
+            || list::Split::new(self.raw, b',').any(|e| {
+                let e = list::trim_ows(e);
+                !e.is_empty() && e == key
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::string::String;
+    use std::vec::Vec;
+
+    fn fields<'a>(lines: &[&'a str]) -> Fields<'a> {
+        let mut f = Fields::default();
+        for l in lines {
+            f.push(l.as_bytes());
+        }
+        f
+    }
+
+    fn decoded(b: &Baggage<'_>) -> Vec<(String, String)> {
+        b.members()
+            .map(|m| {
+                let mut kb = [0u8; 512];
+                let mut vb = [0u8; 512];
+                let (mut kw, mut vw) = (Writer::new(&mut kb), Writer::new(&mut vb));
+                m.decode_key(&mut kw).unwrap();
+                m.decode_value(&mut vw).unwrap();
+                (
+                    String::from_utf8(kw.written().to_vec()).unwrap(),
+                    String::from_utf8(vw.written().to_vec()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn enc(items: &[(&str, &str)], limits: Limits) -> String {
+        let mut b = [0u8; 16384];
+        let mut w = Writer::new(&mut b);
+        encode(
+            items.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
+            limits,
+            &mut w,
+        )
+        .unwrap();
+        String::from_utf8(w.written().to_vec()).unwrap()
+    }
+
+    #[test]
+    fn grammar_ows_properties() {
+        let b = parse(fields(&["SomeKey \t = \t SomeValue \t ; \t SomeProp \t , \t SomeKey2 \t = \t SomeValue2 \t ; \t ValueProp \t = \t PropVal"]), Limits::DEFAULT).unwrap();
+        assert_eq!(
+            decoded(&b),
+            [
+                ("SomeKey".into(), "SomeValue".into()),
+                ("SomeKey2".into(), "SomeValue2".into())
+            ]
+        );
+        let m: Vec<Member<'_>> = b.members().collect();
+        assert_eq!(
+            m[0].properties().collect::<Vec<_>>(),
+            [(&b"SomeProp"[..], None)]
+        );
+        assert_eq!(
+            m[1].properties().collect::<Vec<_>>(),
+            [(&b"ValueProp"[..], Some(&b"PropVal"[..]))]
+        );
+        assert_eq!(m[1].properties, b"ValueProp \t = \t PropVal");
+    }
+
+    #[test]
+    fn values_may_hold_equals_and_are_decoded() {
+        let b = parse(
+            fields(&[
+                "SomeKey=SomeValue=equals,k=%09%20%22%27%3B%3Dasdf%21%40%23%24%25%5E%26%2A%28%29",
+            ]),
+            Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(decoded(&b)[0].1, "SomeValue=equals");
+        assert_eq!(decoded(&b)[1].1, "\t \"';=asdf!@#$%^&*()");
+    }
+
+    #[test]
+    fn repeated_fields_combine() {
+        let b = parse(
+            fields(&[
+                "userId =   alice",
+                "serverNode = DF%2028, isProduction = false",
+            ]),
+            Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(b.len(), 3);
+        assert_eq!(decoded(&b)[1], ("serverNode".into(), "DF 28".into()));
+        let b = parse(fields(&["serverNode=DF 28"]), Limits::DEFAULT).unwrap();
+        assert_eq!(
+            decoded(&b)[0].1,
+            "DF 28",
+            "a space inside a value is tolerated"
+        );
+    }
+
+    #[test]
+    fn malformed_drops_everything() {
+        for bad in [
+            "no-equal-sign,foo=gets-dropped",
+            "=no-key",
+            "no-value=",
+            "foo=x,=",
+            "a=1,,b=2",
+            "k=v;=p",
+            "a b=1",
+            "k=\u{e9}",
+        ] {
+            assert!(
+                matches!(
+                    parse(fields(&[bad]), Limits::DEFAULT),
+                    Err(BaggageError::Malformed { .. })
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(parse(fields(&["a=1,"]), Limits::DEFAULT).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn limits_across_fields_stop_at_the_first_excess() {
+        let many: String = (0..70).map(|i| std::format!("k{i}=v{i},")).collect();
+        let b = parse(fields(&[&many[..many.len() - 1]]), Limits::DEFAULT).unwrap();
+        assert_eq!(b.len(), 64);
+        assert!(b.truncated());
+        let b = parse(
+            fields(&["a=1", "b=2", "c=3"]),
+            Limits {
+                max_items: 64,
+                max_bytes: 7,
+            },
+        )
+        .unwrap();
+        assert_eq!(b.len(), 2, "a=1,b=2 is 7 bytes");
+        assert_eq!(
+            parse(
+                fields(&["abc=1"]),
+                Limits {
+                    max_items: 64,
+                    max_bytes: 3
+                }
+            ),
+            Err(BaggageError::LimitExceeded)
+        );
+    }
+
+    #[test]
+    fn bounded_on_huge_input() {
+        let huge = "a=1,".repeat(500_000);
+        let b = parse(fields(&[&huge]), Limits::DEFAULT).unwrap();
+        assert_eq!(b.len(), 64);
+    }
+
+    #[test]
+    fn encoding_matches_system_tests() {
+        assert_eq!(
+            enc(
+                &[("userId", "Am\u{e9}lie"), ("serverNode", "DF 28")],
+                Limits::DEFAULT
+            ),
+            "userId=Am%C3%A9lie,serverNode=DF%2028"
+        );
+        assert_eq!(
+            enc(&[("\",;\\()/:<=>?@[]{}", "\",;\\")], Limits::DEFAULT),
+            "%22%2C%3B%5C%28%29%2F%3A%3C%3D%3E%3F%40%5B%5D%7B%7D=%22%2C%3B%5C"
+        );
+        assert_eq!(enc(&[("p", "100%")], Limits::DEFAULT), "p=100%25");
+    }
+
+    #[test]
+    fn encoding_limits_never_cut_a_member() {
+        let items: Vec<(String, String)> = (0..66)
+            .map(|i| (std::format!("key{i}"), std::format!("value{i}")))
+            .collect();
+        let refs: Vec<(&str, &str)> = items
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(enc(&refs, Limits::DEFAULT).split(',').count(), 64);
+        let big = "a".repeat(2730);
+        let out = enc(
+            &[
+                ("key1", &big),
+                ("key2", &big),
+                ("key3", &big),
+                ("key4", "d"),
+            ],
+            Limits::DEFAULT,
+        );
+        assert_eq!(
+            out.split(',').count(),
+            3,
+            "key4=d still fits after key3 is left out"
+        );
+        assert!(out.len() <= 8192);
+    }
+
+    #[test]
+    fn raw_reencoding_keeps_members_verbatim() {
+        let b = parse(fields(&["k1=v%201;p=1", " k2 = v2 "]), Limits::DEFAULT).unwrap();
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), 0);
+        assert_eq!(w.written(), b"k1=v%201;p=1,k2=v2");
+    }
+
+    #[test]
+    fn tag_keys() {
+        let d = TagKeys::parse(DEFAULT_TAG_KEYS.as_bytes());
+        assert!(d.matches(b"user.id") && d.matches(b"account.id") && !d.matches(b"foo"));
+        assert!(TagKeys::parse(b"*").matches(b"anything"));
+        assert!(!TagKeys::parse(b"").matches(b"user.id"));
+        let t = TagKeys::parse(b" account.id,, feature*flag ");
+        assert!(
+            t.matches(b"feature*flag") && t.matches(b"account.id") && !t.matches(b"featureXflag")
+        );
+    }
+}

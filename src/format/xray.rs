@@ -1,0 +1,319 @@
+//! AWS X-Ray `x-amzn-trace-id` (AWS X-Ray developer guide, "Tracing header"; SEMANTICS.md §7;
+//! §12 #32–#33), read and written the way dd-trace-java does.
+//!
+//! Reading ([`parse`]): `;`-separated `Key=value` fields, trimmed; the first `Root`, `Parent`
+//! and `Sampled` win; `Self` (added by load balancers) is ignored.
+//! - `Root=1-<8 hex epoch>-<24 hex>`: by default only Datadog-shaped roots give a trace id — the
+//!   24 hex digits are `00000000` followed by the 64-bit Datadog id (§12 #32); a genuine AWS root
+//!   parses but yields no Datadog trace id unless [`XRay::trace_id_128`] is used, which maps it to
+//!   128 bits as `epoch << 96 | id` (what OpenTelemetry's X-Ray propagator does).
+//! - `Parent=<16 hex>` (either case), `Sampled=1|0`; `Sampled=?` means "not decided" (§12 #33).
+//! - `_dd.origin=<origin>`, `t0=<ms>` (Java's end-to-end start time); every other well-formed
+//!   field is exposed by [`XRay::extra`] for pass-through (dd-trace-java turns them into baggage).
+//! - Values longer than [`MAX_INPUT_LEN`] are rejected unread.
+//!
+//! Writing ([`encode`]): `Root=1-<epoch>-00000000<16 hex low id>;Parent=<16 hex>`, then
+//! `;Sampled=1|0` when a decision is known, then `;_dd.origin=<origin>` when it fits in the
+//! [`EXTRA_MAX_LEN`] bytes Java allows for extra fields. The epoch is an input: there is no clock
+//! in `no_std`, and the propagator passes the creation time Datadog embeds in the high half of a
+//! 128-bit trace id (zero for a 64-bit id).
+
+use core::fmt;
+
+use crate::format::Text;
+use crate::id::{SamplingPriority, SpanId, TraceId};
+use crate::wire::buf::ArrayBuf;
+use crate::wire::{dec, hex, list};
+
+/// Longest header read.
+pub const MAX_INPUT_LEN: usize = 1024;
+/// Bytes of the fixed fields written (`Root=1-…;Parent=…;Sampled=x`).
+pub const CORE_LEN: usize = 74;
+/// Bytes allowed for extra fields (dd-trace-java's limit).
+pub const EXTRA_MAX_LEN: usize = 256;
+/// Longest header written.
+pub const MAX_LEN: usize = CORE_LEN + EXTRA_MAX_LEN;
+
+/// A decoded `Root`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Root {
+    /// The 8-hex-digit epoch (seconds).
+    pub epoch: u32,
+    /// The 96-bit unique id.
+    pub id: u128,
+}
+
+impl Root {
+    /// The Datadog 64-bit trace id when the root is Datadog-shaped (`00000000` + 16 hex).
+    pub fn datadog_trace_id(&self) -> Option<TraceId> {
+        if self.id >> 64 == 0 {
+            TraceId::new(self.id)
+        } else {
+            None
+        }
+    }
+}
+
+/// A decoded `x-amzn-trace-id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XRay<'a> {
+    /// `Root`, when present and well-formed.
+    pub root: Option<Root>,
+    /// `Parent`.
+    pub parent: Option<SpanId>,
+    /// `Sampled=1` → true, `Sampled=0` → false; absent or `?` → `None`.
+    pub sampled: Option<bool>,
+    /// `_dd.origin`.
+    pub origin: Option<&'a [u8]>,
+    /// `t0` in milliseconds.
+    pub t0_ms: Option<u64>,
+    raw: &'a [u8],
+}
+
+/// Why an `x-amzn-trace-id` was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum XRayError {
+    /// Longer than [`MAX_INPUT_LEN`].
+    TooLong,
+    /// `Root` is not `1-<8 hex>-<24 hex>`.
+    Root,
+    /// `Parent` is not 16 hex digits.
+    Parent,
+}
+
+impl fmt::Display for XRayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            XRayError::TooLong => "x-amzn-trace-id: too long",
+            XRayError::Root => "x-amzn-trace-id: bad Root",
+            XRayError::Parent => "x-amzn-trace-id: bad Parent",
+        })
+    }
+}
+
+impl core::error::Error for XRayError {}
+
+fn fields(raw: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    list::Split::new(raw, b';').filter_map(|f| {
+        let (k, v) = list::split_once(f, b'=');
+        let k = list::trim_ows(k);
+        match v {
+            Some(v) if !k.is_empty() => Some((k, list::trim_ows(v))),
+            _ => None,
+        }
+    })
+}
+
+const RESERVED: [&[u8]; 6] = [
+    b"Root",
+    b"Parent",
+    b"Sampled",
+    b"Self",
+    b"_dd.origin",
+    b"t0",
+];
+
+fn parse_root(v: &[u8]) -> Result<Root, XRayError> {
+    match v {
+        [b'1', b'-', epoch @ ..] if epoch.len() == 8 + 1 + 24 && epoch.get(8) == Some(&b'-') => {
+            let e = hex::decode_any_case(&epoch[..8]).ok_or(XRayError::Root)?;
+            let id = hex::decode_any_case(&epoch[9..]).ok_or(XRayError::Root)?;
+            Ok(Root {
+                epoch: e as u32,
+                id,
+            })
+        }
+        _ => Err(XRayError::Root),
+    }
+}
+
+/// Parses an `x-amzn-trace-id` value.
+pub fn parse(value: &[u8]) -> Result<XRay<'_>, XRayError> {
+    if value.len() > MAX_INPUT_LEN {
+        return Err(XRayError::TooLong);
+    }
+    let mut x = XRay {
+        root: None,
+        parent: None,
+        sampled: None,
+        origin: None,
+        t0_ms: None,
+        raw: value,
+    };
+    let (mut seen_root, mut seen_parent, mut seen_sampled) = (false, false, false);
+    for (k, v) in fields(value) {
+        match k {
+            b"Root" if !seen_root => {
+                seen_root = true;
+                x.root = Some(parse_root(v)?);
+            }
+            b"Parent" if !seen_parent => {
+                seen_parent = true;
+                if v.len() != 16 {
+                    return Err(XRayError::Parent);
+                }
+                let p = hex::decode_any_case(v).ok_or(XRayError::Parent)?;
+                x.parent = SpanId::new(p as u64);
+            }
+            b"Sampled" if !seen_sampled => {
+                seen_sampled = true;
+                x.sampled = match v {
+                    b"1" => Some(true),
+                    b"0" => Some(false),
+                    _ => None,
+                };
+            }
+            b"_dd.origin" if x.origin.is_none() && !v.is_empty() => x.origin = Some(v),
+            b"t0" if x.t0_ms.is_none() => x.t0_ms = dec::parse_u64(v),
+            _ => {}
+        }
+    }
+    Ok(x)
+}
+
+impl<'a> XRay<'a> {
+    /// The Datadog trace id (Datadog-shaped roots only).
+    pub fn trace_id(&self) -> Option<TraceId> {
+        self.root.and_then(|r| r.datadog_trace_id())
+    }
+
+    /// Any root as a 128-bit id: `epoch << 96 | id` (OpenTelemetry's mapping).
+    pub fn trace_id_128(&self) -> Option<TraceId> {
+        self.root
+            .and_then(|r| TraceId::new((u128::from(r.epoch) << 96) | r.id))
+    }
+
+    /// The priority: `Sampled=1` → 1, `Sampled=0` → 0, otherwise undecided.
+    pub fn sampling_priority(&self) -> Option<SamplingPriority> {
+        self.sampled.map(|s| {
+            if s {
+                SamplingPriority::AUTO_KEEP
+            } else {
+                SamplingPriority::AUTO_REJECT
+            }
+        })
+    }
+
+    /// Well-formed fields other than `Root`, `Parent`, `Sampled`, `Self`, `_dd.origin` and `t0`.
+    pub fn extra(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
+        fields(self.raw).filter(|(k, _)| !RESERVED.contains(k))
+    }
+}
+
+/// Writes the header into `out` (replacing its content). Fails only if `origin` is not
+/// printable ASCII without `;` (then nothing is written).
+pub fn encode(
+    trace: TraceId,
+    span: SpanId,
+    priority: Option<SamplingPriority>,
+    origin: Option<Text<'_>>,
+    epoch: u32,
+    out: &mut ArrayBuf<MAX_LEN>,
+) -> Result<(), XRayError> {
+    out.clear();
+    let mut e = [0u8; 8];
+    hex::encode_into(u128::from(epoch), &mut e);
+    let _ = out.push(b"Root=1-");
+    let _ = out.push(&e);
+    let _ = out.push(b"-00000000");
+    let _ = out.push(&hex::encode_u64(trace.low()));
+    let _ = out.push(b";Parent=");
+    let _ = out.push(&span.to_hex());
+    if let Some(p) = priority {
+        let _ = out.push(if p.is_keep() {
+            b";Sampled=1"
+        } else {
+            b";Sampled=0"
+        });
+    }
+    if let Some(o) = origin.filter(|o| !o.is_empty()) {
+        if o.bytes().any(|b| !(0x21..=0x7e).contains(&b) || b == b';') {
+            out.clear();
+            return Err(XRayError::Root);
+        }
+        if 12 + o.len() <= EXTRA_MAX_LEN {
+            let _ = out.push(b";_dd.origin=");
+            for b in o.bytes() {
+                let _ = out.push_byte(b);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    #[test]
+    fn datadog_shaped_roots() {
+        let x = parse(b"Root=1-00000000-000000000000000000000002;Parent=0000000000000003;Sampled=1;=empty key;empty value=;=;;").unwrap();
+        assert_eq!(x.trace_id().map(TraceId::get), Some(2));
+        assert_eq!(x.parent.map(SpanId::get), Some(3));
+        assert_eq!(x.sampling_priority(), Some(SamplingPriority(1)));
+        let extra: Vec<_> = x.extra().collect();
+        assert_eq!(extra, [(&b"empty value"[..], &b""[..])]);
+        let x = parse(b"Root=1-00000000-00000000fffffffffffffffe;Parent=FFFFFFFFFFFFFFFF").unwrap();
+        assert_eq!(x.trace_id().map(TraceId::get), Some(0xffff_ffff_ffff_fffe));
+        assert_eq!(x.parent.map(SpanId::get), Some(u64::MAX));
+    }
+
+    #[test]
+    fn genuine_roots_map_only_on_request() {
+        let x = parse(b"Self=1-67891234-12456789abcdef012345678;Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=?").unwrap();
+        assert_eq!(x.trace_id(), None);
+        assert_eq!(
+            x.trace_id_128().map(TraceId::get),
+            Some(0x5759_e988_bd86_2e3f_e1be_46a9_9427_2793)
+        );
+        assert_eq!(x.sampling_priority(), None);
+    }
+
+    #[test]
+    fn origin_t0_and_extras() {
+        let x = parse(b"Root=1-00000000-000000000000000000000001;Parent=0000000000000002;k1=v1;t0=1610001234;_dd.origin=rum;k2=v2").unwrap();
+        assert_eq!(x.t0_ms, Some(1_610_001_234));
+        assert_eq!(x.origin, Some(&b"rum"[..]));
+        assert_eq!(x.extra().count(), 2);
+    }
+
+    #[test]
+    fn rejects() {
+        assert_eq!(
+            parse(b"Root=1-00000000-00000000000000000traceId;Parent=0000000000spanId"),
+            Err(XRayError::Root)
+        );
+        assert_eq!(
+            parse(b"Root=1-00000000-000000000000000000000001;Parent=123"),
+            Err(XRayError::Parent)
+        );
+        assert_eq!(parse(&[b'a'; 2000]), Err(XRayError::TooLong));
+        assert_eq!(parse(b"Parent=0000000000000002").unwrap().trace_id(), None);
+    }
+
+    #[test]
+    fn encodes_like_java() {
+        let mut out = ArrayBuf::new();
+        let t = TraceId::new(2).unwrap();
+        encode(
+            t,
+            SpanId::new(3).unwrap(),
+            Some(SamplingPriority(2)),
+            Some(Text::plain(b"fakeOrigin")),
+            0x633c_7675,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out.as_str(), Some("Root=1-633c7675-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=fakeOrigin"));
+        encode(t, SpanId::new(3).unwrap(), None, None, 0, &mut out).unwrap();
+        assert_eq!(
+            out.as_str(),
+            Some("Root=1-00000000-000000000000000000000002;Parent=0000000000000003")
+        );
+        let x = parse(out.as_bytes()).unwrap();
+        assert_eq!((x.trace_id(), x.parent), (Some(t), SpanId::new(3)));
+    }
+}
