@@ -37,9 +37,10 @@ impl<'a> Tags<'a> {
             Tags::Pairs(p) => (None, None, Some(p)),
         };
         let pairs = p.into_iter().flatten().filter_map(|(k, v)| {
-            k.as_bytes()
-                .strip_prefix(DD_P_PREFIX)
-                .map(|key| Tag { key, value: Text::plain(v.as_bytes()) })
+            k.as_bytes().strip_prefix(DD_P_PREFIX).map(|key| Tag {
+                key,
+                value: Text::plain(v.as_bytes()),
+            })
         });
         h.into_iter()
             .flat_map(|t| t.iter())
@@ -130,11 +131,16 @@ impl<'a> SpanContext<'a> {
     /// The context of a local child span `span_id`: same trace, decision, origin, tags and
     /// tracestate; `_dd.parent_id` is dropped (the child is now the last Datadog parent).
     pub fn child(&self, span_id: SpanId) -> Self {
-        SpanContext { span_id: Some(span_id), last_parent_id: None, ..*self }
+        SpanContext {
+            span_id: Some(span_id),
+            last_parent_id: None,
+            ..*self
+        }
     }
 
     /// True when the trace is kept (priority > 0).
     pub fn is_sampled(&self) -> bool {
-        self.sampling_priority.is_some_and(SamplingPriority::is_keep)
+        self.sampling_priority
+            .is_some_and(SamplingPriority::is_keep)
     }
 }

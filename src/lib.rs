@@ -11,9 +11,11 @@ extern crate std;
 
 pub mod carrier;
 pub mod config;
+pub mod context;
 pub mod error;
 pub mod format;
 pub mod id;
+pub mod propagate;
 pub mod wire;
 
 pub use error::BufferTooSmall;

@@ -166,7 +166,10 @@ impl Report {
 
     /// The status of `style`, if it is configured.
     pub fn status(&self, style: Style) -> Option<Status> {
-        self.entries().iter().find(|(s, _)| *s == style).map(|(_, st)| *st)
+        self.entries()
+            .iter()
+            .find(|(s, _)| *s == style)
+            .map(|(_, st)| *st)
     }
 }
 
@@ -203,7 +206,9 @@ pub struct SpanLink<'a> {
 impl SpanLink<'_> {
     /// The link's W3C flags: 1 when kept, 0 when dropped, `None` when no decision was made.
     pub fn flags(&self) -> Option<u8> {
-        self.context.sampling_priority.map(|p| u8::from(p.is_keep()))
+        self.context
+            .sampling_priority
+            .map(|p| u8::from(p.is_keep()))
     }
 
     /// The tracestate sent with a `tracecontext` context.
@@ -285,7 +290,11 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
         links: Links::default(),
         baggage: None,
         decision_only: None,
-        report: Report { entries: [(Style::None, Status::Skipped); 6], len: 0, baggage: None },
+        report: Report {
+            entries: [(Style::None, Status::Skipped); 6],
+            len: 0,
+            baggage: None,
+        },
     };
     if config.behavior == Behavior::Ignore {
         return out;
@@ -381,7 +390,9 @@ fn merge_w3c<'a>(
     if w3c.span_id == ctx.span_id {
         return;
     }
-    let p = w3c.last_parent_id.filter(|p| !matches!(p, LastParent::Raw(r) if *r == b"0000000000000000"));
+    let p = w3c
+        .last_parent_id
+        .filter(|p| !matches!(p, LastParent::Raw(r) if *r == b"0000000000000000"));
     ctx.last_parent_id = match p {
         Some(p) => Some(p),
         None => datadog
@@ -456,7 +467,10 @@ fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
                 tags = Tags::Header(t);
             }
             Err(e) => {
-                propagation_error = Some(PropagationErrorTag { error: e.into(), value: None });
+                propagation_error = Some(PropagationErrorTag {
+                    error: e.into(),
+                    value: None,
+                });
             }
         }
     }
@@ -478,7 +492,9 @@ fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
 }
 
 fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
-    let Some(v) = s.traceparent else { return Candidate::Absent };
+    let Some(v) = s.traceparent else {
+        return Candidate::Absent;
+    };
     if s.traceparent_count > 1 {
         return Candidate::Invalid(StyleError::DuplicateTraceparent);
     }
@@ -486,7 +502,11 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
         Ok(tp) => tp,
         Err(e) => return Candidate::Invalid(StyleError::Traceparent(e)),
     };
-    let ts = if s.tracestate.is_empty() { None } else { Some(TraceState::new(s.tracestate)) };
+    let ts = if s.tracestate.is_empty() {
+        None
+    } else {
+        Some(TraceState::new(s.tracestate))
+    };
     let member = ts.as_ref().and_then(|t| t.dd()).map(dd_member::parse);
     let (priority, dm) = dd_member::reconcile(
         tp.flags.sampled(),
@@ -502,7 +522,10 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
         tags: member.map_or(Tags::None, Tags::DdMember),
         trace_flags: tp.flags,
         tracestate: ts,
-        last_parent_id: member.as_ref().and_then(|m| m.last_parent_id()).map(LastParent::Raw),
+        last_parent_id: member
+            .as_ref()
+            .and_then(|m| m.last_parent_id())
+            .map(LastParent::Raw),
         propagation_error: None,
     })
 }
@@ -661,7 +684,10 @@ pub fn inject_with<I: Inject + ?Sized>(
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
     let mut report = InjectReport::default();
-    let mut pending = Pending { items: [("", &[]); 16], len: 0 };
+    let mut pending = Pending {
+        items: [("", &[]); 16],
+        len: 0,
+    };
     let InjectBuffers {
         traceparent: tp_buf,
         tracestate: ts_buf,
@@ -682,7 +708,13 @@ pub fn inject_with<I: Inject + ?Sized>(
             datadog::encode(c.trace_id, span, sampling, c.origin, dd_buf);
             let max = config.x_datadog_tags_max_len();
             let mut w = Writer::new(tags_buf);
-            match dd_tags::encode(c.decision_maker, c.trace_id.high(), c.tags.iter(), max, &mut w) {
+            match dd_tags::encode(
+                c.decision_maker,
+                c.trace_id.high(),
+                c.tags.iter(),
+                max,
+                &mut w,
+            ) {
                 Ok(_) => {}
                 Err(e) => report.tags_error = Some(e.into()),
             }
@@ -715,21 +747,42 @@ pub fn inject_with<I: Inject + ?Sized>(
                 }
                 None => &span_hex,
             };
-            dd_member::encode(sampling, c.origin, parent, c.decision_maker, c.tags.iter(), member_buf);
+            dd_member::encode(
+                sampling,
+                c.origin,
+                parent,
+                c.decision_maker,
+                c.tags.iter(),
+                member_buf,
+            );
             let empty = TraceState::new(Fields::EMPTY);
             let rest = c.tracestate.as_ref().unwrap_or(&empty);
-            let own = if member_buf.is_empty() { None } else { Some(member_buf.as_bytes()) };
+            let own = if member_buf.is_empty() {
+                None
+            } else {
+                Some(member_buf.as_bytes())
+            };
             let mut w = Writer::new(ts_buf);
             if tracestate::encode(own, b"dd", rest, &mut w).is_ok() && !w.is_empty() {
                 pending.add(name::TRACESTATE, w.into_written());
             }
         }
         if styles.contains(Style::B3Single) {
-            b3::encode_single(c.trace_id, span, sampling.map(b3::SamplingState::from_priority), b3_buf);
+            b3::encode_single(
+                c.trace_id,
+                span,
+                sampling.map(b3::SamplingState::from_priority),
+                b3_buf,
+            );
             pending.add(name::B3, b3_buf.as_bytes());
         }
         if styles.contains(Style::B3Multi) {
-            b3::encode_multi(c.trace_id, span, sampling.map(b3::SamplingState::from_priority), b3m_buf);
+            b3::encode_multi(
+                c.trace_id,
+                span,
+                sampling.map(b3::SamplingState::from_priority),
+                b3m_buf,
+            );
             b3m_buf.for_each(|n, v| pending.add(n, v));
         }
         if styles.contains(Style::XRay) {
@@ -743,7 +796,10 @@ pub fn inject_with<I: Inject + ?Sized>(
     if config.inject.contains(Style::Baggage) {
         let limits = baggage::Limits {
             max_items: config.limits.baggage_max_items,
-            max_bytes: config.limits.baggage_max_bytes.min(crate::config::Limits::BAGGAGE_BYTES_MAX),
+            max_bytes: config
+                .limits
+                .baggage_max_bytes
+                .min(crate::config::Limits::BAGGAGE_BYTES_MAX),
         };
         let mut w = Writer::new(bag_buf);
         let dropped = match baggage {
@@ -764,7 +820,9 @@ pub fn inject_with<I: Inject + ?Sized>(
 
     let items = &pending.items[..pending.len];
     let bytes = items.iter().map(|(_, v)| v.len()).sum();
-    carrier.reserve(items.len(), bytes).map_err(InjectError::Carrier)?;
+    carrier
+        .reserve(items.len(), bytes)
+        .map_err(InjectError::Carrier)?;
     for (n, v) in items {
         carrier.set(n, v).map_err(InjectError::Carrier)?;
     }

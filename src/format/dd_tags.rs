@@ -168,8 +168,8 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
 
 impl<'a> DdTags<'a> {
     /// The `_dd.p.*` tags in order, `tid` and `dm` included.
-    pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> + '_ {
-        self.fields.items(b',').filter_map(|item| {
+    pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> {
+        self.fields.into_items(b',').filter_map(|item| {
             let (k, v) = list::split_once(item, b'=');
             let key = k.strip_prefix(DD_P_PREFIX)?;
             Some(Tag {

@@ -147,6 +147,44 @@ impl<'a> Fields<'a> {
     }
 }
 
+impl<'a> Fields<'a> {
+    /// Like [`Fields::items`], but owning its copy of the field list, so the iterator lives as
+    /// long as the bytes rather than this value.
+    #[inline]
+    pub fn into_items(self, sep: u8) -> IntoFieldItems<'a> {
+        IntoFieldItems {
+            fields: self,
+            next: 0,
+            cur: None,
+            sep,
+        }
+    }
+}
+
+/// Owning form of [`FieldItems`] (see [`Fields::into_items`]).
+#[derive(Clone, Debug)]
+pub struct IntoFieldItems<'a> {
+    fields: Fields<'a>,
+    next: usize,
+    cur: Option<Split<'a>>,
+    sep: u8,
+}
+
+impl<'a> Iterator for IntoFieldItems<'a> {
+    type Item = &'a [u8];
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            if let Some(item) = self.cur.as_mut().and_then(Iterator::next) {
+                return Some(item);
+            }
+            let line = *self.fields.as_slice().get(self.next)?;
+            self.next += 1;
+            self.cur = Some(Split::new(line, self.sep));
+        }
+    }
+}
+
 impl core::fmt::Debug for Fields<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Fields")
