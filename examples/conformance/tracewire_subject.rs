@@ -61,7 +61,11 @@ impl Harness {
             Some(rate) => {
                 let keep = (trace.low().wrapping_mul(1_111_111_111_111_111_111) as f64)
                     < rate * u64::MAX as f64;
-                let p = if keep { SamplingPriority::USER_KEEP } else { SamplingPriority::USER_REJECT };
+                let p = if keep {
+                    SamplingPriority::USER_KEEP
+                } else {
+                    SamplingPriority::USER_REJECT
+                };
                 (p, DecisionMaker(3))
             }
         }
@@ -87,13 +91,19 @@ fn config_of(case: &Value) -> Result<(Config, Harness), String> {
         cfg = cfg.with_behavior(Behavior::parse(b).ok_or_else(|| format!("bad behavior {b}"))?);
     }
     if let Some(n) = c["datadog_tags_max_length"].as_u64() {
-        cfg = cfg.with_limits(Limits { x_datadog_tags_max_len: n as usize, ..Limits::DEFAULT });
+        cfg = cfg.with_limits(Limits {
+            x_datadog_tags_max_len: n as usize,
+            ..Limits::DEFAULT
+        });
     }
     if let Some(k) = c["baggage_tag_keys"].as_str() {
-        cfg.set_baggage_tag_keys(k).map_err(|_| "baggage_tag_keys too long".to_string())?;
+        cfg.set_baggage_tag_keys(k)
+            .map_err(|_| "baggage_tag_keys too long".to_string())?;
     }
     let id = case["id"].as_str().unwrap_or("");
-    let seed = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let seed = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
     let harness = Harness {
         gen128: c["trace_id_128bit_generation"].as_bool().unwrap_or(true),
         sample_rate: c["sample_rate"].as_f64(),
@@ -122,7 +132,9 @@ fn headers_of(case: &Value, key: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String
 fn decode_hex(s: &str) -> Result<Vec<u8>, String> {
     (0..s.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2).ok_or("odd hex")?, 16).map_err(|e| e.to_string()))
+        .map(|i| {
+            u8::from_str_radix(s.get(i..i + 2).ok_or("odd hex")?, 16).map_err(|e| e.to_string())
+        })
         .collect()
 }
 
@@ -142,7 +154,11 @@ fn last_parent(lp: LastParent<'_>) -> String {
 }
 
 fn fields_string(f: &Fields<'_>) -> String {
-    f.as_slice().iter().map(|p| lossy(p)).collect::<Vec<_>>().join(",")
+    f.as_slice()
+        .iter()
+        .map(|p| lossy(p))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn tracestate_string(ts: &tracestate::TraceState<'_>) -> String {
@@ -158,7 +174,11 @@ fn baggage_items(b: &baggage::Baggage<'_>) -> (Items, Map<String, Value>) {
     for m in b.members() {
         let mut buf = vec![0u8; m.value.len() * 3 + 8];
         let mut w = Writer::new(&mut buf);
-        let v = if m.decode_value(&mut w).is_ok() { lossy(w.written()) } else { lossy(m.value) };
+        let v = if m.decode_value(&mut w).is_ok() {
+            lossy(w.written())
+        } else {
+            lossy(m.value)
+        };
         let k = lossy(m.key);
         items.retain(|(key, _)| *key != k);
         items.push((k.clone(), v));
@@ -168,7 +188,12 @@ fn baggage_items(b: &baggage::Baggage<'_>) -> (Items, Map<String, Value>) {
 }
 
 fn items_map(items: &Items) -> Value {
-    Value::Object(items.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+    Value::Object(
+        items
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 /// The local span the harness creates around the extracted context.
@@ -178,7 +203,12 @@ struct Span<'a> {
     local_dm: Option<DecisionMaker>,
 }
 
-fn make_span<'a>(ex: &Extracted<'a>, h: &mut Harness, reuse_ids: bool, child_id: Option<SpanId>) -> Span<'a> {
+fn make_span<'a>(
+    ex: &Extracted<'a>,
+    h: &mut Harness,
+    reuse_ids: bool,
+    child_id: Option<SpanId>,
+) -> Span<'a> {
     let id = child_id.unwrap_or_else(|| h.span_id());
     match ex.context {
         Some(c) => {
@@ -192,7 +222,11 @@ fn make_span<'a>(ex: &Extracted<'a>, h: &mut Harness, reuse_ids: bool, child_id:
                     local_dm = Some(dm);
                 }
             }
-            Span { ctx, parent: c.span_id, local_dm }
+            Span {
+                ctx,
+                parent: c.span_id,
+                local_dm,
+            }
         }
         None => {
             let trace = h.trace_id();
@@ -203,7 +237,11 @@ fn make_span<'a>(ex: &Extracted<'a>, h: &mut Harness, reuse_ids: bool, child_id:
             };
             ctx.sampling_priority = Some(p);
             ctx.decision_maker = Some(dm);
-            Span { ctx, parent: None, local_dm: Some(dm) }
+            Span {
+                ctx,
+                parent: None,
+                local_dm: Some(dm),
+            }
         }
     }
 }
@@ -214,9 +252,16 @@ fn link_json(l: &SpanLink<'_>, serialized_flags: bool) -> Value {
     o.insert("trace_id".into(), json!(t.low().to_string()));
     o.insert(
         "trace_id_high".into(),
-        if t.high() == 0 { Value::Null } else { json!(t.high().to_string()) },
+        if t.high() == 0 {
+            Value::Null
+        } else {
+            json!(t.high().to_string())
+        },
     );
-    o.insert("span_id".into(), json!(l.context.span_id.map_or(0, SpanId::get).to_string()));
+    o.insert(
+        "span_id".into(),
+        json!(l.context.span_id.map_or(0, SpanId::get).to_string()),
+    );
     o.insert(
         "flags".into(),
         match l.flags() {
@@ -227,7 +272,8 @@ fn link_json(l: &SpanLink<'_>, serialized_flags: bool) -> Value {
     );
     o.insert(
         "tracestate".into(),
-        l.tracestate().map_or(Value::Null, |ts| json!(tracestate_string(ts))),
+        l.tracestate()
+            .map_or(Value::Null, |ts| json!(tracestate_string(ts))),
     );
     o.insert(
         "attributes".into(),
@@ -236,14 +282,23 @@ fn link_json(l: &SpanLink<'_>, serialized_flags: bool) -> Value {
     Value::Object(o)
 }
 
-fn span_json(span: &Span<'_>, ex: &Extracted<'_>, cfg: &Config, baggage: Option<&Items>, inject_tags_error: Option<&str>) -> Value {
+fn span_json(
+    span: &Span<'_>,
+    ex: &Extracted<'_>,
+    cfg: &Config,
+    baggage: Option<&Items>,
+    inject_tags_error: Option<&str>,
+) -> Value {
     let c = &span.ctx;
     let mut meta = Map::new();
     if let Some(dm) = c.decision_maker {
         meta.insert("_dd.p.dm".into(), json!(format!("-{}", dm.0)));
     }
     if c.trace_id.high() != 0 {
-        meta.insert("_dd.p.tid".into(), json!(lossy(&tracewire::wire::hex::encode_u64(c.trace_id.high()))));
+        meta.insert(
+            "_dd.p.tid".into(),
+            json!(lossy(&tracewire::wire::hex::encode_u64(c.trace_id.high()))),
+        );
     }
     for t in c.tags.iter() {
         meta.insert(format!("_dd.p.{}", lossy(t.key)), json!(text(t.value)));
@@ -252,12 +307,19 @@ fn span_json(span: &Span<'_>, ex: &Extracted<'_>, cfg: &Config, baggage: Option<
         meta.insert("_dd.parent_id".into(), json!(last_parent(lp)));
     }
     if let Some(e) = c.propagation_error {
-        let v = e.value.map(|v| format!(" {}", lossy(v))).unwrap_or_default();
-        meta.insert("_dd.propagation_error".into(), json!(format!("{}{v}", e.error.as_str())));
+        let v = e
+            .value
+            .map(|v| format!(" {}", lossy(v)))
+            .unwrap_or_default();
+        meta.insert(
+            "_dd.propagation_error".into(),
+            json!(format!("{}{v}", e.error.as_str())),
+        );
     } else if let Some(e) = inject_tags_error {
         meta.insert("_dd.propagation_error".into(), json!(e));
     }
-    if let Some(Status::Invalid(StyleError::Traceparent(e))) = ex.report.status(Style::TraceContext) {
+    if let Some(Status::Invalid(StyleError::Traceparent(e))) = ex.report.status(Style::TraceContext)
+    {
         meta.insert("_dd.w3c_extraction_error".into(), json!(e.as_str()));
     }
     if let (Some(items), Some(Ok(()))) = (baggage, ex.report.baggage) {
@@ -271,8 +333,14 @@ fn span_json(span: &Span<'_>, ex: &Extracted<'_>, cfg: &Config, baggage: Option<
     let mut o = Map::new();
     o.insert("trace_id".into(), json!(c.trace_id.low().to_string()));
     o.insert("trace_id_hex32".into(), json!(c.trace_id.to_string()));
-    o.insert("span_id".into(), json!(c.span_id.map_or(0, SpanId::get).to_string()));
-    o.insert("parent_id".into(), json!(span.parent.map_or(0, SpanId::get).to_string()));
+    o.insert(
+        "span_id".into(),
+        json!(c.span_id.map_or(0, SpanId::get).to_string()),
+    );
+    o.insert(
+        "parent_id".into(),
+        json!(span.parent.map_or(0, SpanId::get).to_string()),
+    );
     if let Some(p) = c.sampling_priority {
         o.insert("sampling_priority".into(), json!(p.0));
     }
@@ -280,7 +348,10 @@ fn span_json(span: &Span<'_>, ex: &Extracted<'_>, cfg: &Config, baggage: Option<
         o.insert("origin".into(), json!(text(orig)));
     }
     o.insert("meta".into(), Value::Object(meta));
-    o.insert("links".into(), Value::Array(ex.links.iter().map(|l| link_json(l, true)).collect()));
+    o.insert(
+        "links".into(),
+        Value::Array(ex.links.iter().map(|l| link_json(l, true)).collect()),
+    );
     if let Some(items) = baggage {
         o.insert("baggage".into(), items_map(items));
     }
@@ -288,10 +359,17 @@ fn span_json(span: &Span<'_>, ex: &Extracted<'_>, cfg: &Config, baggage: Option<
     Value::Object(o)
 }
 
-fn context_json(ex: &Extracted<'_>, baggage: Option<(&Items, &Map<String, Value>)>, xray_t0: Option<String>) -> Value {
+fn context_json(
+    ex: &Extracted<'_>,
+    baggage: Option<(&Items, &Map<String, Value>)>,
+    xray_t0: Option<String>,
+) -> Value {
     let mut o = Map::new();
     o.insert("extracted".into(), json!(ex.context.is_some()));
-    o.insert("links".into(), Value::Array(ex.links.iter().map(|l| link_json(l, false)).collect()));
+    o.insert(
+        "links".into(),
+        Value::Array(ex.links.iter().map(|l| link_json(l, false)).collect()),
+    );
     if let Some((items, meta)) = baggage {
         o.insert("baggage".into(), items_map(items));
         o.insert("baggage_metadata".into(), Value::Object(meta.clone()));
@@ -299,9 +377,14 @@ fn context_json(ex: &Extracted<'_>, baggage: Option<(&Items, &Map<String, Value>
     if let Some(t0) = xray_t0 {
         o.insert("end_to_end_start_ns".into(), json!(t0));
     }
-    let Some(c) = ex.context else { return Value::Object(o) };
+    let Some(c) = ex.context else {
+        return Value::Object(o);
+    };
     o.insert("trace_id_hex32".into(), json!(c.trace_id.to_string()));
-    o.insert("span_id".into(), json!(c.span_id.map_or(0, SpanId::get).to_string()));
+    o.insert(
+        "span_id".into(),
+        json!(c.span_id.map_or(0, SpanId::get).to_string()),
+    );
     if let Some(p) = c.sampling_priority {
         o.insert("sampling_priority".into(), json!(p.0));
     }
@@ -330,8 +413,14 @@ fn context_json(ex: &Extracted<'_>, baggage: Option<(&Items, &Map<String, Value>
         ptags.push(json!([k, text(t.value)]));
     }
     if let Some(e) = c.propagation_error {
-        let v = e.value.map(|v| format!(" {}", lossy(v))).unwrap_or_default();
-        tags.insert("_dd.propagation_error".into(), json!(format!("{}{v}", e.error.as_str())));
+        let v = e
+            .value
+            .map(|v| format!(" {}", lossy(v)))
+            .unwrap_or_default();
+        tags.insert(
+            "_dd.propagation_error".into(),
+            json!(format!("{}{v}", e.error.as_str())),
+        );
     }
     o.insert("tags".into(), Value::Object(tags));
     o.insert("propagated_tags".into(), Value::Array(ptags));
@@ -349,13 +438,22 @@ fn context_json(ex: &Extracted<'_>, baggage: Option<(&Items, &Map<String, Value>
             if let Some(orig) = m.origin() {
                 f.insert("dd_origin".into(), json!(text(orig)));
             }
-            let dd_tags: Map<String, Value> =
-                m.tags().map(|t| (format!("t.{}", lossy(t.key)), json!(text(t.value)))).collect();
+            let dd_tags: Map<String, Value> = m
+                .tags()
+                .map(|t| (format!("t.{}", lossy(t.key)), json!(text(t.value))))
+                .collect();
             f.insert("dd_tags".into(), Value::Object(dd_tags));
         }
-        let others: Vec<Value> = ts.others().map(|m| json!([lossy(m.key), lossy(m.value)])).collect();
+        let others: Vec<Value> = ts
+            .others()
+            .map(|m| json!([lossy(m.key), lossy(m.value)]))
+            .collect();
         if !others.is_empty() {
-            let s = ts.others().map(|m| format!("{}={}", lossy(m.key), lossy(m.value))).collect::<Vec<_>>().join(",");
+            let s = ts
+                .others()
+                .map(|m| format!("{}={}", lossy(m.key), lossy(m.value)))
+                .collect::<Vec<_>>()
+                .join(",");
             f.insert("other_members_string".into(), json!(s));
         }
         f.insert("other_members".into(), Value::Array(others));
@@ -379,13 +477,24 @@ fn apply_ops(
         let a = op.as_array().ok_or("op is not a list")?;
         match a.first().and_then(Value::as_str) {
             Some("set_baggage") => {
-                let k = a.get(1).and_then(Value::as_str).ok_or("set_baggage key")?.to_string();
-                let v = a.get(2).and_then(Value::as_str).ok_or("set_baggage value")?.to_string();
+                let k = a
+                    .get(1)
+                    .and_then(Value::as_str)
+                    .ok_or("set_baggage key")?
+                    .to_string();
+                let v = a
+                    .get(2)
+                    .and_then(Value::as_str)
+                    .ok_or("set_baggage value")?
+                    .to_string();
                 items.retain(|(key, _)| *key != k);
                 items.push((k, v));
             }
             Some("remove_baggage") => {
-                let k = a.get(1).and_then(Value::as_str).ok_or("remove_baggage key")?;
+                let k = a
+                    .get(1)
+                    .and_then(Value::as_str)
+                    .ok_or("remove_baggage key")?;
                 items.retain(|(key, _)| key != k);
             }
             Some("remove_all_baggage") => items.clear(),
@@ -405,7 +514,11 @@ struct Owned {
     tracestate: Option<String>,
 }
 
-fn local_context<'a>(ic: &Value, h: &mut Harness, owned: &'a Owned) -> Result<SpanContext<'a>, String> {
+fn local_context<'a>(
+    ic: &'a Value,
+    h: &mut Harness,
+    owned: &'a Owned,
+) -> Result<SpanContext<'a>, String> {
     if ic["new_root"].as_bool() == Some(true) {
         let trace = h.trace_id();
         let mut ctx = SpanContext::new(trace, Some(h.span_id()));
@@ -414,12 +527,23 @@ fn local_context<'a>(ic: &Value, h: &mut Harness, owned: &'a Owned) -> Result<Sp
         ctx.decision_maker = Some(dm);
         return Ok(ctx);
     }
-    let hex = ic["trace_id_hex32"].as_str().ok_or("input_context.trace_id_hex32")?;
-    let trace = tracewire::wire::hex::decode_u128(hex.as_bytes()).and_then(TraceId::new).ok_or("bad trace id")?;
-    let span = ic["span_id"].as_str().and_then(|s| s.parse::<u64>().ok()).and_then(SpanId::new);
+    let hex = ic["trace_id_hex32"]
+        .as_str()
+        .ok_or("input_context.trace_id_hex32")?;
+    let trace = tracewire::wire::hex::decode_u128(hex.as_bytes())
+        .and_then(TraceId::new)
+        .ok_or("bad trace id")?;
+    let span = ic["span_id"]
+        .as_str()
+        .and_then(|s| s.parse::<u64>().ok())
+        .and_then(SpanId::new);
     let mut ctx = SpanContext::new(trace, span);
-    ctx.sampling_priority = ic["sampling_priority"].as_i64().map(|p| SamplingPriority(p as i32));
-    ctx.decision_maker = ic["sampling_mechanism"].as_u64().map(|m| DecisionMaker(m as u8));
+    ctx.sampling_priority = ic["sampling_priority"]
+        .as_i64()
+        .map(|p| SamplingPriority(p as i32));
+    ctx.decision_maker = ic["sampling_mechanism"]
+        .as_u64()
+        .map(|m| DecisionMaker(m as u8));
     if let Some(o) = ic["origin"].as_str() {
         ctx.origin = Some(Text::plain(o.as_bytes()));
     }
@@ -437,7 +561,12 @@ fn local_context<'a>(ic: &Value, h: &mut Harness, owned: &'a Owned) -> Result<Sp
 fn leak_pairs(v: &[(String, String)]) -> &'static [(&'static str, &'static str)] {
     let pairs: Vec<(&'static str, &'static str)> = v
         .iter()
-        .map(|(k, v)| (&*Box::leak(k.clone().into_boxed_str()), &*Box::leak(v.clone().into_boxed_str())))
+        .map(|(k, v)| {
+            (
+                &*Box::leak(k.clone().into_boxed_str()),
+                &*Box::leak(v.clone().into_boxed_str()),
+            )
+        })
         .collect();
     Box::leak(pairs.into_boxed_slice())
 }
@@ -453,11 +582,23 @@ fn inject_into(
 }
 
 /// One extract → span → (ops) → inject pass. Returns the observation object.
-fn roundtrip(case: &Value, headers: &[(Vec<u8>, Vec<u8>)], cfg: &Config, h: &mut Harness, inject: bool) -> Result<Value, String> {
-    let carrier: Vec<(&[u8], &[u8])> = headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).collect();
+fn roundtrip(
+    case: &Value,
+    headers: &[(Vec<u8>, Vec<u8>)],
+    cfg: &Config,
+    h: &mut Harness,
+    inject: bool,
+) -> Result<Value, String> {
+    let carrier: Vec<(&[u8], &[u8])> = headers
+        .iter()
+        .map(|(n, v)| (n.as_slice(), v.as_slice()))
+        .collect();
     let ex = propagate::extract(carrier.as_slice(), cfg);
     let ic = &case["input_context"];
-    let child_id = ic["child_span_id"].as_str().and_then(|s| s.parse::<u64>().ok()).and_then(SpanId::new);
+    let child_id = ic["child_span_id"]
+        .as_str()
+        .and_then(|s| s.parse::<u64>().ok())
+        .and_then(SpanId::new);
     let reuse = ic["reuse_extracted_ids"].as_bool() == Some(true);
     let mut span = make_span(&ex, h, reuse, child_id);
     let (mut items, meta) = match &ex.baggage {
@@ -474,7 +615,9 @@ fn roundtrip(case: &Value, headers: &[(Vec<u8>, Vec<u8>)], cfg: &Config, h: &mut
     let mut tags_error = None;
     if inject {
         let bag = if ops.is_empty() {
-            ex.baggage.as_ref().map_or(BaggageOut::None, BaggageOut::Extracted)
+            ex.baggage
+                .as_ref()
+                .map_or(BaggageOut::None, BaggageOut::Extracted)
         } else {
             BaggageOut::Pairs(leak_pairs(&items))
         };
@@ -483,8 +626,14 @@ fn roundtrip(case: &Value, headers: &[(Vec<u8>, Vec<u8>)], cfg: &Config, h: &mut
         obs.insert("headers".into(), headers_json(&out));
     }
     let have_bag = ex.baggage.is_some() || !items.is_empty();
-    obs.insert("span".into(), span_json(&span, &ex, cfg, have_bag.then_some(&items), tags_error));
-    obs.insert("context".into(), context_json(&ex, meta.as_ref().map(|m| (&items, m)), None));
+    obs.insert(
+        "span".into(),
+        span_json(&span, &ex, cfg, have_bag.then_some(&items), tags_error),
+    );
+    obs.insert(
+        "context".into(),
+        context_json(&ex, meta.as_ref().map(|m| (&items, m)), None),
+    );
     if let Some(c) = ex.context {
         obs.insert(
             "w3c_view".into(),
@@ -504,24 +653,48 @@ pub fn run(case: &Value) -> Result<Value, String> {
     let (cfg, mut h) = config_of(case)?;
     let kind = case["kind"].as_str().ok_or("case has no kind")?;
     match kind {
-        "extract" => roundtrip(case, &headers_of(case, "input_headers")?, &cfg, &mut h, false),
-        "roundtrip" => roundtrip(case, &headers_of(case, "input_headers")?, &cfg, &mut h, true),
+        "extract" => roundtrip(
+            case,
+            &headers_of(case, "input_headers")?,
+            &cfg,
+            &mut h,
+            false,
+        ),
+        "roundtrip" => roundtrip(
+            case,
+            &headers_of(case, "input_headers")?,
+            &cfg,
+            &mut h,
+            true,
+        ),
         "multi" => {
             let mut runs = Vec::new();
             for r in case["runs"].as_array().ok_or("multi without runs")? {
-                runs.push(roundtrip(r, &headers_of(r, "input_headers")?, &cfg, &mut h, true)?);
+                runs.push(roundtrip(
+                    r,
+                    &headers_of(r, "input_headers")?,
+                    &cfg,
+                    &mut h,
+                    true,
+                )?);
             }
             Ok(json!({ "run": runs }))
         }
         "fanout" => {
             let headers = headers_of(case, "input_headers")?;
-            let carrier: Vec<(&[u8], &[u8])> = headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).collect();
+            let carrier: Vec<(&[u8], &[u8])> = headers
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                .collect();
             let ex = propagate::extract(carrier.as_slice(), &cfg);
             let n = case["children"].as_u64().unwrap_or(3);
             let mut children = Vec::new();
             for _ in 0..n {
                 let span = make_span(&ex, &mut h, false, None);
-                let bag = ex.baggage.as_ref().map_or(BaggageOut::None, BaggageOut::Extracted);
+                let bag = ex
+                    .baggage
+                    .as_ref()
+                    .map_or(BaggageOut::None, BaggageOut::Extracted);
                 let (out, _) = inject_into(Some(&span.ctx), bag, &cfg)?;
                 children.push(json!({ "headers": headers_json(&out) }));
             }
@@ -532,7 +705,11 @@ pub fn run(case: &Value) -> Result<Value, String> {
             let owned = Owned {
                 tags: ic["tags"]
                     .as_object()
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 tracestate: ic["tracestate"].as_str().map(str::to_string),
             };
@@ -544,10 +721,19 @@ pub fn run(case: &Value) -> Result<Value, String> {
                 .filter_map(|p| Some((p[0].as_str()?.to_string(), p[1].as_str()?.to_string())))
                 .collect();
             let mut steps = Vec::new();
-            apply_ops(ic["ops"].as_array().map_or(&[][..], Vec::as_slice), &mut ctx, &mut items, &mut steps)?;
+            apply_ops(
+                ic["ops"].as_array().map_or(&[][..], Vec::as_slice),
+                &mut ctx,
+                &mut items,
+                &mut steps,
+            )?;
             let (out, rep) = inject_into(Some(&ctx), BaggageOut::Pairs(leak_pairs(&items)), &cfg)?;
             let ex = propagate::extract(&[] as &[(&str, &str)], &cfg);
-            let span = Span { ctx, parent: None, local_dm: None };
+            let span = Span {
+                ctx,
+                parent: None,
+                local_dm: None,
+            };
             Ok(json!({
                 "headers": if kind == "inject" { headers_json(&out) } else { Value::Array(vec![]) },
                 "span": span_json(&span, &ex, &cfg, Some(&items), rep.tags_error.map(|e| e.as_str())),
@@ -556,12 +742,24 @@ pub fn run(case: &Value) -> Result<Value, String> {
         }
         "extract_as_link" => {
             let headers = headers_of(case, "input_headers")?;
-            let carrier: Vec<(&[u8], &[u8])> = headers.iter().map(|(n, v)| (n.as_slice(), v.as_slice())).collect();
+            let carrier: Vec<(&[u8], &[u8])> = headers
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                .collect();
             let ex = propagate::extract(carrier.as_slice(), &cfg);
-            let root = make_span(&propagate::extract(&[] as &[(&str, &str)], &cfg), &mut h, false, None);
+            let root = make_span(
+                &propagate::extract(&[] as &[(&str, &str)], &cfg),
+                &mut h,
+                false,
+                None,
+            );
             let empty = propagate::extract(&[] as &[(&str, &str)], &cfg);
             let link = ex.context.map(|c| {
-                let l = SpanLink { context: c, style: ex.style.unwrap_or(Style::Datadog), reason: propagate::LinkReason::TerminatedContext };
+                let l = SpanLink {
+                    context: c,
+                    style: ex.style.unwrap_or(Style::Datadog),
+                    reason: propagate::LinkReason::TerminatedContext,
+                };
                 let mut v = link_json(&l, true);
                 let attrs = case["input_context"]["link_attributes"].clone();
                 v["attributes"] = if attrs.is_null() { json!({}) } else { attrs };
@@ -581,7 +779,12 @@ pub fn run(case: &Value) -> Result<Value, String> {
 
 fn parse_case(case: &Value) -> Result<Value, String> {
     let headers = headers_of(case, "input_headers")?;
-    let features: Vec<&str> = case["features"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let features: Vec<&str> = case["features"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if features.contains(&"baggage") {
         let mut f = Fields::default();
         for (n, v) in &headers {
@@ -597,7 +800,11 @@ fn parse_case(case: &Value) -> Result<Value, String> {
                     .map(|m| {
                         let mut buf = vec![0u8; m.value.len() * 3 + 8];
                         let mut w = Writer::new(&mut buf);
-                        let v = if m.decode_value(&mut w).is_ok() { lossy(w.written()) } else { lossy(m.value) };
+                        let v = if m.decode_value(&mut w).is_ok() {
+                            lossy(w.written())
+                        } else {
+                            lossy(m.value)
+                        };
                         let props: Vec<Value> = m
                             .properties()
                             .map(|(k, v)| json!({"key": lossy(k), "value": v.map(lossy)}))
@@ -610,7 +817,12 @@ fn parse_case(case: &Value) -> Result<Value, String> {
         };
     }
     // B3: the single header if present, else the multi headers.
-    let get = |name: &[u8]| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_slice());
+    let get = |name: &[u8]| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    };
     let parsed = match get(b"b3") {
         Some(v) => b3::parse_single(v).map(Some),
         None => b3::parse_multi(&b3::B3MultiInput {
@@ -624,7 +836,14 @@ fn parse_case(case: &Value) -> Result<Value, String> {
     if let Ok(Some(b)) = parsed {
         if let Some((t, s)) = b.ids {
             let hex = t.to_string();
-            o.insert("trace_id".into(), json!(if t.high() == 0 { hex[16..].to_string() } else { hex }));
+            o.insert(
+                "trace_id".into(),
+                json!(if t.high() == 0 {
+                    hex[16..].to_string()
+                } else {
+                    hex
+                }),
+            );
             if let Some(s) = s {
                 o.insert("span_id".into(), json!(s.to_string()));
             }
@@ -648,7 +867,9 @@ fn validate_case(case: &Value) -> Result<Value, String> {
     if let Some(m) = input["tracestate_member"].as_array() {
         let k = m.first().and_then(Value::as_str).ok_or("member key")?;
         let v = m.get(1).and_then(Value::as_str).ok_or("member value")?;
-        return Ok(json!({ "valid": tracestate::is_valid_key(k.as_bytes()) && tracestate::is_valid_value(v.as_bytes()) }));
+        return Ok(
+            json!({ "valid": tracestate::is_valid_key(k.as_bytes()) && tracestate::is_valid_value(v.as_bytes()) }),
+        );
     }
     if let Some(h) = input["tracestate_header"].as_str() {
         return Ok(json!({ "valid": tracestate::is_valid_header(h.as_bytes()) }));
