@@ -416,6 +416,7 @@ fn candidate<'a>(style: Style, s: &Slots<'a>, config: &Config) -> Candidate<'a> 
             span_id: s.b3_span_id,
             sampled: s.b3_sampled,
             flags: s.b3_flags,
+            parent_span_id: None,
         })),
         Style::XRay => match s.xray {
             None => Candidate::Absent,
@@ -508,6 +509,16 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
         Some(TraceState::new(s.tracestate))
     };
     let member = ts.as_ref().and_then(|t| t.dd()).map(dd_member::parse);
+    // `t.tid` is redundant with the traceparent, which always wins; a malformed one is reported
+    // as dd-trace-cpp and -java do (`malformed_tid <value>`).
+    let propagation_error = member
+        .as_ref()
+        .and_then(|m| m.tags().find(|t| t.key == b"tid"))
+        .filter(|t| crate::wire::hex::decode_u64(t.value.raw()).is_none_or(|h| h == 0))
+        .map(|t| PropagationErrorTag {
+            error: PropagationError::MalformedTid,
+            value: Some(t.value.raw()),
+        });
     let (priority, dm) = dd_member::reconcile(
         tp.flags.sampled(),
         member.as_ref().and_then(|m| m.sampling_priority()),
@@ -526,7 +537,7 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
             .as_ref()
             .and_then(|m| m.last_parent_id())
             .map(LastParent::Raw),
-        propagation_error: None,
+        propagation_error,
     })
 }
 

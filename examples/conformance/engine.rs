@@ -344,9 +344,14 @@ fn apply(
         "subset_of_tags" => {
             let raw = operand.and_then(Value::as_str).ok_or("needs a string")?;
             let allowed = tags_of(raw);
-            match value.as_ref().and_then(Value::as_str) {
-                Some(s) => tags_of(s).iter().all(|p| allowed.contains(p)),
-                None => false,
+            match &value {
+                Some(Value::String(s)) => tags_of(s).iter().all(|p| allowed.contains(p)),
+                Some(Value::Array(l)) => l.iter().all(|p| {
+                    let k = p.get(0).and_then(Value::as_str).unwrap_or_default();
+                    let v = p.get(1).and_then(Value::as_str).unwrap_or_default();
+                    allowed.contains(&(k.to_string(), v.to_string()))
+                }),
+                _ => false,
             }
         }
         "dd_tid_generated" => value.as_ref().and_then(Value::as_str).is_some_and(|s| {

@@ -400,12 +400,14 @@ fn context_json(
         tags.insert("_dd.p.dm".into(), json!(format!("-{}", dm.0)));
         ptags.push(json!(["_dd.p.dm", format!("-{}", dm.0)]));
     }
-    if c.trace_id.high() != 0 {
+    // dd-trace-rs and -cpp keep `_dd.p.tid` as a trace tag only when it came from x-datadog-tags.
+    if c.trace_id.high() != 0 && matches!(c.tags, Tags::Header(_)) {
         let tid = lossy(&tracewire::wire::hex::encode_u64(c.trace_id.high()));
-        tags.insert("_dd.p.tid".into(), json!(tid));
-        if matches!(c.tags, Tags::Header(_)) {
-            ptags.push(json!(["_dd.p.tid", tid]));
-        }
+        tags.insert("_dd.p.tid".into(), json!(tid.clone()));
+        ptags.push(json!(["_dd.p.tid", tid]));
+    }
+    if let Some(lp) = c.last_parent_id {
+        tags.insert("_dd.parent_id".into(), json!(last_parent(lp)));
     }
     for t in c.tags.iter() {
         let k = format!("_dd.p.{}", lossy(t.key));
@@ -639,13 +641,25 @@ fn roundtrip(
             "w3c_view".into(),
             json!({
                 "trace_id": c.trace_id.to_string(),
-                "trace_state": c.tracestate.as_ref().map(tracestate_string).unwrap_or_default(),
+                "trace_state": w3c_tracestate(&c, cfg),
                 "trace_flags": format!("{:02x}", u8::from(c.is_sampled())),
             }),
         );
     }
     obs.insert("step".into(), Value::Array(steps));
     Ok(Value::Object(obs))
+}
+
+/// The tracestate an OpenTelemetry API sees for an extracted context: what tracewire would send
+/// for it in W3C form.
+fn w3c_tracestate(c: &SpanContext<'_>, cfg: &Config) -> String {
+    let one = cfg
+        .clone()
+        .with_inject(StyleSet::EMPTY.with(Style::TraceContext));
+    match inject_into(Some(c), BaggageOut::None, &one) {
+        Ok((h, _)) => h.get("tracestate").map(lossy).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// Runs a case; `Err` means the case could not be run (it counts as failed).
@@ -747,12 +761,17 @@ pub fn run(case: &Value) -> Result<Value, String> {
                 .map(|(n, v)| (n.as_slice(), v.as_slice()))
                 .collect();
             let ex = propagate::extract(carrier.as_slice(), &cfg);
-            let root = make_span(
+            let mut root = make_span(
                 &propagate::extract(&[] as &[(&str, &str)], &cfg),
                 &mut h,
                 false,
                 None,
             );
+            // The linking root span adopts the linked context's sampling decision.
+            if let Some(c) = ex.context.filter(|c| c.sampling_priority.is_some()) {
+                root.ctx.sampling_priority = c.sampling_priority;
+                root.ctx.decision_maker = c.decision_maker.or(Some(DecisionMaker(0)));
+            }
             let empty = propagate::extract(&[] as &[(&str, &str)], &cfg);
             let link = ex.context.map(|c| {
                 let l = SpanLink {
@@ -807,7 +826,7 @@ fn parse_case(case: &Value) -> Result<Value, String> {
                         };
                         let props: Vec<Value> = m
                             .properties()
-                            .map(|(k, v)| json!({"key": lossy(k), "value": v.map(lossy)}))
+                            .map(|(k, v)| json!({"key": lossy(k), "value": v.map(decode)}))
                             .collect();
                         json!({"key": lossy(m.key), "value": v, "properties": props})
                     })
@@ -830,26 +849,29 @@ fn parse_case(case: &Value) -> Result<Value, String> {
             span_id: get(b"x-b3-spanid"),
             sampled: get(b"x-b3-sampled"),
             flags: get(b"x-b3-flags"),
+            parent_span_id: get(b"x-b3-parentspanid"),
         }),
+    };
+    let single = get(b"b3");
+    let written = |i: usize, multi: &[u8]| -> Option<String> {
+        match single {
+            Some(v) => v.split(|&b| b == b'-').nth(i).map(lossy),
+            None => get(multi).map(lossy),
+        }
     };
     let mut o = Map::new();
     if let Ok(Some(b)) = parsed {
-        if let Some((t, s)) = b.ids {
-            let hex = t.to_string();
-            o.insert(
-                "trace_id".into(),
-                json!(if t.high() == 0 {
-                    hex[16..].to_string()
-                } else {
-                    hex
-                }),
-            );
-            if let Some(s) = s {
-                o.insert("span_id".into(), json!(s.to_string()));
+        if let Some((_, s)) = b.ids {
+            o.insert("trace_id".into(), json!(written(0, b"x-b3-traceid")));
+            if s.is_some() {
+                o.insert("span_id".into(), json!(written(1, b"x-b3-spanid")));
             }
         }
-        if let Some(p) = b.parent {
-            o.insert("parent_span_id".into(), json!(p.to_string()));
+        if b.parent.is_some() {
+            o.insert(
+                "parent_span_id".into(),
+                json!(written(3, b"x-b3-parentspanid")),
+            );
         }
         let state = match b.sampling {
             None => "defer",
@@ -862,6 +884,15 @@ fn parse_case(case: &Value) -> Result<Value, String> {
     Ok(json!({ "parsed": o }))
 }
 
+fn decode(v: &[u8]) -> String {
+    let mut buf = vec![0u8; v.len() * 3 + 8];
+    let mut w = Writer::new(&mut buf);
+    match tracewire::wire::pct::decode(v, &mut w) {
+        Ok(_) => lossy(w.written()),
+        Err(_) => lossy(v),
+    }
+}
+
 fn validate_case(case: &Value) -> Result<Value, String> {
     let input = &case["input"];
     if let Some(m) = input["tracestate_member"].as_array() {
@@ -872,7 +903,14 @@ fn validate_case(case: &Value) -> Result<Value, String> {
         );
     }
     if let Some(h) = input["tracestate_header"].as_str() {
-        return Ok(json!({ "valid": tracestate::is_valid_header(h.as_bytes()) }));
+        let ts = tracestate::TraceState::new(Fields::one(h.as_bytes()));
+        let members: Vec<Value> = ts
+            .members()
+            .map(|m| json!([lossy(m.key), lossy(m.value)]))
+            .collect();
+        return Ok(
+            json!({ "valid": tracestate::is_valid_header(h.as_bytes()), "parsed": { "members": members } }),
+        );
     }
     Err("validate case without input".into())
 }

@@ -179,6 +179,9 @@ pub struct B3MultiInput<'a> {
     pub sampled: Option<&'a [u8]>,
     /// `x-b3-flags`.
     pub flags: Option<&'a [u8]>,
+    /// `x-b3-parentspanid`: parsed into [`B3::parent`] when given, never used for sampling
+    /// (no tracer uses it on extraction).
+    pub parent_span_id: Option<&'a [u8]>,
 }
 
 /// Parses the multi headers; `Ok(None)` without `x-b3-traceid`.
@@ -200,10 +203,14 @@ pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
     if input.flags.map(list::trim_ows) == Some(b"1") {
         sampling = Some(SamplingState::Debug);
     }
+    let parent = match input.parent_span_id {
+        None => None,
+        Some(p) => span_id(p, B3Error::ParentId)?,
+    };
     Ok(Some(B3 {
         ids: Some((t, s)),
         sampling,
-        parent: None,
+        parent,
     }))
 }
 
@@ -362,6 +369,7 @@ mod tests {
                 span_id: s.map(str::as_bytes),
                 sampled: sa.map(str::as_bytes),
                 flags: f.map(str::as_bytes),
+                parent_span_id: None,
             })
         };
         assert_eq!(m(None, Some("1"), Some("1"), None), Ok(None));

@@ -248,15 +248,18 @@ pub fn encode<'m>(
 ) -> Result<EncodeReport, BufferTooSmall> {
     let start = out.len();
     let mut r = EncodeReport::default();
+    let mut full = false;
     for (k, v) in items {
         let need = pct::encoded_len(k, &KEY_SAFE)
             + 1
             + pct::encoded_len(v, &VALUE_SAFE)
             + usize::from(r.written > 0);
-        if k.is_empty()
-            || r.written >= limits.max_items
-            || out.len() - start + need > limits.max_bytes
-        {
+        if k.is_empty() {
+            r.dropped += 1;
+            continue;
+        }
+        if full || r.written >= limits.max_items || out.len() - start + need > limits.max_bytes {
+            full = true;
             r.dropped += 1;
             continue;
         }
@@ -532,8 +535,8 @@ mod tests {
         );
         assert_eq!(
             out.split(',').count(),
-            3,
-            "key4=d still fits after key3 is left out"
+            2,
+            "writing stops at the first member that does not fit"
         );
         assert!(out.len() <= 8192);
     }
