@@ -32,6 +32,9 @@ tracestate: dd=s:2;o:rum;p:00f067aa0ba902b7;t.dm:-4,rojo=00f067aa0ba902b7,congo=
 baggage: user.id=amy,session.id=abc%20123,account.id=42;prop=1
 ";
 
+/// One inject style's result: style name, headers, note.
+type StyleOutput = (String, Vec<(String, String)>, String);
+
 struct Args {
     input: Option<String>,
     style: Option<String>,
@@ -247,7 +250,7 @@ fn main() {
         .map_or(BaggageOut::None, BaggageOut::Extracted);
 
     // What each configured style writes, one at a time, then all together.
-    let mut per_style: Vec<(String, Vec<(String, String)>, String)> = Vec::new();
+    let mut per_style: Vec<StyleOutput> = Vec::new();
     let mut styles: Vec<Style> = cfg.inject.as_slice().to_vec();
     if styles.is_empty() {
         styles.push(Style::None);

@@ -270,6 +270,9 @@ pub struct Extracted<'a> {
     pub report: Report,
 }
 
+// One candidate lives on the stack per style for the duration of `extract`; without `alloc`
+// there is nothing to box it into, and the size is that of the context it carries.
+#[allow(clippy::large_enum_variant)]
 enum Candidate<'a> {
     Absent,
     Valid(SpanContext<'a>),

@@ -220,7 +220,7 @@ fn apply(
         }
         "present" => value.is_some(),
         "absent" => value.is_none(),
-        "absent_or_zero" => value.as_ref().is_none_or(|v| is_zero_id(v)),
+        "absent_or_zero" => value.as_ref().is_none_or(is_zero_id),
         "nonzero" => value.as_ref().is_some_and(|v| !is_zero_id(v)),
         "contains" => str_op(&value, operand, |s, o| s.contains(o))?,
         "not_contains" => value.is_none() || !str_op(&value, operand, |s, o| s.contains(o))?,
@@ -599,8 +599,7 @@ fn resolve_path(ctx: &Ctx<'_>, path: &str) -> Res<Option<Value>> {
         let name = name.to_ascii_lowercase();
         return Ok(header_pairs()
             .into_iter()
-            .filter(|(n, _)| *n == name)
-            .last()
+            .rfind(|(n, _)| *n == name)
             .map(|(_, v)| json!(v)));
     }
     if let Some(name) = path.strip_prefix("header_count:") {
@@ -630,8 +629,7 @@ fn resolve_path(ctx: &Ctx<'_>, path: &str) -> Res<Option<Value>> {
     if path == "traceparent" || path.starts_with("traceparent.") {
         let tp = header_pairs()
             .into_iter()
-            .filter(|(n, _)| n == "traceparent")
-            .last()
+            .rfind(|(n, _)| n == "traceparent")
             .map(|(_, v)| v);
         let Some(tp) = tp else { return Ok(None) };
         if path == "traceparent" {

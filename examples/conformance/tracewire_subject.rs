@@ -46,7 +46,7 @@ impl Harness {
         let high = if self.gen128 {
             let secs = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0x6900_0000, |d| d.as_secs()) as u64;
+                .map_or(0x6900_0000, |d| d.as_secs());
             (secs & 0xffff_ffff) << 32
         } else {
             0
@@ -112,7 +112,10 @@ fn config_of(case: &Value) -> Result<(Config, Harness), String> {
     Ok((cfg, harness))
 }
 
-fn headers_of(case: &Value, key: &str) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+/// Owned request headers: `(name, value)` bytes.
+type OwnedHeaders = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn headers_of(case: &Value, key: &str) -> Result<OwnedHeaders, String> {
     let mut out = Vec::new();
     for (i, h) in case[key].as_array().into_iter().flatten().enumerate() {
         let name = h[0].as_str().ok_or("header name")?.as_bytes().to_vec();
