@@ -303,6 +303,10 @@ pub struct Config {
     pub behavior: Behavior,
     /// Size limits.
     pub limits: Limits,
+    /// Accept any AWS X-Ray root as a 128-bit trace id (`epoch << 96 | id`, as OpenTelemetry's
+    /// X-Ray propagator does) instead of only Datadog-shaped roots (dd-trace-java's rule, the
+    /// default; SEMANTICS.md §12 #32).
+    pub xray_128bit_roots: bool,
     baggage_tag_keys: ArrayBuf<BAGGAGE_TAG_KEYS_MAX>,
 }
 
@@ -346,6 +350,7 @@ impl Config {
             extract_first: false,
             behavior: Behavior::Continue,
             limits: Limits::DEFAULT,
+            xray_128bit_roots: false,
             baggage_tag_keys: default_tag_keys(),
         }
     }
@@ -378,6 +383,12 @@ impl Config {
     /// Sets extract-first.
     pub const fn with_extract_first(mut self, on: bool) -> Config {
         self.extract_first = on;
+        self
+    }
+
+    /// Accepts any X-Ray root as a 128-bit trace id (see [`Config::xray_128bit_roots`]).
+    pub const fn with_xray_128bit_roots(mut self, on: bool) -> Config {
+        self.xray_128bit_roots = on;
         self
     }
 

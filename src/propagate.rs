@@ -423,7 +423,7 @@ fn candidate<'a>(style: Style, s: &Slots<'a>, config: &Config) -> Candidate<'a> 
         })),
         Style::XRay => match s.xray {
             None => Candidate::Absent,
-            Some(v) => xray_candidate(v),
+            Some(v) => xray_candidate(v, config.xray_128bit_roots),
         },
         Style::Baggage | Style::None => Candidate::Absent,
     }
@@ -565,10 +565,10 @@ fn b3_candidate<'a>(r: Result<Option<b3::B3>, b3::B3Error>) -> Candidate<'a> {
     }
 }
 
-fn xray_candidate(v: &[u8]) -> Candidate<'_> {
+fn xray_candidate(v: &[u8], full: bool) -> Candidate<'_> {
     match xray::parse(v) {
         Err(e) => Candidate::Invalid(StyleError::XRay(e)),
-        Ok(x) => match x.trace_id() {
+        Ok(x) => match if full { x.trace_id_128() } else { x.trace_id() } {
             None => Candidate::Absent,
             Some(trace_id) => {
                 let mut ctx = SpanContext::new(trace_id, x.parent);
@@ -800,8 +800,7 @@ pub fn inject_with<I: Inject + ?Sized>(
             b3m_buf.for_each(|n, v| pending.add(n, v));
         }
         if styles.contains(Style::XRay) {
-            let epoch = (c.trace_id.high() >> 32) as u32;
-            if xray::encode(c.trace_id, span, sampling, c.origin, epoch, xray_buf).is_ok() {
+            if xray::encode(c.trace_id, span, sampling, c.origin, xray_buf).is_ok() {
                 pending.add(name::X_AMZN_TRACE_ID, xray_buf.as_bytes());
             }
         }

@@ -12,11 +12,13 @@
 //!   field is exposed by [`XRay::extra`] for pass-through (dd-trace-java turns them into baggage).
 //! - Values longer than [`MAX_INPUT_LEN`] are rejected unread.
 //!
-//! Writing ([`encode`]): `Root=1-<epoch>-00000000<16 hex low id>;Parent=<16 hex>`, then
-//! `;Sampled=1|0` when a decision is known, then `;_dd.origin=<origin>` when it fits in the
-//! [`EXTRA_MAX_LEN`] bytes Java allows for extra fields. The epoch is an input: there is no clock
-//! in `no_std`, and the propagator passes the creation time Datadog embeds in the high half of a
-//! 128-bit trace id (zero for a 64-bit id).
+//! Writing ([`encode`]): `Root=1-<8 hex>-<24 hex>` from the 128-bit trace id (its top 32 bits,
+//! then the low 96), `;Parent=<16 hex>`, then `;Sampled=1|0` when a decision is known, then
+//! `;_dd.origin=<origin>` when it fits in the [`EXTRA_MAX_LEN`] bytes Java allows for extra
+//! fields. A Datadog 128-bit id (unix seconds in its top 32 bits, then 32 zero bits) therefore
+//! becomes a Datadog-shaped root carrying its creation time, and [`XRay::trace_id_128`] gives the
+//! same id back. A 64-bit id gets the epoch `00000000`: dd-trace-java writes the current time
+//! there, but a `no_std` codec has no clock.
 
 use core::fmt;
 
@@ -208,16 +210,14 @@ pub fn encode(
     span: SpanId,
     priority: Option<SamplingPriority>,
     origin: Option<Text<'_>>,
-    epoch: u32,
     out: &mut ArrayBuf<MAX_LEN>,
 ) -> Result<(), XRayError> {
     out.clear();
-    let mut e = [0u8; 8];
-    hex::encode_into(u128::from(epoch), &mut e);
+    let hex32 = trace.to_hex();
     let _ = out.push(b"Root=1-");
-    let _ = out.push(&e);
-    let _ = out.push(b"-00000000");
-    let _ = out.push(&hex::encode_u64(trace.low()));
+    let _ = out.push(&hex32[..8]);
+    let _ = out.push(b"-");
+    let _ = out.push(&hex32[8..]);
     let _ = out.push(b";Parent=");
     let _ = out.push(&span.to_hex());
     if let Some(p) = priority {
@@ -297,18 +297,20 @@ mod tests {
     #[test]
     fn encodes_like_java() {
         let mut out = ArrayBuf::new();
-        let t = TraceId::new(2).unwrap();
+        let t = TraceId::from_halves(0x633c_7675_0000_0000, 2).unwrap();
         encode(
             t,
             SpanId::new(3).unwrap(),
             Some(SamplingPriority(2)),
             Some(Text::plain(b"fakeOrigin")),
-            0x633c_7675,
             &mut out,
         )
         .unwrap();
         assert_eq!(out.as_str(), Some("Root=1-633c7675-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=fakeOrigin"));
-        encode(t, SpanId::new(3).unwrap(), None, None, 0, &mut out).unwrap();
+        let x = parse(out.as_bytes()).unwrap();
+        assert_eq!(x.trace_id_128(), Some(t), "a Datadog 128-bit id survives");
+        let t = TraceId::new(2).unwrap();
+        encode(t, SpanId::new(3).unwrap(), None, None, &mut out).unwrap();
         assert_eq!(
             out.as_str(),
             Some("Root=1-00000000-000000000000000000000002;Parent=0000000000000003")
