@@ -8,8 +8,9 @@
 //! [`Member::decode_value`] decode them into caller storage (invalid `%` kept, `+` literal,
 //! invalid UTF-8 → U+FFFD). Properties are exposed separately, never folded into the value
 //! (§12 #35).
-//! - A malformed member (no `=`, empty key or value, bad character, an empty member) drops the
-//!   whole header, as system-tests expect (§12 #34); a single trailing `,` is tolerated.
+//! - A malformed member (no `=`, empty key or value, bad character, an empty member, a `;`
+//!   without a property) drops the whole header, as system-tests expect (§12 #34); a single
+//!   trailing `,` is tolerated, and an empty header is baggage with no members.
 //! - Limits ([`Limits`], 64 members and 8192 bytes by default, §12 #38) count across all field
 //!   lines: members are taken in order until the next one would exceed either limit (its bytes
 //!   plus one `,` per earlier member); the rest are dropped whole and the view says so
@@ -152,7 +153,8 @@ fn member(item: &[u8]) -> Option<Member<'_>> {
         return None;
     }
     let properties = props.map(list::trim_ows).unwrap_or_default();
-    if !properties.is_empty() {
+    if props.is_some() {
+        // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
         for p in list::Split::new(properties, b';') {
             let (pk, pv) = list::split_once(p, b'=');
             if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v))) {
@@ -182,8 +184,8 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
     let mut truncated = fields.dropped() > 0;
     let mut items = fields.items(b',').enumerate().peekable();
     while let Some((index, item)) = items.next() {
-        if list::trim_ows(item).is_empty() && items.peek().is_none() && index > 0 {
-            break; // one trailing comma
+        if list::trim_ows(item).is_empty() && items.peek().is_none() {
+            break; // one trailing comma, or an empty header: no members
         }
         let m = member(item).ok_or(BaggageError::Malformed { index })?;
         let need = m.wire_len() + usize::from(count > 0);
@@ -231,7 +233,7 @@ impl<'a> Baggage<'a> {
     }
 }
 
-/// What [`encode`] wrote and left out.
+/// What [`encode`] wrote and left out (items with an empty key or value are always left out).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EncodeReport {
     /// Members written.
@@ -254,7 +256,9 @@ pub fn encode<'m>(
             + 1
             + pct::encoded_len(v, &VALUE_SAFE)
             + usize::from(r.written > 0);
-        if k.is_empty() {
+        // An empty key or value would make Datadog's receivers drop the whole header (they treat
+        // `k=` as malformed), so such an item is left out and counted.
+        if k.is_empty() || v.is_empty() {
             r.dropped += 1;
             continue;
         }
