@@ -799,10 +799,10 @@ pub fn inject_with<I: Inject + ?Sized>(
             );
             b3m_buf.for_each(|n, v| pending.add(n, v));
         }
-        if styles.contains(Style::XRay) {
-            if xray::encode(c.trace_id, span, sampling, c.origin, xray_buf).is_ok() {
-                pending.add(name::X_AMZN_TRACE_ID, xray_buf.as_bytes());
-            }
+        if styles.contains(Style::XRay)
+            && xray::encode(c.trace_id, span, sampling, c.origin, xray_buf).is_ok()
+        {
+            pending.add(name::X_AMZN_TRACE_ID, xray_buf.as_bytes());
         }
     }
 
