@@ -14,7 +14,8 @@
 //! - Origin: any non-empty bytes, kept verbatim.
 //!
 //! Output: decimal ids, the priority when known, the origin when non-empty (at most
-//! [`ORIGIN_MAX_LEN`] bytes; a longer one is left out and reported, never cut).
+//! [`ORIGIN_MAX_LEN`] bytes; a longer one, or one holding a control byte that could split the
+//! header line, is left out and reported, never cut or passed through).
 
 use core::fmt;
 use core::num::NonZeroU64;
@@ -165,6 +166,12 @@ pub fn encode(
         let _ = out.priority.push(dec::format_i32(p.0, &mut pb));
     }
     if let Some(o) = origin.filter(|o| !o.is_empty()) {
+        // A control byte (CR, LF, NUL, ...) from an untrusted carrier must never reach an
+        // outgoing header line: such an origin is left out, like an overlong one.
+        if o.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) {
+            out.origin_dropped = true;
+            return;
+        }
         let mut w = Writer::new(out.origin.spare());
         match o.write_decoded(&mut w) {
             Ok(()) => {
@@ -327,5 +334,19 @@ mod tests {
         out.for_each(|n, _| names.push(n));
         assert_eq!(names, ["x-datadog-trace-id", "x-datadog-parent-id"]);
         assert!(out.origin_dropped());
+        encode(
+            t,
+            SpanId::new(1).unwrap(),
+            None,
+            Some(Text::plain(b"rum\r\nx-evil: 1")),
+            &mut out,
+        );
+        assert!(
+            out.origin_dropped(),
+            "no header injection through the origin"
+        );
+        let mut names = Vec::new();
+        out.for_each(|n, _| names.push(n));
+        assert!(!names.contains(&"x-datadog-origin"));
     }
 }

@@ -1,0 +1,31 @@
+#![no_main]
+//! x-datadog-tags: the first byte picks the limit; what parses re-encodes within the limit.
+use libfuzzer_sys::fuzz_target;
+use tracewire::format::dd_tags::{self, Tid};
+use tracewire::wire::buf::Writer;
+use tracewire::wire::list::Fields;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&lim, rest)) = data.split_first() else { return };
+    let max = usize::from(lim) * 4;
+    let mut f = Fields::default();
+    for line in rest.split(|&b| b == 0xff) {
+        f.push(line);
+    }
+    if let Ok(t) = dd_tags::parse(f, max) {
+        let high = match t.tid() {
+            Tid::Valid(h) => h,
+            _ => 0,
+        };
+        let dm = t.dm().and_then(Result::ok);
+        let mut buf = [0u8; dd_tags::MAX_LEN];
+        let mut w = Writer::new(&mut buf);
+        if let Ok(n) = dd_tags::encode(dm, high, t.iter(), max, &mut w) {
+            assert!(n <= max.min(dd_tags::MAX_LEN));
+            let out = w.written();
+            if !out.is_empty() {
+                dd_tags::parse(Fields::one(out), max).expect("own output parses");
+            }
+        }
+    }
+});

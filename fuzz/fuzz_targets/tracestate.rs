@@ -1,0 +1,28 @@
+#![no_main]
+//! tracestate: any bytes, split into field lines at 0xff; reading is bounded, the output of
+//! `encode` reads back to the same members.
+use libfuzzer_sys::fuzz_target;
+use tracewire::format::tracestate::{self, TraceState};
+use tracewire::wire::buf::Writer;
+use tracewire::wire::list::Fields;
+
+fuzz_target!(|data: &[u8]| {
+    let mut f = Fields::default();
+    for line in data.split(|&b| b == 0xff) {
+        f.push(line);
+    }
+    let ts = TraceState::new(f);
+    let n = ts.members().count();
+    assert!(n <= tracestate::MAX_MEMBERS);
+    let _ = ts.report();
+    let _ = ts.dd();
+    let _ = tracestate::is_valid_header(data);
+    let mut buf = [0u8; tracestate::MAX_ENCODED_LEN];
+    let mut w = Writer::new(&mut buf);
+    let r = tracestate::encode(Some(b"dd=s:1"), b"dd", &ts, &mut w).expect("fits MAX_ENCODED_LEN");
+    let out = w.written();
+    assert!(out.len() <= tracestate::MAX_ENCODED_LEN);
+    let again = TraceState::new(Fields::one(out));
+    assert_eq!(again.members().count(), r.written);
+    assert!(again.members().all(|m| tracestate::is_valid_key(m.key) && tracestate::is_valid_value(m.value)));
+});
