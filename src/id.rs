@@ -255,9 +255,11 @@ impl DecisionMaker {
     pub fn encode(self, buf: &mut [u8; Self::MAX_LEN]) -> &[u8] {
         let mut d = [0; dec::U64_MAX_LEN];
         let digits = dec::format_u64(u64::from(self.0), &mut d);
-        buf[0] = b'-';
-        buf[1..=digits.len()].copy_from_slice(digits);
-        &buf[..=digits.len()]
+        let mut w = crate::wire::buf::Writer::new(buf);
+        // At most "-255": always fits.
+        let _ = w.push_byte(b'-');
+        let _ = w.push(digits);
+        w.into_written()
     }
 }
 

@@ -831,7 +831,7 @@ pub fn inject_with<I: Inject + ?Sized>(
         }
     }
 
-    let items = &pending.items[..pending.len];
+    let items = pending.items.get(..pending.len).unwrap_or(&[]);
     let bytes = items.iter().map(|(_, v)| v.len()).sum();
     carrier
         .reserve(items.len(), bytes)

@@ -248,50 +248,39 @@ pub fn encode(
     let start = out.len();
     let own = own.filter(|o| !o.is_empty());
     let budget_members = MAX_MEMBERS - usize::from(own.is_some());
-    let mut cand: [Member<'_>; MAX_MEMBERS] = [Member {
+    // Candidate members and whether each is kept; slots past the last candidate stay unkept.
+    // Iterating the whole array (never indexing it) keeps this free of panic paths.
+    let empty = Member {
         key: &[],
         value: &[],
-    }; MAX_MEMBERS];
-    let mut keep = [false; MAX_MEMBERS];
-    let mut n = 0;
+    };
+    let mut sel: [(Member<'_>, bool); MAX_MEMBERS] = [(empty, false); MAX_MEMBERS];
+    let mut slots = sel.iter_mut().take(budget_members);
     let mut dropped = 0;
     for m in rest.members().filter(|m| m.key != own_key) {
-        if n < budget_members {
-            cand[n] = m;
-            keep[n] = true;
-            n += 1;
-        } else {
-            dropped += 1;
+        match slots.next() {
+            Some(slot) => *slot = (m, true),
+            None => dropped += 1,
         }
     }
-    let total = |keep: &[bool; MAX_MEMBERS]| {
-        let mut len = own.map_or(0, <[u8]>::len);
-        let mut count = usize::from(own.is_some());
-        for i in 0..n {
-            if keep[i] {
-                len += cand[i].len();
-                count += 1;
-            }
-        }
+    let total = |sel: &[(Member<'_>, bool)]| {
+        let kept = sel.iter().filter(|(_, k)| *k);
+        let len: usize =
+            own.map_or(0, <[u8]>::len) + kept.clone().map(|(m, _)| m.len()).sum::<usize>();
+        let count = usize::from(own.is_some()) + kept.count();
         len + count.saturating_sub(1)
     };
-    if total(&keep) > MAX_ENCODED_LEN {
-        for i in (0..n).rev() {
-            if total(&keep) <= MAX_ENCODED_LEN {
+    // The spec's truncation: members longer than 128 bytes go first, then from the right.
+    for long_only in [true, false] {
+        for i in (0..MAX_MEMBERS).rev() {
+            if total(&sel) <= MAX_ENCODED_LEN {
                 break;
             }
-            if cand[i].len() > TRUNCATE_FIRST_ABOVE {
-                keep[i] = false;
-                dropped += 1;
-            }
-        }
-        for i in (0..n).rev() {
-            if total(&keep) <= MAX_ENCODED_LEN {
-                break;
-            }
-            if keep[i] {
-                keep[i] = false;
-                dropped += 1;
+            if let Some((m, k)) = sel.get_mut(i) {
+                if *k && (!long_only || m.len() > TRUNCATE_FIRST_ABOVE) {
+                    *k = false;
+                    dropped += 1;
+                }
             }
         }
     }
@@ -301,16 +290,13 @@ pub fn encode(
             out.push(o)?;
             written += 1;
         }
-        for i in 0..n {
-            if !keep[i] {
-                continue;
-            }
+        for (m, _) in sel.iter().filter(|(_, k)| *k) {
             if written > 0 {
                 out.push_byte(b',')?;
             }
-            out.push(cand[i].key)?;
+            out.push(m.key)?;
             out.push_byte(b'=')?;
-            out.push(cand[i].value)?;
+            out.push(m.value)?;
             written += 1;
         }
         Ok(())

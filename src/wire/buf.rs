@@ -52,7 +52,7 @@ impl<'b> Writer<'b> {
     /// Room left.
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.buf.len() - self.len
+        self.buf.len().saturating_sub(self.len)
     }
 
     /// Forgets everything written after `len` (a rollback to an earlier [`Writer::len`]).
@@ -66,14 +66,14 @@ impl<'b> Writer<'b> {
     /// The written bytes.
     #[inline]
     pub fn written(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or(&[])
     }
 
     /// Consumes the writer, returning the written bytes with the buffer's lifetime.
     #[inline]
     pub fn into_written(self) -> &'b [u8] {
         let Writer { buf, len } = self;
-        &buf[..len]
+        buf.get(..len).unwrap_or(&[])
     }
 }
 
@@ -159,7 +159,7 @@ impl<const N: usize> ArrayBuf<N> {
     /// The written bytes.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        self.buf.get(..self.len).unwrap_or(&[])
     }
 
     /// The written bytes as text, if they are UTF-8 (everything tracewire writes is ASCII).
@@ -171,7 +171,7 @@ impl<const N: usize> ArrayBuf<N> {
     /// A [`Writer`] over the unused tail; call [`ArrayBuf::commit`] with its length afterwards.
     #[inline]
     pub fn spare(&mut self) -> &mut [u8] {
-        &mut self.buf[self.len..]
+        self.buf.get_mut(self.len..).unwrap_or(&mut [])
     }
 
     /// Marks `n` more bytes (written through [`ArrayBuf::spare`]) as used.

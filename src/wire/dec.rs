@@ -51,36 +51,41 @@ pub const I32_MAX_LEN: usize = 11;
 /// Formats `v` in decimal into `buf`, returning the written digits (a suffix of `buf`).
 #[inline]
 pub fn format_u64(mut v: u64, buf: &mut [u8; U64_MAX_LEN]) -> &[u8] {
-    let mut i = U64_MAX_LEN;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
+    // Filled from the right through an iterator: 20 slots always hold a u64, and there is no
+    // index arithmetic that could (even in the optimiser's view) go out of bounds.
+    let mut used = 0;
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
         v /= 10;
+        used += 1;
         if v == 0 {
             break;
         }
     }
-    &buf[i..]
+    buf.get(U64_MAX_LEN - used..).unwrap_or(&[])
 }
 
 /// Formats `v` in decimal into `buf`, returning the written bytes (a suffix of `buf`).
 #[inline]
 pub fn format_i32(v: i32, buf: &mut [u8; I32_MAX_LEN]) -> &[u8] {
     let mut mag = v.unsigned_abs();
-    let mut i = I32_MAX_LEN;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (mag % 10) as u8;
+    let mut used = 0;
+    let mut slots = buf.iter_mut().rev();
+    for slot in slots.by_ref() {
+        *slot = b'0' + (mag % 10) as u8;
         mag /= 10;
+        used += 1;
         if mag == 0 {
             break;
         }
     }
     if v < 0 {
-        i -= 1;
-        buf[i] = b'-';
+        if let Some(slot) = slots.next() {
+            *slot = b'-';
+            used += 1;
+        }
     }
-    &buf[i..]
+    buf.get(I32_MAX_LEN - used..).unwrap_or(&[])
 }
 
 #[cfg(test)]

@@ -25,8 +25,12 @@ pub fn trim_ows_end(mut s: &[u8]) -> &[u8] {
 /// Splits at the first `sep`: `(before, Some(after))`, or `(s, None)` if `sep` is absent.
 #[inline]
 pub fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
+    // `get` rather than indexing: no panic path, even one the optimiser cannot remove.
     match s.iter().position(|&b| b == sep) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        Some(i) => match (s.get(..i), s.get(i + 1..)) {
+            (Some(a), Some(b)) => (a, Some(b)),
+            _ => (s, None),
+        },
         None => (s, None),
     }
 }
@@ -97,8 +101,8 @@ impl<'a> Fields<'a> {
     /// Appends a field line; past [`MAX_FIELDS`] it is counted as dropped instead.
     #[inline]
     pub fn push(&mut self, v: &'a [u8]) {
-        if usize::from(self.len) < MAX_FIELDS {
-            self.parts[usize::from(self.len)] = v;
+        if let Some(slot) = self.parts.get_mut(usize::from(self.len)) {
+            *slot = v;
             self.len += 1;
         } else {
             self.dropped = self.dropped.saturating_add(1);
@@ -108,7 +112,7 @@ impl<'a> Fields<'a> {
     /// The kept field lines, in arrival order.
     #[inline]
     pub fn as_slice(&self) -> &[&'a [u8]] {
-        &self.parts[..usize::from(self.len)]
+        self.parts.get(..usize::from(self.len)).unwrap_or(&[])
     }
 
     /// Number of field lines seen (kept and dropped).

@@ -111,12 +111,13 @@ fn decode_inner(src: &[u8], out: &mut Writer<'_>) -> Result<DecodeReport, Buffer
     let replacement = "\u{fffd}".as_bytes();
     for b in raw_decoded(src) {
         if have > 0 {
-            if (0x80..0xc0).contains(&b) {
-                pending[have] = b;
+            if let (true, Some(slot)) = ((0x80..0xc0).contains(&b), pending.get_mut(have)) {
+                *slot = b;
                 have += 1;
                 if have == need {
-                    match core::str::from_utf8(&pending[..have]) {
-                        Ok(_) => out.push(&pending[..have])?,
+                    let seq = pending.get(..have).unwrap_or(&[]);
+                    match core::str::from_utf8(seq) {
+                        Ok(_) => out.push(seq)?,
                         Err(_) => {
                             out.push(replacement)?;
                             report.replaced += 1;
