@@ -19,6 +19,9 @@
 //! with lowercase names. A style that cannot be encoded (for example the tags header over its
 //! limit) is left out and reported, as Datadog's tracers do; a carrier that is too small gets
 //! nothing at all.
+//!
+//! **Forward mode** ([`forward`]), for proxies, validates the incoming headers and rewrites only
+//! their parent id for the next hop, passing everything else through as borrowed bytes.
 
 use crate::carrier::{CarrierError, Extract, Inject};
 use crate::config::{Behavior, Config, Style};
@@ -841,4 +844,219 @@ pub fn inject_with<I: Inject + ?Sized>(
     }
     report.headers = items.len();
     Ok(report)
+}
+
+/// What [`forward`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ForwardReport {
+    /// Headers handed to the carrier.
+    pub headers: usize,
+    /// Styles whose incoming headers were valid and were rewritten for the next hop.
+    pub rewritten: usize,
+}
+
+/// Forward mode, for proxies: for every configured inject style whose incoming headers are
+/// valid, writes them for the next hop with only the parent id replaced by `span`, and passes
+/// the rest through as the borrowed bytes that arrived (trace id, flags, sampling priority,
+/// origin, `x-datadog-tags`, `tracestate` — including its `dd=` member, whose `p:` still names the
+/// last Datadog span — and `baggage`). Nothing is decoded beyond validation, and invalid or
+/// absent styles write nothing. X-Ray is not rewritten in this mode.
+///
+/// All or nothing, like [`inject`]: the carrier sees no header unless all of them fit.
+pub fn forward<C: Extract + ?Sized, I: Inject + ?Sized>(
+    carrier: &C,
+    span: SpanId,
+    config: &Config,
+    out: &mut I,
+) -> Result<ForwardReport, InjectError> {
+    let s = Slots::collect(carrier);
+    let styles = config.inject;
+    let mut report = ForwardReport::default();
+    let mut pending = Pending {
+        items: [("", &[]); 16],
+        len: 0,
+    };
+    let mut tp = [0u8; traceparent::LEN];
+    let mut ts_buf = [0u8; tracestate::MAX_ENCODED_LEN];
+    let mut dd_parent = [0u8; crate::wire::dec::U64_MAX_LEN];
+    let mut b3_single = ArrayBuf::<{ b3::SINGLE_MAX_LEN }>::new();
+    let span_hex = span.to_hex();
+
+    if styles.contains(Style::TraceContext) && s.traceparent_count == 1 {
+        if let Some(v) = s.traceparent {
+            if traceparent::rewrite_parent(v, span, &mut tp).is_ok() {
+                report.rewritten += 1;
+                pending.add(name::TRACEPARENT, &tp);
+                match s.tracestate.as_slice() {
+                    [] => {}
+                    [one] => pending.add(name::TRACESTATE, one),
+                    several => {
+                        // Several field lines become one value, joined as RFC 9110 says.
+                        let mut w = Writer::new(&mut ts_buf);
+                        let mut ok = true;
+                        for (i, line) in several.iter().enumerate() {
+                            ok &= (i == 0 || w.push_byte(b',').is_ok()) && w.push(line).is_ok();
+                        }
+                        if ok {
+                            pending.add(name::TRACESTATE, w.into_written());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if styles.contains(Style::Datadog) {
+        let input = DatadogInput {
+            trace_id: s.dd_trace_id,
+            parent_id: s.dd_parent_id,
+            sampling_priority: s.dd_sampling_priority,
+            origin: s.dd_origin,
+        };
+        if let (Ok(Some(_)), Some(t)) = (datadog::parse(&input), s.dd_trace_id) {
+            report.rewritten += 1;
+            pending.add(name::X_DATADOG_TRACE_ID, datadog::single(t));
+            pending.add(
+                name::X_DATADOG_PARENT_ID,
+                crate::wire::dec::format_u64(span.get(), &mut dd_parent),
+            );
+            if let Some(p) = s
+                .dd_sampling_priority
+                .map(datadog::single)
+                .filter(|p| crate::wire::dec::parse_i32(p).is_some())
+            {
+                pending.add(name::X_DATADOG_SAMPLING_PRIORITY, p);
+            }
+            if let Some(o) = s.dd_origin.map(datadog::single).filter(|o| !o.is_empty()) {
+                pending.add(name::X_DATADOG_ORIGIN, o);
+            }
+            if let [tags] = s.dd_tags.as_slice() {
+                if dd_tags::parse(s.dd_tags, config.x_datadog_tags_max_len()).is_ok() {
+                    pending.add(name::X_DATADOG_TAGS, tags);
+                }
+            }
+        }
+    }
+    if styles.contains(Style::B3Single) {
+        if let Some(Ok(b)) = s.b3.map(b3::parse_single) {
+            if let Some((t, _)) = b.ids {
+                report.rewritten += 1;
+                b3::encode_single(t, span, b.sampling, &mut b3_single);
+                pending.add(name::B3, b3_single.as_bytes());
+            }
+        }
+    }
+    if styles.contains(Style::B3Multi) {
+        let input = b3::B3MultiInput {
+            trace_id: s.b3_trace_id,
+            span_id: s.b3_span_id,
+            sampled: s.b3_sampled,
+            flags: s.b3_flags,
+            parent_span_id: None,
+        };
+        if let (Ok(Some(_)), Some(t)) = (b3::parse_multi(&input), s.b3_trace_id) {
+            report.rewritten += 1;
+            pending.add(name::X_B3_TRACEID, crate::wire::list::trim_ows(t));
+            pending.add(name::X_B3_SPANID, &span_hex);
+            if let Some(v) = s.b3_sampled {
+                pending.add(name::X_B3_SAMPLED, crate::wire::list::trim_ows(v));
+            }
+            if let Some(v) = s.b3_flags {
+                pending.add(name::X_B3_FLAGS, crate::wire::list::trim_ows(v));
+            }
+        }
+    }
+    if styles.contains(Style::Baggage) {
+        if let [one] = s.baggage.as_slice() {
+            let limits = baggage::Limits {
+                max_items: config.limits.baggage_max_items,
+                max_bytes: config.limits.baggage_max_bytes,
+            };
+            if baggage::parse(s.baggage, limits).is_ok_and(|b| !b.truncated() && !b.is_empty()) {
+                pending.add(name::BAGGAGE, one);
+            }
+        }
+    }
+    let items = pending.items.get(..pending.len).unwrap_or(&[]);
+    let bytes = items.iter().map(|(_, v)| v.len()).sum();
+    out.reserve(items.len(), bytes)
+        .map_err(InjectError::Carrier)?;
+    for (n, v) in items {
+        out.set(n, v).map_err(InjectError::Carrier)?;
+    }
+    report.headers = items.len();
+    Ok(report)
+}
+
+#[cfg(test)]
+mod forward_tests {
+    use super::*;
+    use crate::carrier::Headers;
+
+    #[test]
+    fn rewrites_only_the_parent() {
+        let incoming = [
+            (
+                "traceparent",
+                "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03-future",
+            ),
+            ("tracestate", "dd=s:2;p:00f067aa0ba902b7"),
+            ("tracestate", "congo=t61rcWkgMzE"),
+            ("x-datadog-trace-id", "11803532876627986230"),
+            ("x-datadog-parent-id", "67667974448284343"),
+            ("x-datadog-sampling-priority", "2"),
+            ("x-datadog-tags", "_dd.p.dm=-4,_dd.p.tid=4bf92f3577b34da6"),
+            (
+                "b3",
+                "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-d-0000000000000001",
+            ),
+            ("baggage", "user.id=amy"),
+        ];
+        let cfg = Config::new().with_styles(crate::config::StyleSet::from_styles(&Style::ALL));
+        let mut out = Headers::<16, 2048>::new();
+        let r = forward(&incoming, SpanId::new(0x2a).unwrap(), &cfg, &mut out).unwrap();
+        assert_eq!(r.rewritten, 3);
+        let get = |n| out.get(n).map(|v| core::str::from_utf8(v).unwrap());
+        assert_eq!(
+            get("traceparent"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-03")
+        );
+        assert_eq!(
+            get("tracestate"),
+            Some("dd=s:2;p:00f067aa0ba902b7,congo=t61rcWkgMzE")
+        );
+        assert_eq!(get("x-datadog-parent-id"), Some("42"));
+        assert_eq!(
+            get("x-datadog-tags"),
+            Some("_dd.p.dm=-4,_dd.p.tid=4bf92f3577b34da6")
+        );
+        assert_eq!(
+            get("b3"),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-d")
+        );
+        assert_eq!(get("baggage"), Some("user.id=amy"));
+    }
+
+    #[test]
+    fn invalid_styles_write_nothing_and_a_full_carrier_gets_nothing() {
+        let incoming = [
+            (
+                "traceparent",
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            ),
+            ("x-datadog-trace-id", "abc"),
+        ];
+        let mut out = Headers::<16, 2048>::new();
+        let r = forward(&incoming, SpanId::new(1).unwrap(), &Config::new(), &mut out).unwrap();
+        assert_eq!((r.rewritten, out.len()), (0, 0));
+        let ok = [
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+            ("baggage", "a=1"),
+        ];
+        let mut tiny = Headers::<1, 2048>::new();
+        assert!(forward(&ok, SpanId::new(1).unwrap(), &Config::new(), &mut tiny).is_err());
+        assert!(tiny.is_empty());
+    }
 }
