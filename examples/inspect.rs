@@ -287,8 +287,8 @@ fn main() {
                 l.style.name(),
                 l.flags()
                     .map_or("no decision".into(), |f| format!("flags {f}")),
-                l.context.trace_id,
-                l.context.span_id.map_or("none".into(), |s| s.to_string())
+                l.trace_id,
+                l.span_id.map_or("none".into(), |s| s.to_string())
             )
         })
         .collect();

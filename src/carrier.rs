@@ -253,12 +253,14 @@ impl<const H: usize, const N: usize> Headers<H, N> {
 impl<const H: usize, const N: usize> Inject for Headers<H, N> {
     fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
         // Check room as if the old value were already gone, so a failed set changes nothing.
-        let old = self.get(name).map_or(0, <[u8]>::len);
-        let replacing = self.get(name).is_some();
-        if (!replacing && self.count >= H) || self.used() - old + value.len() > N {
+        let existing = (0..self.count).find(|&i| self.names[i].eq_ignore_ascii_case(name));
+        let old = existing.map_or(0, |i| self.ends[i] - self.start(i));
+        if (existing.is_none() && self.count >= H) || self.used() - old + value.len() > N {
             return Err(CarrierError::Full);
         }
-        self.remove(name);
+        if existing.is_some() {
+            self.remove(name);
+        }
         let s = self.used();
         self.arena[s..s + value.len()].copy_from_slice(value);
         self.names[self.count] = name;

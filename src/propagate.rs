@@ -195,32 +195,47 @@ impl LinkReason {
     }
 }
 
-/// A span link to a context that is not continued.
+/// A span link to a context that is not continued: only what a link records (§5.4).
 #[derive(Clone, Copy, Debug)]
 pub struct SpanLink<'a> {
-    /// The linked context.
-    pub context: SpanContext<'a>,
+    /// The linked trace.
+    pub trace_id: TraceId,
+    /// The linked span.
+    pub span_id: Option<SpanId>,
+    /// Its sampling decision.
+    pub sampling_priority: Option<SamplingPriority>,
     /// The style it came from (`context_headers` attribute).
     pub style: Style,
     /// The `reason` attribute.
     pub reason: LinkReason,
+    tracestate: Option<TraceState<'a>>,
 }
 
-impl SpanLink<'_> {
-    /// The link's W3C flags: 1 when kept, 0 when dropped, `None` when no decision was made.
-    pub fn flags(&self) -> Option<u8> {
-        self.context
-            .sampling_priority
-            .map(|p| u8::from(p.is_keep()))
+impl<'a> SpanLink<'a> {
+    /// The link to `ctx`, extracted in `style`.
+    pub fn new(ctx: &SpanContext<'a>, style: Style, reason: LinkReason) -> Self {
+        SpanLink {
+            trace_id: ctx.trace_id,
+            span_id: ctx.span_id,
+            sampling_priority: ctx.sampling_priority,
+            style,
+            reason,
+            tracestate: if style == Style::TraceContext {
+                ctx.tracestate
+            } else {
+                None
+            },
+        }
     }
 
-    /// The tracestate sent with a `tracecontext` context.
-    pub fn tracestate(&self) -> Option<&TraceState<'_>> {
-        if self.style == Style::TraceContext {
-            self.context.tracestate.as_ref()
-        } else {
-            None
-        }
+    /// The link's W3C flags: 1 when kept, 0 when dropped, `None` when no decision was made.
+    pub fn flags(&self) -> Option<u8> {
+        self.sampling_priority.map(|p| u8::from(p.is_keep()))
+    }
+
+    /// The raw tracestate of a `tracecontext` context (other styles carry none).
+    pub fn tracestate(&self) -> Option<&TraceState<'a>> {
+        self.tracestate.as_ref()
     }
 }
 
@@ -307,8 +322,9 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
     }
 
     let mut primary: Option<(Style, SpanContext<'a>)> = None;
-    let mut others: [Option<(Style, SpanContext<'a>)>; 6] = [None; 6];
-    let mut n_others = 0;
+    // A later tracecontext context of the same trace is merged once every style has been read
+    // (its `_dd.parent_id` fallback needs the Datadog parent, whatever the style order).
+    let mut w3c_same_trace: Option<SpanContext<'a>> = None;
     let mut datadog_parent: Option<(TraceId, Option<SpanId>)> = None;
     for &style in config.extract.as_slice() {
         if style == Style::Baggage {
@@ -329,11 +345,18 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
                 if style == Style::Datadog {
                     datadog_parent = Some((ctx.trace_id, ctx.span_id));
                 }
-                if primary.is_none() {
-                    primary = Some((style, ctx));
-                } else if let Some(slot) = others.get_mut(n_others) {
-                    *slot = Some((style, ctx));
-                    n_others += 1;
+                match &primary {
+                    None => primary = Some((style, ctx)),
+                    Some((_, p)) if p.trace_id == ctx.trace_id => {
+                        if style == Style::TraceContext {
+                            w3c_same_trace = Some(ctx);
+                        }
+                    }
+                    Some(_) if ctx.span_id.is_some() => {
+                        out.links
+                            .push(SpanLink::new(&ctx, style, LinkReason::TerminatedContext));
+                    }
+                    Some(_) => {}
                 }
                 Status::Valid
             }
@@ -342,29 +365,19 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
     }
 
     if let Some((pstyle, mut ctx)) = primary {
-        for (style, other) in others.iter().flatten() {
-            if other.trace_id == ctx.trace_id {
-                if *style == Style::TraceContext {
-                    merge_w3c(&mut ctx, other, datadog_parent);
-                }
-            } else if other.span_id.is_some() {
-                out.links.push(SpanLink {
-                    context: *other,
-                    style: *style,
-                    reason: LinkReason::TerminatedContext,
-                });
-            }
+        if let Some(w3c) = &w3c_same_trace {
+            merge_w3c(&mut ctx, w3c, datadog_parent);
         }
         out.style = Some(pstyle);
         out.decision_only = None;
         match config.behavior {
             Behavior::Restart => {
                 out.links = Links::default();
-                out.links.push(SpanLink {
-                    context: ctx,
-                    style: pstyle,
-                    reason: LinkReason::PropagationBehaviorExtract,
-                });
+                out.links.push(SpanLink::new(
+                    &ctx,
+                    pstyle,
+                    LinkReason::PropagationBehaviorExtract,
+                ));
             }
             _ => out.context = Some(ctx),
         }

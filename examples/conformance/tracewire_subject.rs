@@ -250,7 +250,7 @@ fn make_span<'a>(
 }
 
 fn link_json(l: &SpanLink<'_>, serialized_flags: bool) -> Value {
-    let t = l.context.trace_id;
+    let t = l.trace_id;
     let mut o = Map::new();
     o.insert("trace_id".into(), json!(t.low().to_string()));
     o.insert(
@@ -263,7 +263,7 @@ fn link_json(l: &SpanLink<'_>, serialized_flags: bool) -> Value {
     );
     o.insert(
         "span_id".into(),
-        json!(l.context.span_id.map_or(0, SpanId::get).to_string()),
+        json!(l.span_id.map_or(0, SpanId::get).to_string()),
     );
     o.insert(
         "flags".into(),
@@ -777,11 +777,11 @@ pub fn run(case: &Value) -> Result<Value, String> {
             }
             let empty = propagate::extract(&[] as &[(&str, &str)], &cfg);
             let link = ex.context.map(|c| {
-                let l = SpanLink {
-                    context: c,
-                    style: ex.style.unwrap_or(Style::Datadog),
-                    reason: propagate::LinkReason::TerminatedContext,
-                };
+                let l = SpanLink::new(
+                    &c,
+                    ex.style.unwrap_or(Style::Datadog),
+                    propagate::LinkReason::TerminatedContext,
+                );
                 let mut v = link_json(&l, true);
                 let attrs = case["input_context"]["link_attributes"].clone();
                 v["attributes"] = if attrs.is_null() { json!({}) } else { attrs };

@@ -34,12 +34,33 @@ pub const MAX_LEN: usize = 256;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DdMember<'a> {
     raw: &'a [u8],
+    s: Option<&'a [u8]>,
+    o: Option<&'a [u8]>,
+    p: Option<&'a [u8]>,
+    dm: Option<&'a [u8]>,
 }
 
 /// Views the value of a `dd` tracestate member.
 pub fn parse(value: &[u8]) -> DdMember<'_> {
     let raw = value.get(..MAX_LEN).unwrap_or(value);
-    DdMember { raw }
+    let mut m = DdMember {
+        raw,
+        s: None,
+        o: None,
+        p: None,
+        dm: None,
+    };
+    // One pass finds `s`, `o`, `p` and `t.dm` (the last occurrence of each).
+    for (k, v) in m.entries() {
+        match k {
+            b"s" => m.s = Some(v),
+            b"o" => m.o = Some(v),
+            b"p" => m.p = Some(v),
+            b"t.dm" => m.dm = Some(v),
+            _ => {}
+        }
+    }
+    m
 }
 
 impl<'a> DdMember<'a> {
@@ -59,36 +80,24 @@ impl<'a> DdMember<'a> {
         })
     }
 
-    fn last(&self, key: &[u8]) -> Option<&'a [u8]> {
-        self.entries()
-            .filter(|(k, _)| *k == key)
-            .last()
-            .map(|(_, v)| v)
-    }
-
     /// `s:`, when present and a valid integer.
     pub fn sampling_priority(&self) -> Option<i32> {
-        self.last(b"s").and_then(dec::parse_i32)
+        self.s.and_then(dec::parse_i32)
     }
 
     /// `o:` (with `~` standing for `=`).
     pub fn origin(&self) -> Option<Text<'a>> {
-        self.last(b"o")
-            .filter(|o| !o.is_empty())
-            .map(Text::tilde_escaped)
+        self.o.filter(|o| !o.is_empty()).map(Text::tilde_escaped)
     }
 
     /// `p:`, verbatim.
     pub fn last_parent_id(&self) -> Option<&'a [u8]> {
-        self.last(b"p").filter(|p| !p.is_empty())
+        self.p.filter(|p| !p.is_empty())
     }
 
     /// `t.dm:`, when valid.
     pub fn decision_maker(&self) -> Option<DecisionMaker> {
-        self.tags()
-            .filter(|t| t.key == b"dm")
-            .last()
-            .and_then(|t| DecisionMaker::parse(t.value.raw()))
+        self.dm.and_then(DecisionMaker::parse)
     }
 
     /// The `t.*` entries as propagated tags (`dm` and `tid` included).

@@ -140,6 +140,8 @@ pub enum Tid<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DdTags<'a> {
     fields: Fields<'a>,
+    tid: Option<&'a [u8]>,
+    dm: Option<&'a [u8]>,
 }
 
 /// Parses `x-datadog-tags` (all field lines, combined with `,`) under `max_len`
@@ -152,18 +154,24 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
     if fields.combined_len() > max_len || fields.dropped() > 0 {
         return Err(TagsError::ExtractMaxSize);
     }
-    let mut pairs = fields.items(b',').enumerate().peekable();
+    // One pass validates every pair and remembers the first `tid` and `dm`.
+    let (mut tid, mut dm) = (None, None);
+    let mut pairs = fields.into_items(b',').enumerate().peekable();
     while let Some((i, item)) = pairs.next() {
         if item.is_empty() && pairs.peek().is_none() && i > 0 {
             break; // trailing comma
         }
         let (k, v) = list::split_once(item, b'=');
         match v {
-            Some(v) if key_ok(k) && value_ok(v) => {}
+            Some(v) if key_ok(k) && value_ok(v) => match k {
+                b"_dd.p.tid" => tid = tid.or(Some(v)),
+                b"_dd.p.dm" => dm = dm.or(Some(v)),
+                _ => {}
+            },
             _ => return Err(TagsError::Decoding { pair: i }),
         }
     }
-    Ok(DdTags { fields })
+    Ok(DdTags { fields, tid, dm })
 }
 
 impl<'a> DdTags<'a> {
@@ -186,7 +194,7 @@ impl<'a> DdTags<'a> {
 
     /// The `_dd.p.tid` state.
     pub fn tid(&self) -> Tid<'a> {
-        match self.get(b"tid") {
+        match self.tid {
             None => Tid::Absent,
             Some(v) => match hex::decode_u64(v) {
                 Some(h) if h != 0 => Tid::Valid(h),
@@ -198,7 +206,7 @@ impl<'a> DdTags<'a> {
     /// The `_dd.p.dm` value: `None` when absent, `Some(Err(()))` when invalid.
     #[allow(clippy::result_unit_err)]
     pub fn dm(&self) -> Option<Result<DecisionMaker, ()>> {
-        self.get(b"dm").map(|v| DecisionMaker::parse(v).ok_or(()))
+        self.dm.map(|v| DecisionMaker::parse(v).ok_or(()))
     }
 }
 

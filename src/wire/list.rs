@@ -65,7 +65,7 @@ impl<'a> Iterator for Split<'a> {
 /// How many field lines of one header name are kept for a repeatable header (`tracestate`,
 /// `baggage`, `x-datadog-tags`). Lines past this are counted in [`Fields::dropped`] and never
 /// read, so a flood of repeated headers costs bounded work.
-pub const MAX_FIELDS: usize = 8;
+pub const MAX_FIELDS: usize = 4;
 
 /// A header that may arrive as several field lines, combined in order as if joined by `,`
 /// (RFC 9110 §5.3) without copying.
