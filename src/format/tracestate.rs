@@ -263,23 +263,25 @@ pub fn encode(
             None => dropped += 1,
         }
     }
-    let total = |sel: &[(Member<'_>, bool)]| {
-        let kept = sel.iter().filter(|(_, k)| *k);
-        let len: usize =
-            own.map_or(0, <[u8]>::len) + kept.clone().map(|(m, _)| m.len()).sum::<usize>();
-        let count = usize::from(own.is_some()) + kept.count();
-        len + count.saturating_sub(1)
-    };
+    let mut total = own.map_or(0, <[u8]>::len);
+    let mut count = usize::from(own.is_some());
+    for (m, _) in sel.iter().filter(|(_, k)| *k) {
+        total += m.len();
+        count += 1;
+    }
+    total += count.saturating_sub(1);
     // The spec's truncation: members longer than 128 bytes go first, then from the right.
-    for long_only in [true, false] {
-        for i in (0..MAX_MEMBERS).rev() {
-            if total(&sel) <= MAX_ENCODED_LEN {
-                break;
-            }
-            if let Some((m, k)) = sel.get_mut(i) {
+    // Dropping a member saves its length and one comma.
+    if total > MAX_ENCODED_LEN {
+        for long_only in [true, false] {
+            for (m, k) in sel.iter_mut().rev() {
+                if total <= MAX_ENCODED_LEN {
+                    break;
+                }
                 if *k && (!long_only || m.len() > TRUNCATE_FIRST_ABOVE) {
                     *k = false;
                     dropped += 1;
+                    total -= m.len() + 1;
                 }
             }
         }
