@@ -33,3 +33,17 @@ fn shared_vectors() {
     println!("{report}{}", s.line());
     assert_eq!(s.failed, 0, "conformance failures:\n{report}\n{}", s.line());
 }
+
+/// Our own cases in the same format (SEMANTICS.md §11's worked vectors): the runner works on any
+/// file in the format, and these run even where `shared/` is absent.
+#[test]
+fn semantics_vectors() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cases = runner::load(&root.join("tests/conformance/semantics_vectors.json")).expect("load");
+    assert!(cases.len() >= 8);
+    let ex = runner::Exceptions::default();
+    let mut out = Vec::new();
+    let s = runner::run_all(&cases, &ex, None, false, &mut out);
+    let report = String::from_utf8_lossy(&out);
+    assert_eq!((s.failed, s.passed), (0, cases.len()), "{report}");
+}
