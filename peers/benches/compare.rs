@@ -28,10 +28,20 @@ struct Row {
 }
 
 fn tw_config(styles: &[Style]) -> Config {
-    Config::new().with_styles(StyleSet::from_styles(styles)).with_xray_128bit_roots(true)
+    Config::new()
+        .with_styles(StyleSet::from_styles(styles))
+        .with_xray_128bit_roots(true)
 }
 
-fn compare(c: &mut Criterion, rows: &mut Vec<Row>, op: &str, stem: &str, styles: &[Style], peer_name: &'static str, peer: &dyn TextMapPropagator) {
+fn compare(
+    c: &mut Criterion,
+    rows: &mut Vec<Row>,
+    op: &str,
+    stem: &str,
+    styles: &[Style],
+    peer_name: &'static str,
+    peer: &dyn TextMapPropagator,
+) {
     let cfg = tw_config(styles);
     let tw_headers = pairs(stem);
     let peer_headers: HashMap<String, String> = hashmap(stem);
@@ -39,20 +49,33 @@ fn compare(c: &mut Criterion, rows: &mut Vec<Row>, op: &str, stem: &str, styles:
     // extract
     let id = format!("{op}/extract");
     c.bench_function(&format!("{id}/tracewire"), |b| {
-        b.iter(|| propagate::extract(black_box(tw_headers.as_slice()), &cfg).context.is_some())
+        b.iter(|| {
+            propagate::extract(black_box(tw_headers.as_slice()), &cfg)
+                .context
+                .is_some()
+        })
     });
-    c.bench_function(&format!("{id}/{peer_name}"), |b| b.iter(|| peer.extract(black_box(&peer_headers))));
+    c.bench_function(&format!("{id}/{peer_name}"), |b| {
+        b.iter(|| peer.extract(black_box(&peer_headers)))
+    });
     rows.push(Row {
         op: id,
         peer: peer_name,
-        tw_allocs: allocs_per_op(1000, || propagate::extract(tw_headers.as_slice(), &cfg).context.is_some()),
+        tw_allocs: allocs_per_op(1000, || {
+            propagate::extract(tw_headers.as_slice(), &cfg)
+                .context
+                .is_some()
+        }),
         peer_allocs: allocs_per_op(1000, || peer.extract(&peer_headers)),
     });
 
     // inject the extracted context (tracewire: the child span, as a tracer would)
     let ex = propagate::extract(tw_headers.as_slice(), &cfg);
     let child = ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap()));
-    let bag = ex.baggage.as_ref().map_or(BaggageOut::None, BaggageOut::Extracted);
+    let bag = ex
+        .baggage
+        .as_ref()
+        .map_or(BaggageOut::None, BaggageOut::Extracted);
     let mut bufs = Box::new(InjectBuffers::new());
     let mut out = Box::new(Headers::<16, 16384>::new());
     let peer_cx = peer.extract(&peer_headers);
@@ -60,7 +83,14 @@ fn compare(c: &mut Criterion, rows: &mut Vec<Row>, op: &str, stem: &str, styles:
     c.bench_function(&format!("{id}/tracewire"), |b| {
         b.iter(|| {
             out.clear();
-            propagate::inject_with(&mut bufs, black_box(child.as_ref()), bag, &cfg, out.as_mut()).map(|r| r.headers)
+            propagate::inject_with(
+                &mut bufs,
+                black_box(child.as_ref()),
+                bag,
+                &cfg,
+                out.as_mut(),
+            )
+            .map(|r| r.headers)
         })
     });
     c.bench_function(&format!("{id}/{peer_name}"), |b| {
@@ -75,7 +105,8 @@ fn compare(c: &mut Criterion, rows: &mut Vec<Row>, op: &str, stem: &str, styles:
         peer: peer_name,
         tw_allocs: allocs_per_op(1000, || {
             out.clear();
-            propagate::inject_with(&mut bufs, child.as_ref(), bag, &cfg, out.as_mut()).map(|r| r.headers)
+            propagate::inject_with(&mut bufs, child.as_ref(), bag, &cfg, out.as_mut())
+                .map(|r| r.headers)
         }),
         peer_allocs: allocs_per_op(1000, || {
             let mut m: HashMap<String, String> = HashMap::new();
@@ -86,26 +117,90 @@ fn compare(c: &mut Criterion, rows: &mut Vec<Row>, op: &str, stem: &str, styles:
 }
 
 fn estimate_ns(id: &str) -> Option<f64> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion").join(id.replace('/', "_")).join("new/estimates.json");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/criterion")
+        .join(id.replace('/', "_"))
+        .join("new/estimates.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir).ok()?).ok()?;
     v["median"]["point_estimate"].as_f64()
 }
 
+// opentelemetry-zipkin marks its whole crate deprecated (exporter moved to OTLP); its B3
+// propagator is still what OpenTelemetry Rust users run, so it is the B3 peer.
+#[allow(deprecated)]
 fn main() {
-    let mut c = Criterion::default().configure_from_args().warm_up_time(std::time::Duration::from_millis(500)).measurement_time(std::time::Duration::from_secs(2));
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
     let mut rows = Vec::new();
     let tc = TraceContextPropagator::new();
     let bg = BaggagePropagator::new();
-    let composite = TextMapCompositePropagator::new(vec![Box::new(TraceContextPropagator::new()), Box::new(BaggagePropagator::new())]);
-    let b3s = opentelemetry_zipkin::Propagator::with_encoding(opentelemetry_zipkin::B3Encoding::SingleHeader);
-    let b3m = opentelemetry_zipkin::Propagator::with_encoding(opentelemetry_zipkin::B3Encoding::MultipleHeader);
+    let composite = TextMapCompositePropagator::new(vec![
+        Box::new(TraceContextPropagator::new()),
+        Box::new(BaggagePropagator::new()),
+    ]);
+    let b3s = opentelemetry_zipkin::Propagator::with_encoding(
+        opentelemetry_zipkin::B3Encoding::SingleHeader,
+    );
+    let b3m = opentelemetry_zipkin::Propagator::with_encoding(
+        opentelemetry_zipkin::B3Encoding::MultipleHeader,
+    );
     let xray = opentelemetry_aws::trace::XrayPropagator::default();
-    compare(&mut c, &mut rows, "tracecontext", "tracecontext", &[Style::TraceContext], "otel-sdk", &tc);
-    compare(&mut c, &mut rows, "tracecontext+baggage", "default", &[Style::TraceContext, Style::Baggage], "otel-sdk", &composite);
-    compare(&mut c, &mut rows, "baggage", "baggage", &[Style::Baggage], "otel-sdk", &bg);
-    compare(&mut c, &mut rows, "b3-single", "b3-single", &[Style::B3Single], "otel-zipkin", &b3s);
-    compare(&mut c, &mut rows, "b3-multi", "b3-multi", &[Style::B3Multi], "otel-zipkin", &b3m);
-    compare(&mut c, &mut rows, "xray", "xray", &[Style::XRay], "otel-aws", &xray);
+    compare(
+        &mut c,
+        &mut rows,
+        "tracecontext",
+        "tracecontext",
+        &[Style::TraceContext],
+        "otel-sdk",
+        &tc,
+    );
+    compare(
+        &mut c,
+        &mut rows,
+        "tracecontext+baggage",
+        "default",
+        &[Style::TraceContext, Style::Baggage],
+        "otel-sdk",
+        &composite,
+    );
+    compare(
+        &mut c,
+        &mut rows,
+        "baggage",
+        "baggage",
+        &[Style::Baggage],
+        "otel-sdk",
+        &bg,
+    );
+    compare(
+        &mut c,
+        &mut rows,
+        "b3-single",
+        "b3-single",
+        &[Style::B3Single],
+        "otel-zipkin",
+        &b3s,
+    );
+    compare(
+        &mut c,
+        &mut rows,
+        "b3-multi",
+        "b3-multi",
+        &[Style::B3Multi],
+        "otel-zipkin",
+        &b3m,
+    );
+    compare(
+        &mut c,
+        &mut rows,
+        "xray",
+        "xray",
+        &[Style::XRay],
+        "otel-aws",
+        &xray,
+    );
     c.final_summary();
 
     println!("\n| operation | peer | tracewire ns | peer ns | speed-up | tracewire allocs | peer allocs |");
@@ -118,6 +213,15 @@ fn main() {
             (Some(a), Some(b)) if a > 0.0 => format!("{:.1}×", b / a),
             _ => "?".into(),
         };
-        println!("| {} | {} | {} | {} | {} | {:.1} | {:.1} |", r.op, r.peer, f(tw), f(pe), ratio, r.tw_allocs, r.peer_allocs);
+        println!(
+            "| {} | {} | {} | {} | {} | {:.1} | {:.1} |",
+            r.op,
+            r.peer,
+            f(tw),
+            f(pe),
+            ratio,
+            r.tw_allocs,
+            r.peer_allocs
+        );
     }
 }

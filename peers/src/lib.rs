@@ -59,5 +59,8 @@ pub fn pairs(stem: &str) -> Vec<(&'static str, &'static str)> {
 
 /// The same headers as a `HashMap<String, String>` with lowercase names.
 pub fn hashmap(stem: &str) -> std::collections::HashMap<String, String> {
-    pairs(stem).into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v.to_string())).collect()
+    pairs(stem)
+        .into_iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+        .collect()
 }
