@@ -1,7 +1,4 @@
-//! # tracewire
-//!
-//! Reads and writes distributed-tracing context headers with no heap, no `std` and no copies.
-//! (Crate documentation is completed as the layers land.)
+#![doc = include_str!("../README.md")]
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
