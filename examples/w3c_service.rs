@@ -77,11 +77,11 @@ trait Simple {
 }
 
 impl Simple for HeaderBlock<'_> {
-    fn for_each_header_simple(&self, mut f: impl FnMut(&[u8], &[u8])) {
+    fn for_each_header_simple(&self, f: impl FnMut(&[u8], &[u8])) {
         use tracewire::carrier::Extract;
         // Skip the request line.
         let block = self.0.splitn(2, |&b| b == b'\n').nth(1).unwrap_or(&[]);
-        HeaderBlock(block).for_each_header(|n, v| f(n, v));
+        HeaderBlock(block).for_each_header(f);
     }
 }
 
