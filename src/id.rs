@@ -17,6 +17,9 @@ use crate::wire::{dec, hex};
 pub struct TraceId(NonZeroU128);
 
 impl TraceId {
+    /// The smallest id, 1.
+    pub const MIN: TraceId = TraceId(NonZeroU128::MIN);
+
     /// The id for `v`, `None` for zero.
     #[inline]
     pub const fn new(v: u128) -> Option<Self> {
@@ -99,6 +102,9 @@ impl fmt::Debug for TraceId {
 pub struct SpanId(NonZeroU64);
 
 impl SpanId {
+    /// The smallest id, 1.
+    pub const MIN: SpanId = SpanId(NonZeroU64::MIN);
+
     /// The id for `v`, `None` for zero.
     #[inline]
     pub const fn new(v: u64) -> Option<Self> {

@@ -12,6 +12,8 @@ pub mod context;
 pub mod error;
 pub mod format;
 pub mod id;
+#[cfg(feature = "opentelemetry")]
+pub mod otel;
 pub mod propagate;
 pub mod wire;
 
