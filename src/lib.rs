@@ -15,6 +15,7 @@ pub mod id;
 #[cfg(feature = "opentelemetry")]
 pub mod otel;
 pub mod propagate;
+pub mod transport;
 pub mod wire;
 
 pub use error::BufferTooSmall;
