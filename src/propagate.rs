@@ -73,6 +73,12 @@ pub struct Slots<'a> {
     pub baggage: Fields<'a>,
 }
 
+fn push_line<'a>(f: &mut Fields<'a>, v: &'a [u8]) {
+    if !crate::wire::list::trim_ows(v).is_empty() {
+        f.push(v);
+    }
+}
+
 fn first<'a>(slot: &mut Option<&'a [u8]>, v: &'a [u8]) {
     if slot.is_none() {
         *slot = Some(v);
@@ -94,8 +100,9 @@ impl<'a> Slots<'a> {
         let eq = name::eq_name;
         match n.len() {
             2 if eq(n, B3) => first(&mut self.b3, v),
-            7 if eq(n, BAGGAGE) => self.baggage.push(v),
-            10 if eq(n, TRACESTATE) => self.tracestate.push(v),
+            // An empty field line contributes nothing to a combined list (RFC 9110 §5.3).
+            7 if eq(n, BAGGAGE) => push_line(&mut self.baggage, v),
+            10 if eq(n, TRACESTATE) => push_line(&mut self.tracestate, v),
             10 if eq(n, X_B3_FLAGS) => first(&mut self.b3_flags, v),
             11 if eq(n, TRACEPARENT) => {
                 first(&mut self.traceparent, v);
@@ -104,7 +111,7 @@ impl<'a> Slots<'a> {
             11 if eq(n, X_B3_SPANID) => first(&mut self.b3_span_id, v),
             12 if eq(n, X_B3_TRACEID) => first(&mut self.b3_trace_id, v),
             12 if eq(n, X_B3_SAMPLED) => first(&mut self.b3_sampled, v),
-            14 if eq(n, X_DATADOG_TAGS) => self.dd_tags.push(v),
+            14 if eq(n, X_DATADOG_TAGS) => push_line(&mut self.dd_tags, v),
             15 if eq(n, X_AMZN_TRACE_ID) => first(&mut self.xray, v),
             16 if eq(n, X_DATADOG_ORIGIN) => first(&mut self.dd_origin, v),
             18 if eq(n, X_DATADOG_TRACE_ID) => first(&mut self.dd_trace_id, v),
@@ -1047,6 +1054,22 @@ mod forward_tests {
             Some("4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-d")
         );
         assert_eq!(get("baggage"), Some("user.id=amy"));
+    }
+
+    #[test]
+    fn empty_field_lines_contribute_nothing() {
+        let h = [
+            ("baggage", "a=1"),
+            ("baggage", " "),
+            ("baggage", "b=2"),
+            ("x-datadog-trace-id", "1"),
+            ("x-datadog-tags", ""),
+            ("x-datadog-tags", "_dd.p.x=y"),
+        ];
+        let ex = extract(&h, &Config::new());
+        assert_eq!(ex.baggage.map(|b| b.len()), Some(2));
+        assert!(ex.context.unwrap().propagation_error.is_none());
+        assert!(ex.context.unwrap().tags.get(b"x").is_some());
     }
 
     #[test]

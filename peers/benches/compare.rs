@@ -116,6 +116,120 @@ fn compare(
     });
 }
 
+/// datadog-opentelemetry's propagator. `tracing().init_local()` is its public way to get one; it
+/// also builds a tracer provider. Remote configuration, telemetry and stats are off and no span is
+/// ever ended, so nothing is exported while the benches run.
+fn datadog_peer(
+    styles: Option<Vec<datadog_opentelemetry::configuration::TracePropagationStyle>>,
+) -> (
+    opentelemetry_sdk::trace::SdkTracerProvider,
+    Box<dyn TextMapPropagator + Send + Sync>,
+) {
+    let mut b = datadog_opentelemetry::configuration::Config::builder();
+    b.set_remote_config_enabled(false)
+        .set_telemetry_enabled(false)
+        .set_trace_stats_computation_enabled(false)
+        .set_service("bench".to_string());
+    if let Some(s) = styles {
+        b.set_trace_propagation_style(s);
+    }
+    let (provider, propagator) = datadog_opentelemetry::tracing()
+        .with_config(b.build())
+        .init_local();
+    (provider, Box::new(propagator))
+}
+
+/// tracewire against datadog-opentelemetry. Datadog injects what its span processor registered
+/// for the trace, so its side injects a real child span started (never ended) under the
+/// extracted parent.
+fn compare_datadog(
+    c: &mut Criterion,
+    rows: &mut Vec<Row>,
+    op: &str,
+    stem: &str,
+    cfg: Config,
+    styles: Option<Vec<datadog_opentelemetry::configuration::TracePropagationStyle>>,
+) {
+    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+    let (provider, peer) = datadog_peer(styles);
+    let peer_name = "datadog-otel";
+    let tw_headers = pairs(stem);
+    let peer_headers: HashMap<String, String> = hashmap(stem);
+    let id = format!("{op}/extract");
+    c.bench_function(&format!("{id}/tracewire"), |b| {
+        b.iter(|| {
+            propagate::extract(black_box(tw_headers.as_slice()), &cfg)
+                .context
+                .is_some()
+        })
+    });
+    c.bench_function(&format!("{id}/{peer_name}"), |b| {
+        b.iter(|| peer.extract(black_box(&peer_headers)))
+    });
+    rows.push(Row {
+        op: id,
+        peer: peer_name,
+        tw_allocs: allocs_per_op(1000, || {
+            propagate::extract(tw_headers.as_slice(), &cfg)
+                .context
+                .is_some()
+        }),
+        peer_allocs: allocs_per_op(1000, || peer.extract(&peer_headers)),
+    });
+    let ex = propagate::extract(tw_headers.as_slice(), &cfg);
+    let child = ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap()));
+    let bag = ex
+        .baggage
+        .as_ref()
+        .map_or(BaggageOut::None, BaggageOut::Extracted);
+    let mut bufs = Box::new(InjectBuffers::new());
+    let mut out = Box::new(Headers::<16, 16384>::new());
+    let parent = peer.extract(&peer_headers);
+    assert!(
+        parent.span().span_context().is_valid(),
+        "{stem}: datadog-opentelemetry found no context"
+    );
+    let span = provider
+        .tracer("tracewire-bench")
+        .start_with_context("child", &parent);
+    let cx = parent.with_span(span);
+    let id = format!("{op}/inject");
+    c.bench_function(&format!("{id}/tracewire"), |b| {
+        b.iter(|| {
+            out.clear();
+            propagate::inject_with(
+                &mut bufs,
+                black_box(child.as_ref()),
+                bag,
+                &cfg,
+                out.as_mut(),
+            )
+            .map(|r| r.headers)
+        })
+    });
+    c.bench_function(&format!("{id}/{peer_name}"), |b| {
+        b.iter(|| {
+            let mut m: HashMap<String, String> = HashMap::new();
+            peer.inject_context(black_box(&cx), &mut m);
+            m
+        })
+    });
+    rows.push(Row {
+        op: id,
+        peer: peer_name,
+        tw_allocs: allocs_per_op(1000, || {
+            out.clear();
+            propagate::inject_with(&mut bufs, child.as_ref(), bag, &cfg, out.as_mut())
+                .map(|r| r.headers)
+        }),
+        peer_allocs: allocs_per_op(1000, || {
+            let mut m: HashMap<String, String> = HashMap::new();
+            peer.inject_context(&cx, &mut m);
+            m
+        }),
+    });
+}
+
 fn estimate_ns(id: &str) -> Option<f64> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/criterion")
@@ -147,6 +261,33 @@ fn main() {
         opentelemetry_zipkin::B3Encoding::MultipleHeader,
     );
     let xray = opentelemetry_aws::trace::XrayPropagator::default();
+    {
+        use datadog_opentelemetry::configuration::TracePropagationStyle as S;
+        compare_datadog(
+            &mut c,
+            &mut rows,
+            "default (datadog,tracecontext,baggage)",
+            "default",
+            Config::new(),
+            None,
+        );
+        compare_datadog(
+            &mut c,
+            &mut rows,
+            "datadog",
+            "datadog",
+            tw_config(&[Style::Datadog]),
+            Some(vec![S::Datadog]),
+        );
+        compare_datadog(
+            &mut c,
+            &mut rows,
+            "tracecontext (dd)",
+            "tracecontext",
+            tw_config(&[Style::TraceContext]),
+            Some(vec![S::TraceContext]),
+        );
+    }
     compare(
         &mut c,
         &mut rows,

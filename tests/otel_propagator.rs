@@ -1,4 +1,6 @@
-//! tracewire's OpenTelemetry propagator, tested against opentelemetry_sdk's own propagators.
+//! tracewire's OpenTelemetry propagator (feature `opentelemetry`), tested against
+//! opentelemetry_sdk's own propagators.
+#![cfg(feature = "opentelemetry")]
 
 use std::collections::HashMap;
 
@@ -8,7 +10,19 @@ use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracewire::config::{Config, Style, StyleSet};
 use tracewire::otel::TracewirePropagator;
-use tracewire_peers::hashmap;
+
+/// The bench input's headers as the `HashMap<String, String>` OpenTelemetry carriers use.
+fn hashmap(stem: &str) -> HashMap<String, String> {
+    let text = std::fs::read_to_string(format!(
+        "{}/benches/inputs/{stem}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect()
+}
 
 #[test]
 fn extracts_default_headers_and_keeps_datadog_state_through_the_context() {
