@@ -27,23 +27,7 @@ use tracewire::SpanId;
 
 /// Every header name tracewire reads or writes: stripped from the forwarded request before the
 /// fresh ones are set, so no stale context travels on.
-const TRACE_HEADERS: [&str; 15] = [
-    name::TRACEPARENT,
-    name::TRACESTATE,
-    name::X_DATADOG_TRACE_ID,
-    name::X_DATADOG_PARENT_ID,
-    name::X_DATADOG_SAMPLING_PRIORITY,
-    name::X_DATADOG_ORIGIN,
-    name::X_DATADOG_TAGS,
-    name::B3,
-    name::X_B3_TRACEID,
-    name::X_B3_SPANID,
-    name::X_B3_PARENTSPANID,
-    name::X_B3_SAMPLED,
-    name::X_B3_FLAGS,
-    name::X_AMZN_TRACE_ID,
-    name::BAGGAGE,
-];
+const TRACE_HEADERS: [&str; 15] = name::ALL;
 
 struct Proxy {
     upstream: SocketAddr,

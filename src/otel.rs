@@ -49,24 +49,6 @@ fn w3c_only() -> Config {
     Config::new().with_styles(StyleSet::EMPTY.with(Style::TraceContext))
 }
 
-const ALL_FIELDS: [&str; 15] = [
-    name::X_DATADOG_TRACE_ID,
-    name::X_DATADOG_PARENT_ID,
-    name::X_DATADOG_SAMPLING_PRIORITY,
-    name::X_DATADOG_ORIGIN,
-    name::X_DATADOG_TAGS,
-    name::TRACEPARENT,
-    name::TRACESTATE,
-    name::B3,
-    name::X_B3_TRACEID,
-    name::X_B3_SPANID,
-    name::X_B3_PARENTSPANID,
-    name::X_B3_SAMPLED,
-    name::X_B3_FLAGS,
-    name::X_AMZN_TRACE_ID,
-    name::BAGGAGE,
-];
-
 impl TextMapPropagator for TracewirePropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
         let span = cx.span();
@@ -167,6 +149,6 @@ impl TextMapPropagator for TracewirePropagator {
 
     fn fields(&self) -> FieldIter<'_> {
         static FIELDS: OnceLock<Vec<String>> = OnceLock::new();
-        FieldIter::new(FIELDS.get_or_init(|| ALL_FIELDS.iter().map(|f| f.to_string()).collect()))
+        FieldIter::new(FIELDS.get_or_init(|| name::ALL.iter().map(|f| f.to_string()).collect()))
     }
 }

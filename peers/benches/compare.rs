@@ -42,7 +42,21 @@ fn compare(
     peer_name: &'static str,
     peer: &dyn TextMapPropagator,
 ) {
-    let cfg = tw_config(styles);
+    compare_with(c, rows, op, stem, tw_config(styles), peer_name, peer, None);
+}
+
+/// Extract and inject on both sides; the peer injects `peer_cx`, or what it extracted.
+#[allow(clippy::too_many_arguments)]
+fn compare_with(
+    c: &mut Criterion,
+    rows: &mut Vec<Row>,
+    op: &str,
+    stem: &str,
+    cfg: Config,
+    peer_name: &'static str,
+    peer: &dyn TextMapPropagator,
+    peer_cx: Option<opentelemetry::Context>,
+) {
     let tw_headers = pairs(stem);
     let peer_headers: HashMap<String, String> = hashmap(stem);
 
@@ -78,7 +92,7 @@ fn compare(
         .map_or(BaggageOut::None, BaggageOut::Extracted);
     let mut bufs = Box::new(InjectBuffers::new());
     let mut out = Box::new(Headers::<16, 16384>::new());
-    let peer_cx = peer.extract(&peer_headers);
+    let peer_cx = peer_cx.unwrap_or_else(|| peer.extract(&peer_headers));
     let id = format!("{op}/inject");
     c.bench_function(&format!("{id}/tracewire"), |b| {
         b.iter(|| {
@@ -152,39 +166,7 @@ fn compare_datadog(
 ) {
     use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
     let (provider, peer) = datadog_peer(styles);
-    let peer_name = "datadog-otel";
-    let tw_headers = pairs(stem);
-    let peer_headers: HashMap<String, String> = hashmap(stem);
-    let id = format!("{op}/extract");
-    c.bench_function(&format!("{id}/tracewire"), |b| {
-        b.iter(|| {
-            propagate::extract(black_box(tw_headers.as_slice()), &cfg)
-                .context
-                .is_some()
-        })
-    });
-    c.bench_function(&format!("{id}/{peer_name}"), |b| {
-        b.iter(|| peer.extract(black_box(&peer_headers)))
-    });
-    rows.push(Row {
-        op: id,
-        peer: peer_name,
-        tw_allocs: allocs_per_op(1000, || {
-            propagate::extract(tw_headers.as_slice(), &cfg)
-                .context
-                .is_some()
-        }),
-        peer_allocs: allocs_per_op(1000, || peer.extract(&peer_headers)),
-    });
-    let ex = propagate::extract(tw_headers.as_slice(), &cfg);
-    let child = ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap()));
-    let bag = ex
-        .baggage
-        .as_ref()
-        .map_or(BaggageOut::None, BaggageOut::Extracted);
-    let mut bufs = Box::new(InjectBuffers::new());
-    let mut out = Box::new(Headers::<16, 16384>::new());
-    let parent = peer.extract(&peer_headers);
+    let parent = peer.extract(&hashmap(stem));
     assert!(
         parent.span().span_context().is_valid(),
         "{stem}: datadog-opentelemetry found no context"
@@ -193,41 +175,16 @@ fn compare_datadog(
         .tracer("tracewire-bench")
         .start_with_context("child", &parent);
     let cx = parent.with_span(span);
-    let id = format!("{op}/inject");
-    c.bench_function(&format!("{id}/tracewire"), |b| {
-        b.iter(|| {
-            out.clear();
-            propagate::inject_with(
-                &mut bufs,
-                black_box(child.as_ref()),
-                bag,
-                &cfg,
-                out.as_mut(),
-            )
-            .map(|r| r.headers)
-        })
-    });
-    c.bench_function(&format!("{id}/{peer_name}"), |b| {
-        b.iter(|| {
-            let mut m: HashMap<String, String> = HashMap::new();
-            peer.inject_context(black_box(&cx), &mut m);
-            m
-        })
-    });
-    rows.push(Row {
-        op: id,
-        peer: peer_name,
-        tw_allocs: allocs_per_op(1000, || {
-            out.clear();
-            propagate::inject_with(&mut bufs, child.as_ref(), bag, &cfg, out.as_mut())
-                .map(|r| r.headers)
-        }),
-        peer_allocs: allocs_per_op(1000, || {
-            let mut m: HashMap<String, String> = HashMap::new();
-            peer.inject_context(&cx, &mut m);
-            m
-        }),
-    });
+    compare_with(
+        c,
+        rows,
+        op,
+        stem,
+        cfg,
+        "datadog-otel",
+        peer.as_ref(),
+        Some(cx),
+    );
 }
 
 fn estimate_ns(id: &str) -> Option<f64> {

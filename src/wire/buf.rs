@@ -111,22 +111,30 @@ impl<const N: usize> ArrayBuf<N> {
         ArrayBuf { buf, len }
     }
 
+    /// A [`Writer`] positioned at the end of the written bytes.
+    #[inline]
+    fn writer(&mut self) -> Writer<'_> {
+        Writer {
+            buf: &mut self.buf,
+            len: self.len,
+        }
+    }
+
     /// Appends `bytes`, all or nothing.
     #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
-        let end = self.len.checked_add(bytes.len()).ok_or(BufferTooSmall)?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(BufferTooSmall)?;
-        dst.copy_from_slice(bytes);
-        self.len = end;
+        let mut w = self.writer();
+        w.push(bytes)?;
+        self.len = w.len;
         Ok(())
     }
 
     /// Appends one byte.
     #[inline]
     pub fn push_byte(&mut self, b: u8) -> Result<(), BufferTooSmall> {
-        let slot = self.buf.get_mut(self.len).ok_or(BufferTooSmall)?;
-        *slot = b;
-        self.len += 1;
+        let mut w = self.writer();
+        w.push_byte(b)?;
+        self.len = w.len;
         Ok(())
     }
 

@@ -32,6 +32,25 @@ pub const X_AMZN_TRACE_ID: &str = "x-amzn-trace-id";
 /// `baggage` (W3C Baggage).
 pub const BAGGAGE: &str = "baggage";
 
+/// Every header name tracewire reads or writes.
+pub const ALL: [&str; 15] = [
+    X_DATADOG_TRACE_ID,
+    X_DATADOG_PARENT_ID,
+    X_DATADOG_SAMPLING_PRIORITY,
+    X_DATADOG_ORIGIN,
+    X_DATADOG_TAGS,
+    TRACEPARENT,
+    TRACESTATE,
+    B3,
+    X_B3_TRACEID,
+    X_B3_SPANID,
+    X_B3_PARENTSPANID,
+    X_B3_SAMPLED,
+    X_B3_FLAGS,
+    X_AMZN_TRACE_ID,
+    BAGGAGE,
+];
+
 /// True when `name` equals `lower` ignoring ASCII case. `lower` must be lowercase.
 #[inline]
 pub fn eq_name(name: &[u8], lower: &str) -> bool {
