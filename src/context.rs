@@ -37,10 +37,13 @@ impl<'a> Tags<'a> {
             Tags::Pairs(p) => (None, None, Some(p)),
         };
         let pairs = p.into_iter().flatten().filter_map(|(k, v)| {
-            k.as_bytes().strip_prefix(DD_P_PREFIX).map(|key| Tag {
-                key,
-                value: Text::plain(v.as_bytes()),
-            })
+            k.as_bytes()
+                .strip_prefix(DD_P_PREFIX)
+                .filter(|k| !k.is_empty())
+                .map(|key| Tag {
+                    key,
+                    value: Text::plain(v.as_bytes()),
+                })
         });
         h.into_iter()
             .flat_map(|t| t.iter())

@@ -179,7 +179,9 @@ impl<'a> DdTags<'a> {
     pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> {
         self.fields.into_items(b',').filter_map(|item| {
             let (k, v) = list::split_once(item, b'=');
-            let key = k.strip_prefix(DD_P_PREFIX)?;
+            // `_dd.p.` with nothing after it names no tag: skipped, so that everything read can be
+            // written again (found by the `roundtrip` fuzz target).
+            let key = k.strip_prefix(DD_P_PREFIX).filter(|k| !k.is_empty())?;
             Some(Tag {
                 key,
                 value: Text::plain(v?),
@@ -366,6 +368,30 @@ mod tests {
         assert_eq!(parse(f("_dd.p.a=1"), 0), Err(TagsError::Disabled));
         assert_eq!(parse(f("_dd.p.a=12345"), 8), Err(TagsError::ExtractMaxSize));
         assert!(parse(f("_dd.p.a=12345"), 100_000).is_ok());
+    }
+
+    /// Fuzz crash `roundtrip/crash-c5c739745bb5718bb98ec9024512d1df6d34d5e6`: an empty tag name
+    /// after `_dd.p.` was read, could not be written, and took `_dd.p.tid` down with it.
+    #[test]
+    fn fuzz_roundtrip_empty_dd_p_key() {
+        let t = parse(
+            f("_dd.p.tid=1111111111111111,_dd.p.dm=-0,_dd.p.=0t0e0i00000010"),
+            512,
+        )
+        .unwrap();
+        assert_eq!(keys(&t), ["tid", "dm"]);
+        let mut b = [0u8; 512];
+        let mut w = Writer::new(&mut b);
+        let others = t.iter().filter(|x| x.key != b"tid" && x.key != b"dm");
+        encode(
+            Some(DecisionMaker(0)),
+            0x1111_1111_1111_1111,
+            others,
+            512,
+            &mut w,
+        )
+        .unwrap();
+        assert_eq!(w.written(), b"_dd.p.dm=-0,_dd.p.tid=1111111111111111");
     }
 
     #[test]
