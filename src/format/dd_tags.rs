@@ -156,7 +156,7 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
     }
     // One pass validates every pair and remembers the first `tid` and `dm`.
     let (mut tid, mut dm) = (None, None);
-    let mut pairs = fields.into_items(b',').enumerate().peekable();
+    let mut pairs = fields.items(b',').enumerate().peekable();
     while let Some((i, item)) = pairs.next() {
         if item.is_empty() && pairs.peek().is_none() && i > 0 {
             break; // trailing comma
@@ -177,7 +177,7 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
 impl<'a> DdTags<'a> {
     /// The `_dd.p.*` tags in order, `tid` and `dm` included.
     pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> {
-        self.fields.into_items(b',').filter_map(|item| {
+        self.fields.items(b',').filter_map(|item| {
             let (k, v) = list::split_once(item, b'=');
             // `_dd.p.` with nothing after it names no tag: skipped, so that everything read can be
             // written again (found by the `roundtrip` fuzz target).

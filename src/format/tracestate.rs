@@ -146,7 +146,7 @@ impl<'a> TraceState<'a> {
     }
 
     /// The valid members, in order, without later duplicates, at most [`MAX_MEMBERS`].
-    pub fn members(&self) -> Members<'a, '_> {
+    pub fn members(&self) -> Members<'a> {
         Members {
             items: self.fields.items(b','),
             seen: [&[]; MAX_MEMBERS],
@@ -184,15 +184,15 @@ impl<'a> TraceState<'a> {
 
 /// Iterator over the valid members of a [`TraceState`].
 #[derive(Clone, Debug)]
-pub struct Members<'a, 'f> {
-    items: list::FieldItems<'a, 'f>,
+pub struct Members<'a> {
+    items: list::FieldItems<'a>,
     seen: [&'a [u8]; MAX_MEMBERS],
     n: usize,
     scanned: usize,
     report: TraceStateReport,
 }
 
-impl<'a> Iterator for Members<'a, '_> {
+impl<'a> Iterator for Members<'a> {
     type Item = Member<'a>;
 
     fn next(&mut self) -> Option<Member<'a>> {

@@ -140,24 +140,13 @@ impl<'a> Fields<'a> {
         parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1)
     }
 
-    /// Iterates the items of the combined `sep`-separated list across all kept lines.
+    /// Iterates the items of the combined `sep`-separated list across all kept lines. The
+    /// iterator holds its own copy of this (small, `Copy`) value, so it lives as long as the
+    /// bytes rather than this value. Untrimmed; each field line gives at least one item.
     #[inline]
-    pub fn items(&self, sep: u8) -> FieldItems<'a, '_> {
+    pub fn items(&self, sep: u8) -> FieldItems<'a> {
         FieldItems {
-            fields: self.as_slice(),
-            cur: None,
-            sep,
-        }
-    }
-}
-
-impl<'a> Fields<'a> {
-    /// Like [`Fields::items`], but owning its copy of the field list, so the iterator lives as
-    /// long as the bytes rather than this value.
-    #[inline]
-    pub fn into_items(self, sep: u8) -> IntoFieldItems<'a> {
-        IntoFieldItems {
-            fields: self,
+            fields: *self,
             next: 0,
             cur: None,
             sep,
@@ -165,16 +154,16 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Owning form of [`FieldItems`] (see [`Fields::into_items`]).
+/// Items of a list spread over several field lines (see [`Fields::items`]).
 #[derive(Clone, Debug)]
-pub struct IntoFieldItems<'a> {
+pub struct FieldItems<'a> {
     fields: Fields<'a>,
     next: usize,
     cur: Option<Split<'a>>,
     sep: u8,
 }
 
-impl<'a> Iterator for IntoFieldItems<'a> {
+impl<'a> Iterator for FieldItems<'a> {
     type Item = &'a [u8];
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
@@ -204,30 +193,6 @@ impl PartialEq for Fields<'_> {
     }
 }
 impl Eq for Fields<'_> {}
-
-/// Items of a list spread over several field lines (see [`Fields::items`]). Untrimmed; each
-/// field line contributes at least one (possibly empty) item.
-#[derive(Clone, Debug)]
-pub struct FieldItems<'a, 'f> {
-    fields: &'f [&'a [u8]],
-    cur: Option<Split<'a>>,
-    sep: u8,
-}
-
-impl<'a> Iterator for FieldItems<'a, '_> {
-    type Item = &'a [u8];
-    #[inline]
-    fn next(&mut self) -> Option<&'a [u8]> {
-        loop {
-            if let Some(item) = self.cur.as_mut().and_then(Iterator::next) {
-                return Some(item);
-            }
-            let (first, rest) = self.fields.split_first()?;
-            self.fields = rest;
-            self.cur = Some(Split::new(first, self.sep));
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
