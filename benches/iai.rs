@@ -16,8 +16,13 @@ mod common;
 
 type Prepared = (Vec<(&'static str, &'static str)>, Config);
 
-fn prepare(stem: &str) -> Prepared {
-    (common::headers(common::input(stem)), common::config(stem))
+/// The input and its configuration, leaked so that freeing them is not part of the measurement
+/// (only the call under test is counted).
+fn prepare(stem: &str) -> &'static Prepared {
+    Box::leak(Box::new((
+        common::headers(common::input(stem)),
+        common::config(stem),
+    )))
 }
 
 #[library_benchmark]
@@ -29,7 +34,7 @@ fn prepare(stem: &str) -> Prepared {
 #[bench::b3_multi(prepare("b3-multi"))]
 #[bench::xray(prepare("xray"))]
 #[bench::baggage(prepare("baggage"))]
-fn extract(p: Prepared) -> bool {
+fn extract(p: &'static Prepared) -> bool {
     let ex = propagate::extract(black_box(p.0.as_slice()), &p.1);
     black_box(ex.context.is_some() || ex.baggage.is_some())
 }
@@ -45,12 +50,12 @@ struct InjectSetup {
     out: Box<Headers<16, 16384>>,
 }
 
-fn inject_setup(stem: &str) -> InjectSetup {
+fn inject_setup(stem: &str) -> &'static mut InjectSetup {
     let headers: &'static [(&'static str, &'static str)] =
         Box::leak(common::headers(common::input(stem)).into_boxed_slice());
     let config = common::config(stem);
     let ex = Box::leak(Box::new(propagate::extract(headers, &config)));
-    InjectSetup {
+    Box::leak(Box::new(InjectSetup {
         _headers: Vec::new(),
         ctx: ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap())),
         baggage: ex
@@ -60,7 +65,7 @@ fn inject_setup(stem: &str) -> InjectSetup {
         config,
         bufs: Box::new(InjectBuffers::new()),
         out: Box::new(Headers::new()),
-    }
+    }))
 }
 
 #[library_benchmark]
@@ -71,7 +76,7 @@ fn inject_setup(stem: &str) -> InjectSetup {
 #[bench::b3_multi(inject_setup("b3-multi"))]
 #[bench::xray(inject_setup("xray"))]
 #[bench::baggage(inject_setup("baggage"))]
-fn inject(mut s: InjectSetup) -> usize {
+fn inject(s: &'static mut InjectSetup) -> usize {
     let r = propagate::inject_with(
         &mut s.bufs,
         black_box(s.ctx.as_ref()),
@@ -94,7 +99,7 @@ fn traceparent_parse() -> bool {
 
 #[library_benchmark]
 #[bench::default(prepare("default"))]
-fn forward(p: Prepared) -> usize {
+fn forward(p: &'static Prepared) -> usize {
     let mut out = Headers::<16, 2048>::new();
     black_box(
         propagate::forward(
