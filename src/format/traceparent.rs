@@ -128,9 +128,9 @@ impl Traceparent {
     /// Writes the version-00 form into `out` and returns it.
     pub fn encode<'o>(&self, out: &'o mut [u8; LEN]) -> &'o [u8] {
         out[..3].copy_from_slice(b"00-");
-        hex::encode_into(self.trace_id.get(), &mut out[3..35]);
+        out[3..35].copy_from_slice(&hex::encode_u128(self.trace_id.get()));
         out[35] = b'-';
-        hex::encode_into(u128::from(self.parent_id.get()), &mut out[36..52]);
+        out[36..52].copy_from_slice(&hex::encode_u64(self.parent_id.get()));
         out[52] = b'-';
         hex::encode_into(u128::from(self.flags.0), &mut out[53..55]);
         out

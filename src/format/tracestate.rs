@@ -20,6 +20,7 @@
 
 use crate::error::BufferTooSmall;
 use crate::wire::buf::Writer;
+use crate::wire::class::{self, OWS, TS_KEY, TS_KEY_FIRST, TS_VALUE};
 use crate::wire::list::{self, Fields};
 
 /// Most list members read or written (spec limit).
@@ -59,14 +60,9 @@ impl Member<'_> {
 
 /// True when `key` follows the current spec grammar.
 pub fn is_valid_key(key: &[u8]) -> bool {
-    match key.split_first() {
-        Some((first, rest)) if key.len() <= MAX_KEY_LEN => {
-            (first.is_ascii_lowercase() || first.is_ascii_digit())
-                && rest.iter().all(|&b| {
-                    b.is_ascii_lowercase()
-                        || b.is_ascii_digit()
-                        || matches!(b, b'_' | b'-' | b'*' | b'/' | b'@')
-                })
+    match key.first() {
+        Some(&first) if key.len() <= MAX_KEY_LEN => {
+            class::is(first, TS_KEY_FIRST) && class::all(key, TS_KEY)
         }
         _ => false,
     }
@@ -78,16 +74,113 @@ pub fn is_valid_value(value: &[u8]) -> bool {
     !value.is_empty()
         && value.len() <= MAX_VALUE_LEN
         && value.last() != Some(&b' ')
-        && value
-            .iter()
-            .all(|&b| (0x20..=0x7e).contains(&b) && b != b',' && b != b'=')
+        && class::all(value, TS_VALUE)
 }
 
-/// Splits and validates one list item (already trimmed): `None` when invalid.
-fn member(item: &[u8]) -> Option<Member<'_>> {
-    let (key, value) = list::split_once(item, b'=');
-    let value = value?;
-    (is_valid_key(key) && is_valid_value(value)).then_some(Member { key, value })
+/// One list item read by [`next_item`].
+enum Item<'a> {
+    /// Empty or whitespace only.
+    Empty,
+    /// Not a valid member.
+    Invalid,
+    /// A valid member.
+    Member(Member<'a>),
+}
+
+/// Reads the list item at the start of `line` in a single pass and returns it with what follows
+/// its `,` (`None` at the end of the line; like `str::split`, `a,` has a second, empty item).
+///
+/// The key runs up to the first byte that is not a key character, which must be `=`; the value
+/// runs up to the first byte that is not a value character (so it stops at the `,` too); what
+/// follows may only be OWS. Trailing spaces belong to the OWS, not the value (a value never ends
+/// in a space). Only an invalid item is scanned a second time, for its `,`.
+#[inline]
+fn next_item(line: &[u8]) -> (Item<'_>, Option<&[u8]>) {
+    let s = line.get(class::span(line, OWS)..).unwrap_or_default();
+    let key_len = class::span(s, TS_KEY);
+    let Some((key, rest)) = s.split_at_checked(key_len) else {
+        return (Item::Invalid, None);
+    };
+    let rest = match rest {
+        [b'=', rest @ ..] => rest,
+        [] if key.is_empty() => return (Item::Empty, None),
+        [b',', ..] if key.is_empty() => return (Item::Empty, after_comma(rest, 0)),
+        _ => return skip_invalid(rest),
+    };
+    let value_len = class::span_printable_except(rest, b',', b'=');
+    let Some((value, tail)) = rest.split_at_checked(value_len) else {
+        return (Item::Invalid, None);
+    };
+    let ows = class::span(tail, OWS);
+    let next = match tail.get(ows..) {
+        Some([]) | None => None,
+        Some([b',', ..]) => after_comma(tail, ows),
+        Some(_) => return skip_invalid(tail),
+    };
+    let value = list::trim_ows_end(value);
+    let valid = key.len() <= MAX_KEY_LEN
+        && key.first().is_some_and(|&b| class::is(b, TS_KEY_FIRST))
+        && !value.is_empty()
+        && value.len() <= MAX_VALUE_LEN;
+    if valid {
+        (Item::Member(Member { key, value }), next)
+    } else {
+        (Item::Invalid, next)
+    }
+}
+
+/// What follows the `,` at `at`.
+fn after_comma(s: &[u8], at: usize) -> Option<&[u8]> {
+    s.get(at + 1..)
+}
+
+/// An invalid item: skips to its `,`.
+fn skip_invalid(rest: &[u8]) -> (Item<'_>, Option<&[u8]>) {
+    (Item::Invalid, list::split_once(rest, b',').1)
+}
+
+/// Splits and validates one list item (untrimmed): `Ok(None)` for an empty or whitespace-only
+/// item, `Err(())` for an invalid one.
+fn member(item: &[u8]) -> Result<Option<Member<'_>>, ()> {
+    match next_item(item) {
+        (Item::Member(m), None) => Ok(Some(m)),
+        (Item::Empty, None) => Ok(None),
+        _ => Err(()),
+    }
+}
+
+/// Iterates the items of the combined list of `fields` (each field line gives at least one).
+#[derive(Clone, Debug)]
+struct Items<'a> {
+    fields: Fields<'a>,
+    line: usize,
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> Items<'a> {
+    fn new(fields: Fields<'a>) -> Self {
+        Items {
+            rest: fields.as_slice().first().copied(),
+            fields,
+            line: 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Items<'a> {
+    type Item = Item<'a>;
+    #[inline]
+    fn next(&mut self) -> Option<Item<'a>> {
+        loop {
+            if let Some(rest) = self.rest {
+                let (item, next) = next_item(rest);
+                self.rest = next;
+                return Some(item);
+            }
+            self.line += 1;
+            self.rest = Some(*self.fields.as_slice().get(self.line)?);
+        }
+    }
 }
 
 /// Whole-header validity as the W3C test harness decides it: at least one member, every
@@ -103,7 +196,9 @@ pub fn is_valid_header(value: &[u8]) -> bool {
         if item.is_empty() {
             continue;
         }
-        let Some(m) = member(item) else { return false };
+        let Ok(Some(m)) = member(item) else {
+            return false;
+        };
         if seen[..n].contains(&m.key) || n == MAX_MEMBERS {
             return false;
         }
@@ -148,7 +243,7 @@ impl<'a> TraceState<'a> {
     /// The valid members, in order, without later duplicates, at most [`MAX_MEMBERS`].
     pub fn members(&self) -> Members<'a> {
         Members {
-            items: self.fields.items(b','),
+            items: Items::new(self.fields),
             seen: [&[]; MAX_MEMBERS],
             n: 0,
             scanned: 0,
@@ -161,6 +256,21 @@ impl<'a> TraceState<'a> {
 
     /// The value of member `key`.
     pub fn get(&self, key: &[u8]) -> Option<&'a [u8]> {
+        // Fast path: among the first MAX_MEMBERS items there cannot be MAX_MEMBERS distinct
+        // valid members before the match, so the first valid item with this key is the answer
+        // `members()` would give (an earlier valid one would have matched first; duplicates
+        // and invalid items are skipped there too). Only items whose key matches are validated.
+        let mut items = Items::new(self.fields);
+        for item in items.by_ref().take(MAX_MEMBERS) {
+            if let Item::Member(m) = item {
+                if m.key == key {
+                    return Some(m.value);
+                }
+            }
+        }
+        if items.next().is_none() {
+            return None;
+        }
         self.members().find(|m| m.key == key).map(|m| m.value)
     }
 
@@ -185,7 +295,7 @@ impl<'a> TraceState<'a> {
 /// Iterator over the valid members of a [`TraceState`].
 #[derive(Clone, Debug)]
 pub struct Members<'a> {
-    items: list::FieldItems<'a>,
+    items: Items<'a>,
     seen: [&'a [u8]; MAX_MEMBERS],
     n: usize,
     scanned: usize,
@@ -203,14 +313,15 @@ impl<'a> Iterator for Members<'a> {
                 }
                 return None;
             }
-            let item = list::trim_ows(self.items.next()?);
+            let item = self.items.next()?;
             self.scanned += 1;
-            if item.is_empty() {
-                continue;
-            }
-            let Some(m) = member(item) else {
-                self.report.invalid += 1;
-                continue;
+            let m = match item {
+                Item::Member(m) => m,
+                Item::Empty => continue,
+                Item::Invalid => {
+                    self.report.invalid += 1;
+                    continue;
+                }
             };
             if self.seen[..self.n].contains(&m.key) {
                 self.report.duplicates += 1;
@@ -224,6 +335,40 @@ impl<'a> Iterator for Members<'a> {
             return Some(m);
         }
     }
+}
+
+/// Writes `own` and every member of `rest` but `own_key`: `None` (with a partial write left in
+/// `out`) when there are more than `budget` of them or `out` is full.
+fn encode_all(
+    own: Option<&[u8]>,
+    own_key: &[u8],
+    rest: &TraceState<'_>,
+    budget: usize,
+    out: &mut Writer<'_>,
+) -> Option<EncodeReport> {
+    let mut written = 0;
+    if let Some(o) = own {
+        out.push(o).ok()?;
+        written += 1;
+    }
+    let mut kept = 0;
+    for m in rest.members().filter(|m| m.key != own_key) {
+        if kept == budget {
+            return None;
+        }
+        if written > 0 {
+            out.push_byte(b',').ok()?;
+        }
+        out.push(m.key).ok()?;
+        out.push_byte(b'=').ok()?;
+        out.push(m.value).ok()?;
+        written += 1;
+        kept += 1;
+    }
+    Some(EncodeReport {
+        written,
+        dropped: 0,
+    })
 }
 
 /// What [`encode`] wrote and left out.
@@ -248,6 +393,14 @@ pub fn encode(
     let start = out.len();
     let own = own.filter(|o| !o.is_empty());
     let budget_members = MAX_MEMBERS - usize::from(own.is_some());
+    // Fast path, one pass: write everything; keep it when nothing had to be left out (the
+    // common case), otherwise start again with the selection below.
+    if let Some(r) = encode_all(own, own_key, rest, budget_members, out) {
+        if out.len() - start <= MAX_ENCODED_LEN {
+            return Ok(r);
+        }
+    }
+    out.truncate(start);
     // Candidate members and whether each is kept; slots past the last candidate stay unkept.
     // Iterating the whole array (never indexing it) keeps this free of panic paths.
     let empty = Member {

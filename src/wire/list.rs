@@ -26,7 +26,7 @@ pub fn trim_ows_end(mut s: &[u8]) -> &[u8] {
 #[inline]
 pub fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     // `get` rather than indexing: no panic path, even one the optimiser cannot remove.
-    match s.iter().position(|&b| b == sep) {
+    match crate::wire::class::find(s, sep) {
         Some(i) => match (s.get(..i), s.get(i + 1..)) {
             (Some(a), Some(b)) => (a, Some(b)),
             _ => (s, None),

@@ -2,6 +2,7 @@
 //! percent-coding, bounded writers and header-name matching.
 
 pub mod buf;
+pub mod class;
 pub mod dec;
 pub mod hex;
 pub mod list;
