@@ -246,10 +246,14 @@ impl<'a> SpanLink<'a> {
     }
 }
 
-/// Up to one link per configured style.
+/// Most span links one extraction yields: one per context style (Datadog, tracecontext, B3
+/// single, B3 multi, X-Ray) but the one continued; under `restart` there is only one.
+pub const MAX_LINKS: usize = 4;
+
+/// Up to one link per configured context style other than the continued one.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Links<'a> {
-    items: [Option<SpanLink<'a>>; 6],
+    items: [Option<SpanLink<'a>>; MAX_LINKS],
     len: u8,
 }
 

@@ -28,6 +28,7 @@ use core::fmt;
 
 use crate::error::BufferTooSmall;
 use crate::wire::buf::Writer;
+use crate::wire::class;
 use crate::wire::list::{self, Fields};
 use crate::wire::pct::{self, SafeSet};
 
@@ -79,21 +80,17 @@ impl fmt::Display for BaggageError {
 
 impl core::error::Error for BaggageError {}
 
-/// RFC 7230 `tchar`.
-const TOKEN: SafeSet = SafeSet::alnum_and(b"!#$%&'*+-.^_`|~");
 /// Key bytes written as themselves (tokens without `%`).
 const KEY_SAFE: SafeSet = SafeSet::alnum_and(b"!#$&'*+-.^_`|~");
 /// Value bytes written as themselves (dd-trace-py's set without `%`).
 const VALUE_SAFE: SafeSet = SafeSet::alnum_and(b"!#$&'()*+-./:<>?@[]^_`{|}~");
 
 fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| TOKEN.contains(b))
+    !s.is_empty() && class::all(s, class::TOKEN)
 }
 
 fn is_value(s: &[u8]) -> bool {
-    !s.is_empty()
-        && s.iter()
-            .all(|&b| (0x20..=0x7e).contains(&b) && b != b',' && b != b';')
+    !s.is_empty() && class::all(s, class::BAGGAGE_VALUE)
 }
 
 /// One baggage member, borrowed and still percent-encoded.
@@ -143,25 +140,41 @@ impl<'a> Member<'a> {
     }
 }
 
-/// Splits and validates one member (untrimmed list item).
+fn skip_ows(s: &[u8]) -> &[u8] {
+    s.get(class::span(s, class::OWS)..).unwrap_or_default()
+}
+
+/// Splits and validates one member (untrimmed list item) in one pass over its bytes: key (a
+/// token), OWS, `=`, OWS, value (printable, up to `;` or the end, trailing OWS trimmed), then
+/// optionally `;` and the properties.
 fn member(item: &[u8]) -> Option<Member<'_>> {
-    let (kv, props) = list::split_once(item, b';');
-    let (k, v) = list::split_once(kv, b'=');
-    let key = list::trim_ows(k);
-    let value = list::trim_ows(v?);
-    if !is_token(key) || !is_value(value) {
+    let s = skip_ows(item);
+    let (key, rest) = s.split_at_checked(class::span(s, class::TOKEN))?;
+    let [b'=', rest @ ..] = skip_ows(rest) else {
+        return None;
+    };
+    let rest = skip_ows(rest);
+    let (value, tail) = rest.split_at_checked(class::span_printable_except(rest, b',', b';'))?;
+    let value = list::trim_ows_end(value);
+    if key.is_empty() || value.is_empty() {
         return None;
     }
-    let properties = props.map(list::trim_ows).unwrap_or_default();
-    if props.is_some() {
-        // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
-        for p in list::Split::new(properties, b';') {
-            let (pk, pv) = list::split_once(p, b'=');
-            if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v))) {
-                return None;
+    let properties = match skip_ows(tail) {
+        [] => &[][..],
+        [b';', props @ ..] => {
+            let properties = list::trim_ows(props);
+            // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
+            for p in list::Split::new(properties, b';') {
+                let (pk, pv) = list::split_once(p, b'=');
+                if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
+                {
+                    return None;
+                }
             }
+            properties
         }
-    }
+        _ => return None,
+    };
     Some(Member {
         key,
         value,
@@ -171,13 +184,11 @@ fn member(item: &[u8]) -> Option<Member<'_>> {
 
 /// Splits an item already known to be a valid member.
 fn split_member(item: &[u8]) -> Member<'_> {
-    let (kv, props) = list::split_once(item, b';');
-    let (k, v) = list::split_once(kv, b'=');
-    Member {
-        key: list::trim_ows(k),
-        value: list::trim_ows(v.unwrap_or_default()),
-        properties: props.map(list::trim_ows).unwrap_or_default(),
-    }
+    member(item).unwrap_or(Member {
+        key: &[],
+        value: &[],
+        properties: &[],
+    })
 }
 
 /// Received baggage: a validated, bounded view over its field lines.
@@ -186,6 +197,9 @@ pub struct Baggage<'a> {
     fields: Fields<'a>,
     count: usize,
     truncated: bool,
+    /// Every field line is exactly its accepted members joined by `,` (no OWS, no empty item,
+    /// nothing dropped): re-sending it is copying the lines.
+    canonical: bool,
 }
 
 /// Validates the combined `baggage` field lines under `limits`.
@@ -193,12 +207,15 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
     let mut count = 0usize;
     let mut bytes = 0usize;
     let mut truncated = fields.dropped() > 0;
+    let mut canonical = true;
     let mut items = fields.items(b',').enumerate().peekable();
     while let Some((index, item)) = items.next() {
         if list::trim_ows(item).is_empty() && items.peek().is_none() {
+            canonical = false;
             break; // one trailing comma, or an empty header: no members
         }
         let m = member(item).ok_or(BaggageError::Malformed { index })?;
+        canonical &= m.wire_len() == item.len();
         let need = m.wire_len() + usize::from(count > 0);
         if count >= limits.max_items || bytes + need > limits.max_bytes {
             truncated = true;
@@ -214,6 +231,7 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
         fields,
         count,
         truncated,
+        canonical: canonical && !truncated,
     })
 }
 
@@ -299,6 +317,23 @@ pub fn encode<'m>(
 /// out; on a full `out` nothing is written and every member counts as left out.
 pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usize {
     let start = out.len();
+    // Fast path: the lines already are the canonical encoding of every member, and all fit.
+    if b.canonical && b.count <= limits.max_items && b.fields.combined_len() <= limits.max_bytes {
+        let r = (|| {
+            for (i, line) in b.fields.as_slice().iter().enumerate() {
+                if i > 0 {
+                    out.push_byte(b',')?;
+                }
+                out.push(line)?;
+            }
+            Ok::<(), BufferTooSmall>(())
+        })();
+        if r.is_err() {
+            out.truncate(start);
+            return b.len();
+        }
+        return 0;
+    }
     let mut written = 0;
     let mut dropped = 0;
     for m in b.members() {

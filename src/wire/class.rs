@@ -120,10 +120,7 @@ const fn word_has_stop(x: u64, d1: u8, d2: u8) -> bool {
     let low = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
     // A byte above 0x7E: adding 1 reaches 0x80, or its high bit is already set.
     let high = (x.wrapping_add(ONES) | x) & HIGHS;
-    low != 0
-        || high != 0
-        || has_zero(x ^ (ONES * d1 as u64))
-        || has_zero(x ^ (ONES * d2 as u64))
+    low != 0 || high != 0 || has_zero(x ^ (ONES * d1 as u64)) || has_zero(x ^ (ONES * d2 as u64))
 }
 
 /// Number of leading bytes of `s` that are printable ASCII (0x20–0x7E) other than `d1` and
@@ -204,10 +201,7 @@ mod tests {
                         *b = stop;
                     }
                     let s = &v[..len];
-                    let naive = s
-                        .iter()
-                        .position(|&b| !is(b, TS_VALUE))
-                        .unwrap_or(len);
+                    let naive = s.iter().position(|&b| !is(b, TS_VALUE)).unwrap_or(len);
                     assert_eq!(span_printable_except(s, b',', b'='), naive, "{s:?}");
                     assert_eq!(find(s, stop), s.iter().position(|&b| b == stop));
                 }

@@ -242,7 +242,14 @@ mod tests {
                 assert_eq!(decode_u64(&s), decode(&s).map(|v| v as u64), "{s:?}");
             }
         }
-        for v in [0u64, 1, 0xdead_beef, u64::MAX, 0x0123_4567_89ab_cdef, 0xa0a0_9f9f_0a0a_f9f9] {
+        for v in [
+            0u64,
+            1,
+            0xdead_beef,
+            u64::MAX,
+            0x0123_4567_89ab_cdef,
+            0xa0a0_9f9f_0a0a_f9f9,
+        ] {
             let mut t = [0u8; 16];
             encode_into(u128::from(v), &mut t);
             assert_eq!(encode_u64(v), t);

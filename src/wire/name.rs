@@ -52,14 +52,57 @@ pub const ALL: [&str; 15] = [
 ];
 
 /// True when `name` equals `lower` ignoring ASCII case. `lower` must be lowercase.
+///
+/// Names of eight bytes or more are compared eight bytes at a time (the last word overlapping
+/// the one before): a byte of `name` matches a letter of `lower` when it equals it with bit
+/// 0x20 set (exactly the two cases of that letter), and any other byte only when equal.
 #[inline]
 pub fn eq_name(name: &[u8], lower: &str) -> bool {
-    name.len() == lower.len() && name.eq_ignore_ascii_case(lower.as_bytes())
+    let lower = lower.as_bytes();
+    if name.len() != lower.len() {
+        return false;
+    }
+    if name.len() < 8 {
+        return name
+            .iter()
+            .zip(lower)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b);
+    }
+    let word = |s: &[u8], at: usize| {
+        s.get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map(u64::from_le_bytes)
+    };
+    let eq_at = |at: usize| match (word(name, at), word(lower, at)) {
+        (Some(a), Some(b)) => a | letter_mask(b) == b,
+        _ => false,
+    };
+    let mut at = 0;
+    while at + 8 < name.len() {
+        if !eq_at(at) {
+            return false;
+        }
+        at += 8;
+    }
+    eq_at(name.len() - 8)
+}
+
+/// 0x20 in every byte of `w` that is a lowercase ASCII letter, 0 elsewhere.
+#[inline(always)]
+const fn letter_mask(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = ONES * 0x80;
+    let h = w & !HIGHS;
+    let ge_a = h.wrapping_add(ONES * (0x80 - b'a' as u64));
+    let gt_z = h.wrapping_add(ONES * (0x80 - b'z' as u64 - 1));
+    ((ge_a & !gt_z & !w & HIGHS) >> 2) & (ONES * 0x20)
 }
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::string::ToString;
 
     #[test]
     fn case_insensitive() {
@@ -67,5 +110,18 @@ mod tests {
         assert!(eq_name(b"X-B3-TraceId", X_B3_TRACEID));
         assert!(!eq_name(b"traceparent2", TRACEPARENT));
         assert!(!eq_name(b"tracepar", TRACEPARENT));
+        for n in ALL {
+            let upper = n.to_ascii_uppercase();
+            assert!(eq_name(upper.as_bytes(), n));
+            assert!(eq_name(n.as_bytes(), n));
+            for i in 0..n.len() {
+                for b in 0u8..=255 {
+                    let mut v = n.as_bytes().to_vec();
+                    v[i] = b;
+                    let expect = b.to_ascii_lowercase() == n.as_bytes()[i];
+                    assert_eq!(eq_name(&v, n), expect, "{n} {i} {b}");
+                }
+            }
+        }
     }
 }
