@@ -268,9 +268,7 @@ impl<'a> TraceState<'a> {
                 }
             }
         }
-        if items.next().is_none() {
-            return None;
-        }
+        items.next()?;
         self.members().find(|m| m.key == key).map(|m| m.value)
     }
 
@@ -351,8 +349,7 @@ fn encode_all(
         out.push(o).ok()?;
         written += 1;
     }
-    let mut kept = 0;
-    for m in rest.members().filter(|m| m.key != own_key) {
+    for (kept, m) in rest.members().filter(|m| m.key != own_key).enumerate() {
         if kept == budget {
             return None;
         }
@@ -363,7 +360,6 @@ fn encode_all(
         out.push_byte(b'=').ok()?;
         out.push(m.value).ok()?;
         written += 1;
-        kept += 1;
     }
     Some(EncodeReport {
         written,

@@ -102,7 +102,6 @@ const fn letter_mask(w: u64) -> u64 {
 mod tests {
     extern crate std;
     use super::*;
-    use std::string::ToString;
 
     #[test]
     fn case_insensitive() {
