@@ -311,10 +311,13 @@ enum Candidate<'a> {
 
 /// Extracts the incoming trace context from `carrier` under `config`.
 pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extracted<'a> {
-    extract_slots(&Slots::collect(carrier), config)
+    let mut slots = Slots::default();
+    carrier.for_each_header(|n, v| slots.offer(n, v));
+    extract_slots(&slots, config)
 }
 
 /// [`extract`] from slots already collected (for carriers that look names up directly).
+#[inline]
 pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
     let mut out = Extracted {
         context: None,
