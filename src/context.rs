@@ -30,10 +30,12 @@ pub enum Tags<'a> {
 impl<'a> Tags<'a> {
     /// The propagated tags in order, without `tid` and `dm`.
     pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> + 'a {
+        // Headers and members record whether they hold anything besides `tid` and `dm`, so
+        // the usual case (nothing else) costs no scan.
         let (h, d, p) = match *self {
             Tags::None => (None, None, None),
-            Tags::Header(t) => (Some(t), None, None),
-            Tags::DdMember(m) => (None, Some(m), None),
+            Tags::Header(t) => (Some(t).filter(DdTags::has_other_tags), None, None),
+            Tags::DdMember(m) => (None, Some(m).filter(DdMember::has_other_tags), None),
             Tags::Pairs(p) => (None, None, Some(p)),
         };
         let pairs = p.into_iter().flatten().filter_map(|(k, v)| {

@@ -24,6 +24,7 @@
 
 use crate::format::{Tag, Text};
 use crate::id::{DecisionMaker, SamplingPriority};
+use crate::wire::class;
 use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::{dec, list};
 
@@ -38,6 +39,8 @@ pub struct DdMember<'a> {
     o: Option<&'a [u8]>,
     p: Option<&'a [u8]>,
     dm: Option<&'a [u8]>,
+    /// Some `t.*` entry other than `t.dm` and `t.tid` is present.
+    other_tags: bool,
 }
 
 /// Views the value of a `dd` tracestate member.
@@ -49,15 +52,18 @@ pub fn parse(value: &[u8]) -> DdMember<'_> {
         o: None,
         p: None,
         dm: None,
+        other_tags: false,
     };
-    // One pass finds `s`, `o`, `p` and `t.dm` (the last occurrence of each).
+    // One pass finds `s`, `o`, `p` and `t.dm` (the last occurrence of each), and whether any
+    // other tag is present.
     for (k, v) in m.entries() {
         match k {
             b"s" => m.s = Some(v),
             b"o" => m.o = Some(v),
             b"p" => m.p = Some(v),
             b"t.dm" => m.dm = Some(v),
-            _ => {}
+            b"t.tid" | b"t." => {}
+            _ => m.other_tags |= k.starts_with(b"t."),
         }
     }
     m
@@ -98,6 +104,11 @@ impl<'a> DdMember<'a> {
     /// `t.dm:`, when valid.
     pub fn decision_maker(&self) -> Option<DecisionMaker> {
         self.dm.and_then(DecisionMaker::parse)
+    }
+
+    /// True when some `t.*` entry other than `t.dm` and `t.tid` is present.
+    pub fn has_other_tags(&self) -> bool {
+        self.other_tags
     }
 
     /// The `t.*` entries as propagated tags (`dm` and `tid` included).
@@ -177,6 +188,34 @@ fn sanitized_len(text: Text<'_>, lo: u8, extra: &[u8]) -> usize {
 const VALUE_EXTRA: &[u8] = b",;~";
 const KEY_EXTRA: &[u8] = b",;:=";
 
+/// Appends the sanitised `text` (see [`sanitized`]); `safe` is the byte class that passes
+/// through unchanged, so a text made only of such bytes is copied in one go.
+fn push_sanitized(
+    w: &mut Writer<'_>,
+    text: Text<'_>,
+    safe: class::Class,
+    lo: u8,
+    extra: &[u8],
+    eq_to_tilde: bool,
+) {
+    if class::all(text.raw(), safe) {
+        let _ = w.push(text.raw());
+    } else {
+        sanitized(text, lo, extra, eq_to_tilde, |b| {
+            let _ = w.push_byte(b);
+        });
+    }
+}
+
+/// Length of the sanitised `text` (see [`push_sanitized`]).
+fn sanitized_len_fast(text: Text<'_>, safe: class::Class, lo: u8, extra: &[u8]) -> usize {
+    if class::all(text.raw(), safe) {
+        text.len()
+    } else {
+        sanitized_len(text, lo, extra)
+    }
+}
+
 /// Writes the whole `dd=…` member into `out` (replacing its content). `parent` is the `p:` value
 /// (16 hex digits of the span id, or an upstream value being passed through).
 pub fn encode<'t>(
@@ -210,12 +249,10 @@ pub fn encode<'t>(
         1 + 2 + parent.len()
     };
     if let Some(o) = origin.filter(|o| !o.is_empty()) {
-        let need = 1 + 2 + sanitized_len(o, 0x20, VALUE_EXTRA);
+        let need = 1 + 2 + sanitized_len_fast(o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
         if w.len() + need + p_len <= MAX_LEN {
             let _ = sep(&mut w).and_then(|_| w.push(b"o:"));
-            sanitized(o, 0x20, VALUE_EXTRA, true, |b| {
-                let _ = w.push_byte(b);
-            });
+            push_sanitized(&mut w, o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA, true);
         } else {
             report.origin_dropped = true;
         }
@@ -233,20 +270,16 @@ pub fn encode<'t>(
     let mut put = |w: &mut Writer<'_>, key: Text<'_>, value: Text<'_>| {
         let need = 1
             + 2
-            + sanitized_len(key, 0x21, KEY_EXTRA)
+            + sanitized_len_fast(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA)
             + 1
-            + sanitized_len(value, 0x20, VALUE_EXTRA);
+            + sanitized_len_fast(value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
         if w.len() + need > MAX_LEN {
             return false;
         }
         let _ = sep(w).and_then(|_| w.push(b"t."));
-        sanitized(key, 0x21, KEY_EXTRA, false, |b| {
-            let _ = w.push_byte(b);
-        });
+        push_sanitized(w, key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA, false);
         let _ = w.push_byte(b':');
-        sanitized(value, 0x20, VALUE_EXTRA, true, |b| {
-            let _ = w.push_byte(b);
-        });
+        push_sanitized(w, value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA, true);
         true
     };
     if let Some(dm) = dm {

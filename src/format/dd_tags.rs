@@ -20,6 +20,7 @@ use core::fmt;
 
 use crate::format::{Tag, Text, DD_P_PREFIX};
 use crate::id::DecisionMaker;
+use crate::wire::class;
 use crate::wire::buf::Writer;
 use crate::wire::hex;
 use crate::wire::list::{self, Fields};
@@ -116,13 +117,11 @@ impl From<TagsInjectError> for PropagationError {
 }
 
 fn key_ok(k: &[u8]) -> bool {
-    !k.is_empty()
-        && k.iter()
-            .all(|&b| (0x21..=0x7e).contains(&b) && b != b',' && b != b'=')
+    !k.is_empty() && class::all(k, class::TAG_KEY)
 }
 
 fn value_ok(v: &[u8]) -> bool {
-    !v.is_empty() && v.iter().all(|&b| (0x20..=0x7e).contains(&b) && b != b',')
+    !v.is_empty() && class::span_printable_except(v, b',', b',') == v.len()
 }
 
 /// The `_dd.p.tid` state of a header.
@@ -142,6 +141,8 @@ pub struct DdTags<'a> {
     fields: Fields<'a>,
     tid: Option<&'a [u8]>,
     dm: Option<&'a [u8]>,
+    /// Some `_dd.p.*` tag other than `tid` and `dm` is present.
+    other_tags: bool,
 }
 
 /// Parses `x-datadog-tags` (all field lines, combined with `,`) under `max_len`
@@ -155,7 +156,7 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
         return Err(TagsError::ExtractMaxSize);
     }
     // One pass validates every pair and remembers the first `tid` and `dm`.
-    let (mut tid, mut dm) = (None, None);
+    let (mut tid, mut dm, mut other_tags) = (None, None, false);
     let mut pairs = fields.items(b',').enumerate().peekable();
     while let Some((i, item)) = pairs.next() {
         if item.is_empty() && pairs.peek().is_none() && i > 0 {
@@ -166,12 +167,18 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
             Some(v) if key_ok(k) && value_ok(v) => match k {
                 b"_dd.p.tid" => tid = tid.or(Some(v)),
                 b"_dd.p.dm" => dm = dm.or(Some(v)),
-                _ => {}
+                b"_dd.p." => {}
+                _ => other_tags |= k.starts_with(DD_P_PREFIX),
             },
             _ => return Err(TagsError::Decoding { pair: i }),
         }
     }
-    Ok(DdTags { fields, tid, dm })
+    Ok(DdTags {
+        fields,
+        tid,
+        dm,
+        other_tags,
+    })
 }
 
 impl<'a> DdTags<'a> {
@@ -187,6 +194,11 @@ impl<'a> DdTags<'a> {
                 value: Text::plain(v?),
             })
         })
+    }
+
+    /// True when some `_dd.p.*` tag other than `tid` and `dm` is present.
+    pub fn has_other_tags(&self) -> bool {
+        self.other_tags
     }
 
     /// The raw value of `_dd.p.<key>`.
@@ -243,7 +255,8 @@ fn write_all<'t>(
     start: usize,
 ) -> Result<usize, TagsInjectError> {
     let put = |out: &mut Writer<'_>, key: &[u8], value: Text<'_>| -> Result<(), TagsInjectError> {
-        if !key_ok(key) || !value_ok(value.raw()) || value.bytes().any(|b| b == b',') {
+        // `value_ok` on the raw bytes covers the decoded ones (`~` decodes to `=`, never `,`).
+        if !key_ok(key) || !value_ok(value.raw()) {
             return Err(TagsInjectError::Encoding);
         }
         let sep = usize::from(out.len() > start);

@@ -23,6 +23,10 @@ pub const TAG_VALUE: Class = 1 << 6;
 pub const OWS: Class = 1 << 7;
 /// Lowercase hexadecimal digits.
 pub const HEX_LOWER: Class = 1 << 8;
+/// Bytes the `dd=` member writes unchanged in a value: 0x20–0x7E except `,` `;` `~` `=`.
+pub const DD_VALUE_SAFE: Class = 1 << 9;
+/// Bytes the `dd=` member writes unchanged in a tag key: 0x21–0x7E except `,` `;` `:` `=` `~`.
+pub const DD_KEY_SAFE: Class = 1 << 10;
 
 const fn build() -> [Class; 256] {
     let mut t = [0; 256];
@@ -75,6 +79,12 @@ const fn build() -> [Class; 256] {
         }
         if b.is_ascii_digit() || (b >= b'a' && b <= b'f') {
             c |= HEX_LOWER;
+        }
+        if printable && !matches!(b, b',' | b';' | b'~' | b'=') {
+            c |= DD_VALUE_SAFE;
+        }
+        if printable && !matches!(b, b' ' | b',' | b';' | b':' | b'=' | b'~') {
+            c |= DD_KEY_SAFE;
         }
         t[i] = c;
         i += 1;
@@ -184,6 +194,8 @@ mod tests {
             assert_eq!(is(b, TAG_VALUE), printable && b != b',');
             assert_eq!(is(b, OWS), b == b' ' || b == b'\t');
             assert_eq!(is(b, HEX_LOWER), b"0123456789abcdef".contains(&b));
+            assert_eq!(is(b, DD_VALUE_SAFE), printable && !b",;~=".contains(&b));
+            assert_eq!(is(b, DD_KEY_SAFE), printable && !b" ,;:=~".contains(&b));
             assert_eq!(
                 is(b, TOKEN),
                 b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
