@@ -85,6 +85,8 @@ enum Item<'a> {
     Invalid,
     /// A valid member.
     Member(Member<'a>),
+    /// An item with the key the caller asked to skip, valid or not.
+    Skipped,
 }
 
 /// Reads the list item at the start of `line` in a single pass and returns it with what follows
@@ -95,13 +97,17 @@ enum Item<'a> {
 /// follows may only be OWS. Trailing spaces belong to the OWS, not the value (a value never ends
 /// in a space). Only an invalid item is scanned a second time, for its `,`.
 #[inline]
-fn next_item(line: &[u8]) -> (Item<'_>, Option<&[u8]>) {
+///
+/// With `skip` set, an item with that key is reported as [`Item::Skipped`] without its value
+/// being looked at.
+fn next_item<'a>(line: &'a [u8], skip: Option<&[u8]>) -> (Item<'a>, Option<&'a [u8]>) {
     let s = line.get(class::span(line, OWS)..).unwrap_or_default();
     let key_len = class::span(s, TS_KEY);
     let Some((key, rest)) = s.split_at_checked(key_len) else {
         return (Item::Invalid, None);
     };
     let rest = match rest {
+        [b'=', rest @ ..] if skip == Some(key) => return (Item::Skipped, skip_invalid(rest).1),
         [b'=', rest @ ..] => rest,
         [] if key.is_empty() => return (Item::Empty, None),
         [b',', ..] if key.is_empty() => return (Item::Empty, after_comma(rest, 0)),
@@ -142,7 +148,7 @@ fn skip_invalid(rest: &[u8]) -> (Item<'_>, Option<&[u8]>) {
 /// Splits and validates one list item (untrimmed): `Ok(None)` for an empty or whitespace-only
 /// item, `Err(())` for an invalid one.
 fn member(item: &[u8]) -> Result<Option<Member<'_>>, ()> {
-    match next_item(item) {
+    match next_item(item, None) {
         (Item::Member(m), None) => Ok(Some(m)),
         (Item::Empty, None) => Ok(None),
         _ => Err(()),
@@ -151,29 +157,31 @@ fn member(item: &[u8]) -> Result<Option<Member<'_>>, ()> {
 
 /// Iterates the items of the combined list of `fields` (each field line gives at least one).
 #[derive(Clone, Debug)]
-struct Items<'a> {
+struct Items<'a, 's> {
     fields: Fields<'a>,
     line: usize,
     rest: Option<&'a [u8]>,
+    skip: Option<&'s [u8]>,
 }
 
-impl<'a> Items<'a> {
-    fn new(fields: Fields<'a>) -> Self {
+impl<'a, 's> Items<'a, 's> {
+    fn new(fields: Fields<'a>, skip: Option<&'s [u8]>) -> Self {
         Items {
             rest: fields.as_slice().first().copied(),
             fields,
             line: 0,
+            skip,
         }
     }
 }
 
-impl<'a> Iterator for Items<'a> {
+impl<'a> Iterator for Items<'a, '_> {
     type Item = Item<'a>;
     #[inline]
     fn next(&mut self) -> Option<Item<'a>> {
         loop {
             if let Some(rest) = self.rest {
-                let (item, next) = next_item(rest);
+                let (item, next) = next_item(rest, self.skip);
                 self.rest = next;
                 return Some(item);
             }
@@ -243,7 +251,7 @@ impl<'a> TraceState<'a> {
     /// The valid members, in order, without later duplicates, at most [`MAX_MEMBERS`].
     pub fn members(&self) -> Members<'a> {
         Members {
-            items: Items::new(self.fields),
+            items: Items::new(self.fields, None),
             seen: [&[]; MAX_MEMBERS],
             n: 0,
             scanned: 0,
@@ -260,7 +268,7 @@ impl<'a> TraceState<'a> {
         // valid members before the match, so the first valid item with this key is the answer
         // `members()` would give (an earlier valid one would have matched first; duplicates
         // and invalid items are skipped there too). Only items whose key matches are validated.
-        let mut items = Items::new(self.fields);
+        let mut items = Items::new(self.fields, None);
         for item in items.by_ref().take(MAX_MEMBERS) {
             if let Item::Member(m) = item {
                 if m.key == key {
@@ -293,7 +301,7 @@ impl<'a> TraceState<'a> {
 /// Iterator over the valid members of a [`TraceState`].
 #[derive(Clone, Debug)]
 pub struct Members<'a> {
-    items: Items<'a>,
+    items: Items<'a, 'static>,
     seen: [&'a [u8]; MAX_MEMBERS],
     n: usize,
     scanned: usize,
@@ -315,7 +323,7 @@ impl<'a> Iterator for Members<'a> {
             self.scanned += 1;
             let m = match item {
                 Item::Member(m) => m,
-                Item::Empty => continue,
+                Item::Empty | Item::Skipped => continue,
                 Item::Invalid => {
                     self.report.invalid += 1;
                     continue;
@@ -349,9 +357,25 @@ fn encode_all(
         out.push(o).ok()?;
         written += 1;
     }
-    for (kept, m) in rest.members().filter(|m| m.key != own_key).enumerate() {
-        if kept == budget {
+    // With fewer than MAX_MEMBERS items neither the member cap nor the scan cap of
+    // `members()` can be reached, so this loop yields exactly its members without `own_key`;
+    // items with `own_key` are dropped whatever their value, so their value is not read.
+    let mut seen: [&[u8]; MAX_MEMBERS] = [&[]; MAX_MEMBERS];
+    let mut kept = 0;
+    for (scanned, item) in Items::new(rest.fields, Some(own_key)).enumerate() {
+        if scanned + 1 >= MAX_MEMBERS {
             return None;
+        }
+        let Item::Member(m) = item else { continue };
+        if kept >= budget {
+            return None;
+        }
+        let (earlier, slot) = seen.split_at_mut(kept);
+        if earlier.contains(&m.key) {
+            continue;
+        }
+        if let Some(slot) = slot.first_mut() {
+            *slot = m.key;
         }
         if written > 0 {
             out.push_byte(b',').ok()?;
@@ -360,6 +384,7 @@ fn encode_all(
         out.push_byte(b'=').ok()?;
         out.push(m.value).ok()?;
         written += 1;
+        kept += 1;
     }
     Some(EncodeReport {
         written,
