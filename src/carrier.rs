@@ -253,7 +253,8 @@ impl<const H: usize, const N: usize> Headers<H, N> {
 impl<const H: usize, const N: usize> Inject for Headers<H, N> {
     fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
         // Check room as if the old value were already gone, so a failed set changes nothing.
-        let existing = (0..self.count).find(|&i| self.names[i].eq_ignore_ascii_case(name));
+        // Names are lowercase by this trait's contract, so plain equality finds a repeat.
+        let existing = (0..self.count).find(|&i| self.names[i] == name);
         let old = existing.map_or(0, |i| self.ends[i] - self.start(i));
         if (existing.is_none() && self.count >= H) || self.used() - old + value.len() > N {
             return Err(CarrierError::Full);

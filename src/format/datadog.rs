@@ -157,7 +157,12 @@ pub fn encode(
     origin: Option<Text<'_>>,
     out: &mut DatadogOut,
 ) {
-    *out = DatadogOut::default();
+    // Reset the lengths only: zeroing the buffers would cost more than the encoding.
+    out.trace_id.clear();
+    out.parent_id.clear();
+    out.priority.clear();
+    out.origin.clear();
+    out.origin_dropped = false;
     let mut b = [0u8; ID_MAX_LEN];
     let _ = out.trace_id.push(dec::format_u64(trace_id.low(), &mut b));
     let _ = out.parent_id.push(dec::format_u64(span_id.get(), &mut b));

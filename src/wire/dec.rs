@@ -48,21 +48,40 @@ pub const U64_MAX_LEN: usize = 20;
 /// Largest number of bytes [`format_i32`] writes.
 pub const I32_MAX_LEN: usize = 11;
 
+/// `"00" "01" … "99"`: two decimal digits per table entry.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
 /// Formats `v` in decimal into `buf`, returning the written digits (a suffix of `buf`).
 #[inline]
 pub fn format_u64(mut v: u64, buf: &mut [u8; U64_MAX_LEN]) -> &[u8] {
-    // Filled from the right through an iterator: 20 slots always hold a u64, and there is no
-    // index arithmetic that could (even in the optimiser's view) go out of bounds.
-    let mut used = 0;
-    for slot in buf.iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
-        used += 1;
-        if v == 0 {
+    // Two digits per step from the right. 20 slots always hold a u64; `get` keeps every access
+    // free of panic paths.
+    let mut start = U64_MAX_LEN;
+    while v >= 10 {
+        let pair = PAIRS.get((v % 100) as usize).copied().unwrap_or_default();
+        v /= 100;
+        let Some(slot) = start.checked_sub(2).and_then(|s| buf.get_mut(s..start)) else {
             break;
+        };
+        slot.copy_from_slice(&pair);
+        start -= 2;
+    }
+    // `v` is now one digit, or 0 after an even number of digits.
+    if v > 0 || start == U64_MAX_LEN {
+        if let Some(slot) = start.checked_sub(1).and_then(|s| buf.get_mut(s)) {
+            *slot = b'0' + v as u8;
+            start -= 1;
         }
     }
-    buf.get(U64_MAX_LEN - used..).unwrap_or(&[])
+    buf.get(start..).unwrap_or(&[])
 }
 
 /// Formats `v` in decimal into `buf`, returning the written bytes (a suffix of `buf`).
@@ -90,6 +109,7 @@ pub fn format_i32(v: i32, buf: &mut [u8; I32_MAX_LEN]) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -122,6 +142,14 @@ mod tests {
         let mut b = [0; U64_MAX_LEN];
         assert_eq!(format_u64(0, &mut b), b"0");
         assert_eq!(format_u64(u64::MAX, &mut b), b"18446744073709551615");
+        let mut v = 1u64;
+        for _ in 0..64 {
+            for x in [v - 1, v, v + 1, v.wrapping_mul(10), v.wrapping_mul(10) - 1] {
+                let expect = std::format!("{x}");
+                assert_eq!(format_u64(x, &mut b), expect.as_bytes());
+            }
+            v = v.wrapping_mul(3) + 1;
+        }
         let mut c = [0; I32_MAX_LEN];
         assert_eq!(format_i32(i32::MIN, &mut c), b"-2147483648");
         assert_eq!(format_i32(-1, &mut c), b"-1");
