@@ -33,6 +33,16 @@ fn decode_with(s: &[u8], t: &[u8; 256]) -> Option<u128> {
     if s.is_empty() || s.len() > 32 {
         return None;
     }
+    // Whole words (16 and 32 digits, the usual id widths) eight digits at a time.
+    if s.len() % 8 == 0 {
+        let any_case = core::ptr::eq(t, &ANY);
+        let mut acc: u128 = 0;
+        for chunk in s.chunks_exact(8) {
+            let word = u64::from_be_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+            acc = (acc << 32) | u128::from(swar8(word, any_case)?);
+        }
+        return Some(acc);
+    }
     let mut acc: u128 = 0;
     let mut bad = 0u8;
     for &b in s {
@@ -64,10 +74,10 @@ pub fn decode_any_case(s: &[u8]) -> Option<u128> {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Eight lowercase hex digits (first digit in the high byte) as a 32-bit value, checked eight
-/// at a time: every byte must be in `0-9` or `a-f`.
+/// Eight hex digits (first digit in the high byte) as a 32-bit value, checked eight at a time:
+/// every byte must be in `0-9` or `a-f` (or `A-F` too when `any_case`).
 #[inline(always)]
-fn swar8(x: u64) -> Option<u32> {
+fn swar8(x: u64, any_case: bool) -> Option<u32> {
     // Per-byte range tests on the low seven bits; the sums stay below 0x100, so no carry
     // crosses a byte. Bit 7 of each byte says "at least".
     let h = x & !HIGHS;
@@ -75,7 +85,13 @@ fn swar8(x: u64) -> Option<u32> {
     let gt_9 = h.wrapping_add(ONES * (0x80 - 0x3a));
     let ge_a = h.wrapping_add(ONES * (0x80 - 0x61));
     let gt_f = h.wrapping_add(ONES * (0x80 - 0x67));
-    let ok = ((ge_0 & !gt_9) | (ge_a & !gt_f)) & HIGHS;
+    let mut ok = (ge_0 & !gt_9) | (ge_a & !gt_f);
+    if any_case {
+        let ge_ua = h.wrapping_add(ONES * (0x80 - 0x41));
+        let gt_uf = h.wrapping_add(ONES * (0x80 - 0x47));
+        ok |= ge_ua & !gt_uf;
+    }
+    let ok = ok & HIGHS;
     if ok != HIGHS || x & HIGHS != 0 {
         return None;
     }
@@ -96,7 +112,7 @@ fn decode_words<const N: usize>(s: &[u8]) -> Option<u128> {
     let mut acc: u128 = 0;
     for chunk in s.chunks_exact(8) {
         let word = u64::from_be_bytes(<[u8; 8]>::try_from(chunk).ok()?);
-        acc = (acc << 32) | u128::from(swar8(word)?);
+        acc = (acc << 32) | u128::from(swar8(word, false)?);
     }
     Some(acc)
 }
@@ -254,6 +270,28 @@ mod tests {
             encode_into(u128::from(v), &mut t);
             assert_eq!(encode_u64(v), t);
             assert_eq!(decode_u64(&encode_u64(v)), Some(v));
+        }
+        for len in [8, 16, 24, 32] {
+            for pos in 0..len {
+                for b in 0u8..=255 {
+                    let mut s = *b"0123456789abcdefABCDEF0123456789";
+                    s[pos] = b;
+                    let s = &s[..len];
+                    let naive = |upper: bool| {
+                        s.iter().try_fold(0u128, |acc, &c| {
+                            let d = match c {
+                                b'0'..=b'9' => c - b'0',
+                                b'a'..=b'f' => c - b'a' + 10,
+                                b'A'..=b'F' if upper => c - b'A' + 10,
+                                _ => return None,
+                            };
+                            Some(acc << 4 | u128::from(d))
+                        })
+                    };
+                    assert_eq!(decode_any_case(s), naive(true), "{s:?}");
+                    assert_eq!(decode(s), naive(false), "{s:?}");
+                }
+            }
         }
         let big = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736u128;
         assert_eq!(decode_u128(&encode_u128(big)), Some(big));
