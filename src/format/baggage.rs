@@ -140,33 +140,38 @@ impl<'a> Member<'a> {
     }
 }
 
-fn skip_ows(s: &[u8]) -> &[u8] {
-    s.get(class::span(s, class::OWS)..).unwrap_or_default()
-}
-
-/// Splits and validates one member (untrimmed list item) in one pass over its bytes: key (a
-/// token), OWS, `=`, OWS, value (printable, up to `;` or the end, trailing OWS trimmed), then
-/// optionally `;` and the properties.
+/// Splits and validates one member (untrimmed list item) in one pass with a single cursor:
+/// OWS, key (a token), OWS, `=`, OWS, value (printable up to `;`, trailing spaces trimmed),
+/// OWS, then optionally `;` and the properties.
 fn member(item: &[u8]) -> Option<Member<'_>> {
-    let s = skip_ows(item);
-    let (key, rest) = s.split_at_checked(class::span(s, class::TOKEN))?;
-    let [b'=', rest @ ..] = skip_ows(rest) else {
+    use class::{skip, BAGGAGE_VALUE, OWS, TOKEN};
+    let key_start = skip(item, 0, OWS);
+    let key_end = skip(item, key_start, TOKEN);
+    let mut i = skip(item, key_end, OWS);
+    if item.get(i) != Some(&b'=') {
         return None;
-    };
-    let rest = skip_ows(rest);
-    let (value, tail) = rest.split_at_checked(class::span_printable_except(rest, b',', b';'))?;
-    let value = list::trim_ows_end(value);
+    }
+    let value_start = skip(item, i + 1, OWS);
+    i = skip(item, value_start, BAGGAGE_VALUE);
+    let mut value_end = i;
+    while value_end > value_start && item.get(value_end - 1) == Some(&b' ') {
+        value_end -= 1;
+    }
+    i = skip(item, i, OWS);
+    let key = item.get(key_start..key_end)?;
+    let value = item.get(value_start..value_end)?;
     if key.is_empty() || value.is_empty() {
         return None;
     }
-    let properties = match skip_ows(tail) {
+    let properties = match item.get(i..)? {
         [] => &[][..],
         [b';', props @ ..] => {
             let properties = list::trim_ows(props);
             // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
             for p in list::Split::new(properties, b';') {
                 let (pk, pv) = list::split_once(p, b'=');
-                if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
+                if !is_token(list::trim_ows(pk))
+                    || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
                 {
                     return None;
                 }

@@ -107,6 +107,19 @@ pub fn all(s: &[u8], c: Class) -> bool {
     s.iter().all(|&b| is(b, c))
 }
 
+/// The first position at or after `i` whose byte is not in class `c` (or `s.len()`). For
+/// cursor-style parsers that keep one index into the item.
+#[inline(always)]
+pub fn skip(s: &[u8], mut i: usize, c: Class) -> usize {
+    while let Some(&b) = s.get(i) {
+        if !is(b, c) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
 /// Number of leading bytes of `s` in class `c`.
 // Kept out of line: inlined into a parser, the loop picks up one induction variable per
 // slice the caller derives from the result, and costs twice as much per byte.
