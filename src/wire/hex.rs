@@ -78,6 +78,9 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// every byte must be in `0-9` or `a-f` (or `A-F` too when `any_case`).
 #[inline(always)]
 fn swar8(x: u64, any_case: bool) -> Option<u32> {
+    if !any_case {
+        return swar8_lower(x);
+    }
     // Per-byte range tests on the low seven bits; the sums stay below 0x100, so no carry
     // crosses a byte. Bit 7 of each byte says "at least".
     let h = x & !HIGHS;
@@ -103,6 +106,27 @@ fn swar8(x: u64, any_case: bool) -> Option<u32> {
     Some((v | (v >> 16)) as u32)
 }
 
+/// [`swar8`] for lowercase only, checked by re-encoding: decode every byte as if it were a
+/// digit (`0-9` and `a-f` differ in bit 6), require each value to be at most 15, and compare
+/// the lowercase encoding of those values with the input. Only valid input survives the
+/// round trip, and it is cheaper than testing four byte ranges.
+#[inline(always)]
+fn swar8_lower(x: u64) -> Option<u32> {
+    let letter = (x >> 6) & ONES;
+    // Per byte at most 15 + 9: no carry crosses a byte in any sum below.
+    let v = (x & (ONES * 0x0f)) + letter * 9;
+    if (v + ONES * 0x70) & HIGHS != 0 {
+        return None;
+    }
+    let is_letter = ((v + ONES * 6) >> 4) & ONES;
+    if v + ONES * u64::from(b'0') + is_letter * u64::from(b'a' - b'0' - 10) != x {
+        return None;
+    }
+    let v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
+    let v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
+    Some((v | (v >> 16)) as u32)
+}
+
 /// Decodes exactly `8 * N` lowercase hex digits, eight at a time.
 #[inline(always)]
 fn decode_words<const N: usize>(s: &[u8]) -> Option<u128> {
@@ -112,7 +136,7 @@ fn decode_words<const N: usize>(s: &[u8]) -> Option<u128> {
     let mut acc: u128 = 0;
     for chunk in s.chunks_exact(8) {
         let word = u64::from_be_bytes(<[u8; 8]>::try_from(chunk).ok()?);
-        acc = (acc << 32) | u128::from(swar8(word, false)?);
+        acc = (acc << 32) | u128::from(swar8_lower(word)?);
     }
     Some(acc)
 }
@@ -132,10 +156,15 @@ pub fn decode_u128(s: &[u8]) -> Option<u128> {
 /// Decodes exactly 2 lowercase hex digits into a `u8`.
 #[inline]
 pub fn decode_u8(s: &[u8]) -> Option<u8> {
-    if s.len() != 2 {
+    let [hi, lo] = *s else {
+        return None;
+    };
+    let (hi, lo) = (LOWER[usize::from(hi)], LOWER[usize::from(lo)]);
+    // An INVALID entry has bits 4..7 set; valid digits never do.
+    if (hi | lo) & 0xf0 != 0 {
         return None;
     }
-    decode(s).map(|v| v as u8)
+    Some(hi << 4 | lo)
 }
 
 /// Writes `v` as exactly `out.len()` lowercase hex digits (the low `4 * out.len()` bits).
