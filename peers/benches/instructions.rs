@@ -23,7 +23,11 @@ use tracewire_peers::{hashmap, pairs};
 
 /// `(operation label, input stem, peer label)`.
 const CASES: [(&str, &str, &str); 10] = [
-    ("default (datadog,tracecontext,baggage)", "default", "datadog-otel"),
+    (
+        "default (datadog,tracecontext,baggage)",
+        "default",
+        "datadog-otel",
+    ),
     ("no trace headers (default config)", "none", "datadog-otel"),
     ("datadog", "datadog", "datadog-otel"),
     ("tracecontext (dd)", "tracecontext", "datadog-otel"),
@@ -65,6 +69,12 @@ fn tw_config(case: usize) -> Config {
 }
 
 fn tracewire_side(case: usize, op: &str) {
+    if op == "parse" {
+        let v = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        return run(&mut || {
+            black_box(tracewire::format::traceparent::parse(black_box(v)).is_ok());
+        });
+    }
     let (_, stem, _) = CASES[case];
     let headers = pairs(stem);
     let cfg = tw_config(case);
@@ -202,7 +212,7 @@ fn count(case: usize, op: &str, side: &str) -> Option<u64> {
     let _ = std::fs::remove_file(&out);
     text.lines()
         .find_map(|l| l.strip_prefix("summary:").or(l.strip_prefix("totals:")))
-        .and_then(|v| v.trim().split_whitespace().next()?.parse().ok())
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
 fn main() {
@@ -221,6 +231,10 @@ fn main() {
     }
     println!("| operation | peer | tracewire instructions | peer instructions | ratio |");
     println!("|---|---|--:|--:|--:|");
+    println!(
+        "| traceparent parse alone | — | {} | — | — |",
+        count(usize::MAX, "parse", "tracewire").map_or("?".to_string(), |v| v.to_string())
+    );
     for (case, (label, _, peer)) in CASES.iter().enumerate() {
         for op in ["extract", "inject"] {
             if case == 1 && op == "inject" {
@@ -233,7 +247,11 @@ fn main() {
                 (Some(a), Some(b)) if a > 0 => format!("{:.1}×", b as f64 / a as f64),
                 _ => "?".into(),
             };
-            println!("| {label}/{op} | {peer} | {} | {} | {ratio} |", f(tw), f(pe));
+            println!(
+                "| {label}/{op} | {peer} | {} | {} | {ratio} |",
+                f(tw),
+                f(pe)
+            );
         }
     }
 }
