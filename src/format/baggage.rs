@@ -170,8 +170,7 @@ fn member(item: &[u8]) -> Option<Member<'_>> {
             // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
             for p in list::Split::new(properties, b';') {
                 let (pk, pv) = list::split_once(p, b'=');
-                if !is_token(list::trim_ows(pk))
-                    || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
+                if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
                 {
                     return None;
                 }

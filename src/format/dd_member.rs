@@ -24,8 +24,8 @@
 
 use crate::format::{Tag, Text};
 use crate::id::{DecisionMaker, SamplingPriority};
-use crate::wire::class;
 use crate::wire::buf::{ArrayBuf, Writer};
+use crate::wire::class;
 use crate::wire::{dec, list};
 
 /// Longest `dd=` member, `dd=` included.

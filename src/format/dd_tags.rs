@@ -20,8 +20,8 @@ use core::fmt;
 
 use crate::format::{Tag, Text, DD_P_PREFIX};
 use crate::id::DecisionMaker;
-use crate::wire::class;
 use crate::wire::buf::Writer;
+use crate::wire::class;
 use crate::wire::hex;
 use crate::wire::list::{self, Fields};
 

@@ -50,9 +50,22 @@ pub fn parse_i32(s: &[u8]) -> Option<i32> {
         Some((b'-', rest)) => (true, rest),
         _ => (false, s),
     };
-    if digits.is_empty() || digits.len() > 11 {
+    if digits.is_empty() {
         return None;
     }
+    // Leading zeros are digits like any other (`-?[0-9]+`); past them, at most 10 remain.
+    let significant = digits
+        .iter()
+        .position(|&b| b != b'0')
+        .map_or(&[][..], |i| digits.get(i..).unwrap_or_default());
+    if significant.len() > 10 {
+        return None;
+    }
+    let digits = if significant.is_empty() {
+        digits
+    } else {
+        significant
+    };
     let mut acc: i64 = 0;
     for &b in digits {
         let d = b.wrapping_sub(b'0');
@@ -198,5 +211,10 @@ mod tests {
         assert_eq!(format_i32(i32::MIN, &mut c), b"-2147483648");
         assert_eq!(format_i32(-1, &mut c), b"-1");
         assert_eq!(format_i32(42, &mut c), b"42");
+        assert_eq!(parse_i32(b"-0000000000001"), Some(-1));
+        assert_eq!(parse_i32(b"000000000000000"), Some(0));
+        assert_eq!(parse_i32(b"00000000002147483647"), Some(i32::MAX));
+        assert_eq!(parse_i32(b"2147483648"), None);
+        assert_eq!(parse_i32(b"-"), None);
     }
 }
