@@ -73,8 +73,12 @@ pub struct Slots<'a> {
     pub baggage: Fields<'a>,
 }
 
+/// Keeps a field line of a list header unless it is blank. Only its first 4 KiB are looked at:
+/// a longer line is kept, and the list parser's own bound on the bytes it reads applies.
 fn push_line<'a>(f: &mut Fields<'a>, v: &'a [u8]) {
-    if !crate::wire::list::trim_ows(v).is_empty() {
+    const LOOK: usize = 4096;
+    let head = v.get(..LOOK).unwrap_or(v);
+    if v.len() > LOOK || !crate::wire::list::trim_ows(head).is_empty() {
         f.push(v);
     }
 }

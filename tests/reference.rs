@@ -27,6 +27,8 @@ enum Mutation {
     Double(usize),
     Upper,
     Pad(&'static str, &'static str),
+    /// Whitespace padding past every "longest value read" bound.
+    LongPad,
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -36,6 +38,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         1 => any::<usize>().prop_map(Mutation::Drop),
         1 => any::<usize>().prop_map(Mutation::Double),
         1 => Just(Mutation::Upper),
+        1 => Just(Mutation::LongPad),
         1 => prop::sample::select(vec![(" ", ""), ("", "\t"), (" \t", " "), ("", ",x"), ("-", "")])
             .prop_map(|(a, b)| Mutation::Pad(a, b)),
     ]
@@ -60,6 +63,9 @@ fn apply(s: &str, m: &Mutation) -> Vec<u8> {
         Mutation::Pad(a, b) => {
             v.splice(0..0, a.bytes());
             v.extend(b.bytes());
+        }
+        Mutation::LongPad => {
+            v.splice(0..0, std::iter::repeat_n(b' ', 600));
         }
         _ => {}
     }
@@ -89,8 +95,11 @@ fn lower_hex(c: char) -> bool {
 
 /// `(version, trace id, parent id, flags)`.
 fn naive_traceparent(raw: &[u8]) -> Option<(u8, u128, u64, u8)> {
+    if raw.len() > traceparent::MAX_INPUT_LEN {
+        return None;
+    }
     let t = trim_ows(raw);
-    if t.len() < 55 || t.len() > traceparent::MAX_INPUT_LEN {
+    if t.len() < 55 {
         return None;
     }
     let head: Vec<&[u8]> = t[..55].split(|&b| b == b'-').collect();
@@ -134,8 +143,15 @@ fn traceparent_input() -> impl Strategy<Value = Vec<u8>> {
 
 // ---------- Datadog headers ----------
 
+/// The first `,`-separated part, trimmed; a value with no `,` in its first
+/// `MAX_VALUE_SCAN` bytes is those bytes plus one, untrimmed.
 fn single(v: &[u8]) -> &[u8] {
-    trim_ows(v.split(|&b| b == b',').next().unwrap_or_default())
+    let cap = datadog::MAX_VALUE_SCAN;
+    match v.iter().position(|&b| b == b',') {
+        Some(i) if i < cap => trim_ows(&v[..i]),
+        _ if v.len() > cap => &v[..=cap],
+        _ => trim_ows(v),
+    }
 }
 
 fn naive_u64(v: &[u8]) -> Option<u64> {
@@ -208,6 +224,9 @@ type B3View = (
 );
 
 fn any_hex(v: &[u8], max: usize) -> Option<u128> {
+    if v.len() > b3::MAX_INPUT_LEN {
+        return None;
+    }
     let t = text_of(trim_ows(v), |c| c.is_ascii_hexdigit())?;
     if t.is_empty() || t.len() > max {
         return None;
@@ -231,6 +250,9 @@ fn sampling(v: &[u8]) -> Option<SamplingState> {
 }
 
 fn naive_b3_single(raw: &[u8]) -> Result<B3View, ()> {
+    if raw.len() > b3::MAX_INPUT_LEN {
+        return Err(());
+    }
     let t = trim_ows(raw);
     if t.len() > b3::SINGLE_MAX_LEN {
         return Err(());
@@ -278,13 +300,14 @@ fn naive_b3_multi(
         None => None,
         Some(s) => Some(any_hex(s, 16).ok_or(())? as u64).filter(|&v| v != 0),
     };
-    let mut samp = match sampled.map(trim_ows) {
+    let short = |v: &[u8]| v.len() <= b3::MAX_INPUT_LEN;
+    let mut samp = match sampled {
         None => None,
-        Some(b"0") => Some(SamplingState::Deny),
-        Some(b"1") => Some(SamplingState::Accept),
+        Some(s) if short(s) && trim_ows(s) == b"0" => Some(SamplingState::Deny),
+        Some(s) if short(s) && trim_ows(s) == b"1" => Some(SamplingState::Accept),
         Some(_) => return Err(()),
     };
-    if flags.map(trim_ows) == Some(b"1") {
+    if flags.is_some_and(|f| short(f) && trim_ows(f) == b"1") {
         samp = Some(SamplingState::Debug);
     }
     Ok(Some((Some((trace, span)), samp, None)))

@@ -12,7 +12,8 @@
 //!   `x-b3-flags: 1` means debug and overrides `x-b3-sampled` (§12 #27, #31);
 //!   `x-b3-parentspanid` is ignored (every tracer ignores it);
 //! - any other sampling value, an id that is not hex or is too long: the B3 context is rejected
-//!   with an error value (dd-trace-cpp's cases reject `x-b3-sampled: true`).
+//!   with an error value (dd-trace-cpp's cases reject `x-b3-sampled: true`);
+//! - a value longer than [`MAX_INPUT_LEN`] bytes, whitespace included, is rejected unread.
 //!
 //! Priorities: deny ⇄ ≤ 0, accept ⇄ 1, debug ⇄ ≥ 2 (the dd-trace-rs / -py mapping, the only one
 //! that round-trips a user keep). Writing: a 16-digit trace id when the high half is zero, else
@@ -27,6 +28,14 @@ use crate::wire::{hex, list, name};
 
 /// Longest single header: 32 + 1 + 16 + 1 + 1 (+ 1 + 16 for a parent, never written).
 pub const SINGLE_MAX_LEN: usize = 68;
+
+/// Longest value read, whitespace included (single header or any multi header).
+pub const MAX_INPUT_LEN: usize = 256;
+
+/// `v` trimmed, or `None` when it is longer than [`MAX_INPUT_LEN`].
+fn bounded(v: &[u8]) -> Option<&[u8]> {
+    (v.len() <= MAX_INPUT_LEN).then(|| list::trim_ows(v))
+}
 
 /// A B3 sampling state (`None` is "defer").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -116,13 +125,13 @@ impl fmt::Display for B3Error {
 impl core::error::Error for B3Error {}
 
 fn trace_id(v: &[u8]) -> Result<TraceId, B3Error> {
-    let v = list::trim_ows(v);
+    let v = bounded(v).ok_or(B3Error::TraceId)?;
     let t = hex::decode_any_case(v).ok_or(B3Error::TraceId)?;
     TraceId::new(t).ok_or(B3Error::ZeroTraceId)
 }
 
 fn span_id(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
-    let v = list::trim_ows(v);
+    let v = bounded(v).ok_or(err)?;
     if v.len() > 16 {
         return Err(err);
     }
@@ -133,7 +142,7 @@ fn span_id(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
 
 /// Parses the `b3` single header.
 pub fn parse_single(value: &[u8]) -> Result<B3, B3Error> {
-    let v = list::trim_ows(value);
+    let v = bounded(value).ok_or(B3Error::Malformed)?;
     if v.len() > SINGLE_MAX_LEN {
         return Err(B3Error::Malformed);
     }
@@ -194,13 +203,13 @@ pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
         None => None,
         Some(s) => span_id(s, B3Error::SpanId)?,
     };
-    let mut sampling = match input.sampled.map(list::trim_ows) {
+    let mut sampling = match input.sampled.map(bounded) {
         None => None,
-        Some(b"0") => Some(SamplingState::Deny),
-        Some(b"1") => Some(SamplingState::Accept),
+        Some(Some(b"0")) => Some(SamplingState::Deny),
+        Some(Some(b"1")) => Some(SamplingState::Accept),
         Some(_) => return Err(B3Error::Sampling),
     };
-    if input.flags.map(list::trim_ows) == Some(b"1") {
+    if input.flags.and_then(bounded) == Some(b"1") {
         sampling = Some(SamplingState::Debug);
     }
     let parent = match input.parent_span_id {

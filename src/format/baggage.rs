@@ -14,8 +14,9 @@
 //! - Limits ([`Limits`], 64 members and 8192 bytes by default, §12 #38) count across all field
 //!   lines: members are taken in order until the next one would exceed either limit (its bytes
 //!   plus one `,` per earlier member); the rest are dropped whole and the view says so
-//!   ([`Baggage::truncated`]). Scanning stops there, so a header of megabytes costs work bounded
-//!   by the limit.
+//!   ([`Baggage::truncated`]). Scanning stops there, and at most [`MAX_LINE_LEN`] bytes of each
+//!   field line are read (the line is cut after its last `,` within them), so a header of
+//!   megabytes costs work bounded by the limits.
 //! - A key that appears twice: the last one wins in [`Baggage::get`] (most tracers).
 //!
 //! Writing ([`encode`]): `key=value` joined by `,`, keys percent-encoded outside the token
@@ -31,6 +32,9 @@ use crate::wire::buf::Writer;
 use crate::wire::class;
 use crate::wire::list::{self, Fields};
 use crate::wire::pct::{self, SafeSet};
+
+/// Bytes of each field line read: twice the largest byte limit, leaving room for whitespace.
+pub const MAX_LINE_LEN: usize = 2 * crate::config::Limits::BAGGAGE_BYTES_MAX;
 
 /// Baggage limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -210,7 +214,8 @@ pub struct Baggage<'a> {
 pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
     let mut count = 0usize;
     let mut bytes = 0usize;
-    let mut truncated = fields.dropped() > 0;
+    let (fields, cut) = fields.capped(MAX_LINE_LEN, b',');
+    let mut truncated = fields.dropped() > 0 || cut;
     let mut canonical = true;
     let mut items = fields.items(b',').enumerate().peekable();
     while let Some((index, item)) = items.next() {

@@ -2,7 +2,10 @@
 //! (SEMANTICS.md §1.1–1.5, §1.7, §10; §12 #1–#3, #44). `x-datadog-tags` is [`super::dd_tags`].
 //!
 //! - Each header is read from its first field line, cut at its first `,` (a proxy may fold
-//!   repeats into one line) and trimmed of OWS.
+//!   repeats into one line) and trimmed of OWS. Only the first [`MAX_VALUE_SCAN`] bytes are
+//!   searched for that `,`: a longer value without one is taken as those bytes plus one,
+//!   untrimmed (an invalid id, an origin too long to send), so a huge header costs bounded
+//!   work.
 //! - Trace id: strict `[0-9]{1,20}`, 1 ..= 2^64−1 — no sign, no inner space, no `_` (§12 #1). It
 //!   is the low 64 bits of the trace id; `_dd.p.tid` carries the high half. Absent → no Datadog
 //!   context; zero or invalid → an error value.
@@ -24,6 +27,9 @@ use crate::format::Text;
 use crate::id::{SamplingPriority, SpanId, TraceId};
 use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::{dec, list, name};
+
+/// Bytes of a Datadog header searched for its first `,`.
+pub const MAX_VALUE_SCAN: usize = 512;
 
 /// Longest origin written.
 pub const ORIGIN_MAX_LEN: usize = 256;
@@ -86,7 +92,12 @@ impl core::error::Error for DatadogError {}
 
 /// The part of a single-valued header before its first `,`, trimmed (§12 #44).
 pub fn single(v: &[u8]) -> &[u8] {
-    list::trim_ows(list::split_once(v, b',').0)
+    let head = v.get(..MAX_VALUE_SCAN).unwrap_or(v);
+    match list::split_once(head, b',') {
+        (first, Some(_)) => list::trim_ows(first),
+        (_, None) if v.len() > MAX_VALUE_SCAN => v.get(..=MAX_VALUE_SCAN).unwrap_or(v),
+        (first, None) => list::trim_ows(first),
+    }
 }
 
 /// Decodes the Datadog headers; `Ok(None)` when there is no trace id header.

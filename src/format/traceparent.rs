@@ -10,7 +10,7 @@
 //! - flags: any two hex digits; bit 0 is `sampled`, bit 1 the Level-2 random-trace-id flag, the
 //!   rest is kept as received (§12 #10);
 //! - optional whitespace (space, tab) around the value is ignored; values longer than
-//!   [`MAX_INPUT_LEN`] after trimming are rejected without being scanned.
+//!   [`MAX_INPUT_LEN`] bytes, whitespace included, are rejected without being scanned.
 //!
 //! Output is always version `00`, exactly [`LEN`] bytes.
 
@@ -94,8 +94,11 @@ impl core::error::Error for TraceparentError {}
 
 /// Parses a `traceparent` value.
 pub fn parse(value: &[u8]) -> Result<Traceparent, TraceparentError> {
+    if value.len() > MAX_INPUT_LEN {
+        return Err(TraceparentError::Malformed);
+    }
     let v = list::trim_ows(value);
-    if v.len() < LEN || v.len() > MAX_INPUT_LEN {
+    if v.len() < LEN {
         return Err(TraceparentError::Malformed);
     }
     let (head, rest) = v.split_at(LEN);

@@ -7,7 +7,9 @@
 //! in a space — and an invalid member is **skipped on its own** (§12 #13): the valid members of
 //! the other vendors survive, and a bad tracestate never affects the traceparent. A later
 //! duplicate of a key is skipped. At most [`MAX_MEMBERS`] valid members are read, and at most
-//! [`MAX_SCAN`] list items are looked at, so a hostile header costs bounded work.
+//! [`MAX_SCAN`] list items are looked at, and at most [`MAX_LINE_LEN`] bytes of each field line
+//! (cut after the last `,` within them), so a hostile header costs bounded work however long
+//! it is.
 //!
 //! Writing ([`encode`]): the caller's own member goes first (the spec's "modified member moves
 //! left"), then the received members in order without the caller's key, at most
@@ -32,6 +34,9 @@ pub const MAX_SCAN: usize = 128;
 pub const MAX_ENCODED_LEN: usize = 4096;
 /// Members longer than this are the first dropped when the output must be truncated.
 pub const TRUNCATE_FIRST_ABOVE: usize = 128;
+/// Bytes of each field line read: a line is cut after its last `,` within them (32 members of
+/// 512 bytes with their commas fit 16,415; twice that leaves room for whitespace).
+pub const MAX_LINE_LEN: usize = 32 * 1024;
 /// Longest key.
 pub const MAX_KEY_LEN: usize = 256;
 /// Longest value.
@@ -166,6 +171,7 @@ struct Items<'a, 's> {
 
 impl<'a, 's> Items<'a, 's> {
     fn new(fields: Fields<'a>, skip: Option<&'s [u8]>) -> Self {
+        let (fields, _) = fields.capped(MAX_LINE_LEN, b',');
         Items {
             rest: fields.as_slice().first().copied(),
             fields,
@@ -225,7 +231,8 @@ pub struct TraceStateReport {
     pub invalid: usize,
     /// Later duplicates of a key (skipped).
     pub duplicates: usize,
-    /// Valid members past [`MAX_MEMBERS`], or items past [`MAX_SCAN`] (not read).
+    /// Valid members past [`MAX_MEMBERS`], items past [`MAX_SCAN`], or bytes of a field line
+    /// past [`MAX_LINE_LEN`] (not read).
     pub truncated: bool,
     /// Field lines past [`crate::wire::list::MAX_FIELDS`] (not read).
     pub dropped_fields: usize,
@@ -257,6 +264,11 @@ impl<'a> TraceState<'a> {
             scanned: 0,
             report: TraceStateReport {
                 dropped_fields: self.fields.dropped(),
+                truncated: self
+                    .fields
+                    .as_slice()
+                    .iter()
+                    .any(|l| l.len() > MAX_LINE_LEN),
                 ..Default::default()
             },
         }

@@ -140,6 +140,37 @@ impl<'a> Fields<'a> {
         parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1)
     }
 
+    /// This list with every line longer than `cap` bytes cut after its last `sep` within the
+    /// first `cap` bytes (a line with none there is dropped whole), and whether anything was
+    /// cut. The part cut off is never looked at, so a parser reading the result does work
+    /// bounded by `cap` per line however long the line is; no item is ever shortened into a
+    /// different, valid-looking one.
+    pub fn capped(&self, cap: usize, sep: u8) -> (Fields<'a>, bool) {
+        let mut out = Fields {
+            parts: [&[]; MAX_FIELDS],
+            len: 0,
+            dropped: self.dropped,
+        };
+        let mut cut = false;
+        for &part in self.as_slice() {
+            if part.len() <= cap {
+                out.push(part);
+                continue;
+            }
+            cut = true;
+            // The byte at `cap` may itself be the separator: the item before it is whole.
+            let window = part.get(..=cap).unwrap_or_default();
+            if let Some(kept) = window
+                .iter()
+                .rposition(|&b| b == sep)
+                .and_then(|i| part.get(..i))
+            {
+                out.push(kept);
+            }
+        }
+        (out, cut)
+    }
+
     /// Iterates the items of the combined `sep`-separated list across all kept lines. The
     /// iterator holds its own copy of this (small, `Copy`) value, so it lives as long as the
     /// bytes rather than this value. Untrimmed; each field line gives at least one item.
@@ -211,6 +242,24 @@ mod tests {
         let v: [&[u8]; 4] = [b"a", b"", b"b", b""];
         assert!(Split::new(b"a,,b,", b',').eq(v.iter().copied()));
         assert_eq!(Split::new(b"", b',').count(), 1);
+    }
+
+    #[test]
+    fn capped_cuts_at_a_separator_and_never_inside_an_item() {
+        let mut f = Fields::default();
+        f.push(b"a=1,b=2,c=3");
+        f.push(b"short");
+        f.push(b"abcdefghijkl");
+        let (c, cut) = f.capped(6, b',');
+        assert!(cut);
+        let items: [&[u8]; 2] = [b"a=1", b"short"];
+        assert!(c.items(b',').eq(items.iter().copied()));
+        // The separator right at the cap keeps the item before it.
+        let (c, _) = Fields::one(b"a=1,b=2,c=3").capped(7, b',');
+        assert_eq!(c.as_slice(), [&b"a=1,b=2"[..]]);
+        let (c, cut) = Fields::one(b"a=1").capped(3, b',');
+        assert!(!cut);
+        assert_eq!(c.as_slice(), [&b"a=1"[..]]);
     }
 
     #[test]
