@@ -145,7 +145,16 @@ impl<'a> Fields<'a> {
     /// cut. The part cut off is never looked at, so a parser reading the result does work
     /// bounded by `cap` per line however long the line is; no item is ever shortened into a
     /// different, valid-looking one.
+    #[inline]
     pub fn capped(&self, cap: usize, sep: u8) -> (Fields<'a>, bool) {
+        if self.as_slice().iter().all(|p| p.len() <= cap) {
+            return (*self, false);
+        }
+        self.cut(cap, sep)
+    }
+
+    #[inline(never)]
+    fn cut(&self, cap: usize, sep: u8) -> (Fields<'a>, bool) {
         let mut out = Fields {
             parts: [&[]; MAX_FIELDS],
             len: 0,
