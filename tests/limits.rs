@@ -154,14 +154,7 @@ fn limits_probe(
             usize::from(datadog::parse(&input).is_ok())
         }
         "extract" => {
-            let all = Config::new().with_styles(StyleSet::from_styles(&[
-                Style::Datadog,
-                Style::TraceContext,
-                Style::B3Single,
-                Style::B3Multi,
-                Style::XRay,
-                Style::Baggage,
-            ]));
+            let all = Config::new().with_styles(StyleSet::from_styles(&Style::ALL));
             let ex = propagate::extract(headers, &all);
             usize::from(ex.context.is_some()) + ex.baggage.map_or(0, |b| b.len())
         }

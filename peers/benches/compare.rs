@@ -15,7 +15,7 @@ use tracewire::carrier::Headers;
 use tracewire::config::{Config, Style, StyleSet};
 use tracewire::propagate::{self, BaggageOut, InjectBuffers};
 use tracewire::SpanId;
-use tracewire_peers::{allocs_per_op, hashmap, pairs, Counting};
+use tracewire_peers::{allocs_per_op, datadog_peer, hashmap, pairs, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -128,29 +128,6 @@ fn compare_with(
             m
         }),
     });
-}
-
-/// datadog-opentelemetry's propagator. `tracing().init_local()` is its public way to get one; it
-/// also builds a tracer provider. Remote configuration, telemetry and stats are off and no span is
-/// ever ended, so nothing is exported while the benches run.
-fn datadog_peer(
-    styles: Option<Vec<datadog_opentelemetry::configuration::TracePropagationStyle>>,
-) -> (
-    opentelemetry_sdk::trace::SdkTracerProvider,
-    Box<dyn TextMapPropagator + Send + Sync>,
-) {
-    let mut b = datadog_opentelemetry::configuration::Config::builder();
-    b.set_remote_config_enabled(false)
-        .set_telemetry_enabled(false)
-        .set_trace_stats_computation_enabled(false)
-        .set_service("bench".to_string());
-    if let Some(s) = styles {
-        b.set_trace_propagation_style(s);
-    }
-    let (provider, propagator) = datadog_opentelemetry::tracing()
-        .with_config(b.build())
-        .init_local();
-    (provider, Box::new(propagator))
 }
 
 /// tracewire against datadog-opentelemetry. Datadog injects what its span processor registered

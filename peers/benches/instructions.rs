@@ -19,7 +19,7 @@ use tracewire::carrier::Headers;
 use tracewire::config::{Config, Style, StyleSet};
 use tracewire::propagate::{self, BaggageOut, InjectBuffers};
 use tracewire::SpanId;
-use tracewire_peers::{hashmap, pairs};
+use tracewire_peers::{datadog_peer, hashmap, pairs};
 
 /// `(operation label, input stem, peer label)`.
 const CASES: [(&str, &str, &str); 10] = [
@@ -105,26 +105,6 @@ fn tracewire_side(case: usize, op: &str) {
             });
         }
     }
-}
-
-fn datadog_peer(
-    styles: Option<Vec<datadog_opentelemetry::configuration::TracePropagationStyle>>,
-) -> (
-    opentelemetry_sdk::trace::SdkTracerProvider,
-    Box<dyn TextMapPropagator + Send + Sync>,
-) {
-    let mut b = datadog_opentelemetry::configuration::Config::builder();
-    b.set_remote_config_enabled(false)
-        .set_telemetry_enabled(false)
-        .set_trace_stats_computation_enabled(false)
-        .set_service("bench".to_string());
-    if let Some(s) = styles {
-        b.set_trace_propagation_style(s);
-    }
-    let (provider, propagator) = datadog_opentelemetry::tracing()
-        .with_config(b.build())
-        .init_local();
-    (provider, Box::new(propagator))
 }
 
 #[allow(deprecated)] // opentelemetry-zipkin: see compare.rs

@@ -64,3 +64,27 @@ pub fn hashmap(stem: &str) -> std::collections::HashMap<String, String> {
         .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
         .collect()
 }
+
+/// datadog-opentelemetry's propagator, configured with `styles` (its defaults when `None`).
+/// `tracing().init_local()` is its public way to get one; it also builds a tracer provider.
+/// Remote configuration, telemetry and stats are off and no span is ever ended, so nothing is
+/// exported while the benches run.
+pub fn datadog_peer(
+    styles: Option<Vec<datadog_opentelemetry::configuration::TracePropagationStyle>>,
+) -> (
+    opentelemetry_sdk::trace::SdkTracerProvider,
+    Box<dyn opentelemetry::propagation::TextMapPropagator + Send + Sync>,
+) {
+    let mut b = datadog_opentelemetry::configuration::Config::builder();
+    b.set_remote_config_enabled(false)
+        .set_telemetry_enabled(false)
+        .set_trace_stats_computation_enabled(false)
+        .set_service("bench".to_string());
+    if let Some(s) = styles {
+        b.set_trace_propagation_style(s);
+    }
+    let (provider, propagator) = datadog_opentelemetry::tracing()
+        .with_config(b.build())
+        .init_local();
+    (provider, Box::new(propagator))
+}
