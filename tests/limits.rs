@@ -305,3 +305,28 @@ fn datadog_value_scan_limit() {
 fn whole_extractor_on_oversized_headers() {
     assert_flat("extract");
 }
+
+/// What the line caps do, not only what they cost: the members before the cut are read, the
+/// cut is reported, and nothing after it is taken for a member.
+#[test]
+fn oversized_lines_are_cut_between_members() {
+    let huge = format!("a=1,b=2,c={}", "x".repeat(tracestate::MAX_LINE_LEN));
+    let ts = tracestate::TraceState::new(Fields::one(huge.as_bytes()));
+    let keys: Vec<&[u8]> = ts.members().map(|m| m.key).collect();
+    assert_eq!(keys, [&b"a"[..], b"b"]);
+    assert!(ts.report().truncated);
+
+    let huge = format!("a=1,b=2,c={}", "x".repeat(baggage::MAX_LINE_LEN));
+    let b = baggage::parse(Fields::one(huge.as_bytes()), baggage::Limits::DEFAULT).unwrap();
+    let keys: Vec<&[u8]> = b.members().map(|m| m.key).collect();
+    assert_eq!(keys, [&b"a"[..], b"b"]);
+    assert!(b.truncated());
+
+    // Within the caps nothing changes.
+    let ok = format!("a=1,b={}", "x".repeat(200));
+    assert!(
+        !tracestate::TraceState::new(Fields::one(ok.as_bytes()))
+            .report()
+            .truncated
+    );
+}
