@@ -101,10 +101,10 @@ enum Item<'a> {
 /// runs up to the first byte that is not a value character (so it stops at the `,` too); what
 /// follows may only be OWS. Trailing spaces belong to the OWS, not the value (a value never ends
 /// in a space). Only an invalid item is scanned a second time, for its `,`.
-#[inline]
 ///
 /// With `skip` set, an item with that key is reported as [`Item::Skipped`] without its value
 /// being looked at.
+#[inline]
 fn next_item<'a>(line: &'a [u8], skip: Option<&[u8]>) -> (Item<'a>, Option<&'a [u8]>) {
     let s = line.get(class::span(line, OWS)..).unwrap_or_default();
     let key_len = class::span(s, TS_KEY);
