@@ -6,9 +6,11 @@
 //! ASCII-case-insensitively by the caller.
 //!
 //! Injection writes `&'static str` lowercase names and byte values. The propagator encodes every
-//! header into its own fixed buffers first and calls [`Inject::reserve`] before the first
-//! [`Inject::set`], so a carrier that implements `reserve` never receives a partial set of
-//! headers.
+//! header into its own fixed buffers first and calls [`Inject::prepare`] with all of them before
+//! the first [`Inject::set`]; a carrier whose `prepare` answers exactly whether every `set` will
+//! succeed (every carrier of this crate does) never receives a partial set of headers: an error
+//! leaves it as it was. Every value handed to `set` is a valid HTTP field value (visible ASCII,
+//! space and tab; see [`is_field_value`](crate::wire::is_field_value)).
 
 use core::fmt;
 
@@ -51,6 +53,18 @@ pub trait Inject {
         let _ = (headers, bytes);
         Ok(())
     }
+
+    /// Checks that every one of `headers` can be [`set`](Inject::set), before any is: an `Ok`
+    /// here promises that the `set` calls that follow succeed, which is what makes injection all
+    /// or nothing. The default asks [`reserve`](Inject::reserve) for their count and value bytes;
+    /// a carrier with limits that count and size cannot express (per-value capacity, values it
+    /// cannot represent, replaced values) overrides it.
+    fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+        let bytes = headers
+            .iter()
+            .fold(0usize, |n, (_, v)| n.saturating_add(v.len()));
+        self.reserve(headers.len(), bytes)
+    }
 }
 
 impl<T: Extract + ?Sized> Extract for &T {
@@ -65,6 +79,9 @@ impl<T: Inject + ?Sized> Inject for &mut T {
     }
     fn reserve(&mut self, headers: usize, bytes: usize) -> Result<(), CarrierError> {
         (**self).reserve(headers, bytes)
+    }
+    fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+        (**self).prepare(headers)
     }
 }
 
@@ -82,14 +99,23 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extract for [(N, V); K] {
     }
 }
 
-/// A raw HTTP/1 header block (`Name: value` lines separated by CRLF or LF) read in place.
-/// Lines without a `:` are skipped; values are trimmed of OWS. A blank line ends the block.
+/// A raw HTTP/1.1 header block (`Name: value` lines separated by CRLF or LF) read in place, as
+/// RFC 9112 §5 says a header field line is: a token, a `:` with no white space before it, and the
+/// value trimmed of OWS. A line that is not such a field line (no `:`, white space before the
+/// `:`, a name that is not a token, a request line) is skipped. A field line followed by an
+/// obs-fold continuation (a line starting with space or tab, RFC 9112 §5.2) is skipped with its
+/// continuations: its value would be the lines joined, which cannot be handed out without a copy,
+/// and a front end that rejects or joins it must never see a trace header where tracewire sees
+/// one. A blank line ends the block.
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderBlock<'b>(pub &'b [u8]);
 
 impl Extract for HeaderBlock<'_> {
     fn for_each_header<'a, F: FnMut(&'a [u8], &'a [u8])>(&'a self, mut f: F) {
-        for line in crate::wire::list::Split::new(self.0, b'\n') {
+        use crate::wire::{class, list};
+        // A field line is handed out once the next line shows it is not folded.
+        let mut pending: Option<(&'a [u8], &'a [u8])> = None;
+        for line in list::Split::new(self.0, b'\n') {
             let line = match line {
                 [rest @ .., b'\r'] => rest,
                 l => l,
@@ -97,12 +123,21 @@ impl Extract for HeaderBlock<'_> {
             if line.is_empty() {
                 break;
             }
-            if let (name, Some(value)) = crate::wire::list::split_once(line, b':') {
-                f(
-                    crate::wire::list::trim_ows(name),
-                    crate::wire::list::trim_ows(value),
-                );
+            if let [b' ' | b'\t', ..] = line {
+                pending = None;
+                continue;
             }
+            if let Some((n, v)) = pending.take() {
+                f(n, v);
+            }
+            if let (name, Some(value)) = list::split_once(line, b':') {
+                if !name.is_empty() && class::all(name, class::TOKEN) {
+                    pending = Some((name, list::trim_ows(value)));
+                }
+            }
+        }
+        if let Some((n, v)) = pending {
+            f(n, v);
         }
     }
 }
@@ -154,6 +189,17 @@ impl Inject for HeaderBlockWriter<'_> {
             Ok(())
         }
     }
+
+    fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+        let need = headers.iter().fold(0usize, |n, (name, v)| {
+            n.saturating_add(name.len().saturating_add(4).saturating_add(v.len()))
+        });
+        if self.w.remaining() < need {
+            Err(CarrierError::Full)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// A fixed-capacity header list: up to `H` headers whose values share an `N`-byte arena.
@@ -193,20 +239,28 @@ impl<const H: usize, const N: usize> Headers<H, N> {
         self.count == 0
     }
 
+    // Every access below goes through `get`: no index can panic, whatever the state.
     fn start(&self, i: usize) -> usize {
-        if i == 0 {
-            0
-        } else {
-            self.ends[i - 1]
+        match i.checked_sub(1) {
+            None => 0,
+            Some(j) => self.ends.get(j).copied().unwrap_or(0),
         }
     }
 
+    fn end(&self, i: usize) -> usize {
+        self.ends.get(i).copied().unwrap_or(0)
+    }
+
     fn used(&self) -> usize {
-        if self.count == 0 {
-            0
-        } else {
-            self.ends[self.count - 1]
-        }
+        self.count.checked_sub(1).map_or(0, |i| self.end(i))
+    }
+
+    /// Index of the header named exactly `name`.
+    fn find(&self, name: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .take(self.count)
+            .position(|n| n.eq_ignore_ascii_case(name))
     }
 
     /// The `i`-th header.
@@ -214,7 +268,8 @@ impl<const H: usize, const N: usize> Headers<H, N> {
         if i >= self.count {
             return None;
         }
-        Some((self.names[i], &self.arena[self.start(i)..self.ends[i]]))
+        let name = *self.names.get(i)?;
+        Some((name, self.arena.get(self.start(i)..self.end(i))?))
     }
 
     /// The value of `name` (ASCII-case-insensitive).
@@ -234,18 +289,31 @@ impl<const H: usize, const N: usize> Headers<H, N> {
         self.count = 0;
     }
 
-    /// Removes header `name` if present.
+    /// Removes header `name` if present (every occurrence).
     pub fn remove(&mut self, name: &str) {
-        while let Some(i) = (0..self.count).find(|&i| self.names[i].eq_ignore_ascii_case(name)) {
-            let (s, e) = (self.start(i), self.ends[i]);
-            let len = e - s;
-            let used = self.used();
-            self.arena.copy_within(e..used, s);
-            for j in i..self.count - 1 {
-                self.names[j] = self.names[j + 1];
-                self.ends[j] = self.ends[j + 1] - len;
+        while let Some(i) = self.find(name) {
+            let (s, e, used) = (self.start(i), self.end(i), self.used());
+            let len = e.saturating_sub(s);
+            // Close the gap in the arena, then in the name and end lists.
+            for k in e..used {
+                if let (Some(&b), Some(d)) = (self.arena.get(k), k.checked_sub(len)) {
+                    if let Some(slot) = self.arena.get_mut(d) {
+                        *slot = b;
+                    }
+                }
             }
-            self.count -= 1;
+            for j in i..self.count.saturating_sub(1) {
+                let next = j.saturating_add(1);
+                if let (Some(&n), Some(&end)) = (self.names.get(next), self.ends.get(next)) {
+                    if let Some(slot) = self.names.get_mut(j) {
+                        *slot = n;
+                    }
+                    if let Some(slot) = self.ends.get_mut(j) {
+                        *slot = end.saturating_sub(len);
+                    }
+                }
+            }
+            self.count = self.count.saturating_sub(1);
         }
     }
 }
@@ -253,25 +321,61 @@ impl<const H: usize, const N: usize> Headers<H, N> {
 impl<const H: usize, const N: usize> Inject for Headers<H, N> {
     fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
         // Check room as if the old value were already gone, so a failed set changes nothing.
-        // Names are lowercase by this trait's contract, so plain equality finds a repeat.
-        let existing = (0..self.count).find(|&i| self.names[i] == name);
-        let old = existing.map_or(0, |i| self.ends[i] - self.start(i));
-        if (existing.is_none() && self.count >= H) || self.used() - old + value.len() > N {
+        let existing = self.find(name);
+        let old = existing.map_or(0, |i| self.end(i).saturating_sub(self.start(i)));
+        let after = self.used().saturating_sub(old).saturating_add(value.len());
+        if (existing.is_none() && self.count >= H) || after > N {
             return Err(CarrierError::Full);
         }
         if existing.is_some() {
             self.remove(name);
         }
         let s = self.used();
-        self.arena[s..s + value.len()].copy_from_slice(value);
-        self.names[self.count] = name;
-        self.ends[self.count] = s + value.len();
-        self.count += 1;
-        Ok(())
+        let e = s.saturating_add(value.len());
+        match (
+            self.arena.get_mut(s..e),
+            self.names.get_mut(self.count),
+            self.ends.get_mut(self.count),
+        ) {
+            (Some(dst), Some(n), Some(end)) => {
+                dst.copy_from_slice(value);
+                *n = name;
+                *end = e;
+                self.count = self.count.saturating_add(1);
+                Ok(())
+            }
+            _ => Err(CarrierError::Full),
+        }
     }
 
     fn reserve(&mut self, headers: usize, bytes: usize) -> Result<(), CarrierError> {
         if self.count.saturating_add(headers) > H || self.used().saturating_add(bytes) > N {
+            Err(CarrierError::Full)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+        // Exactly what the `set` calls will need: a replaced value frees its bytes and its slot.
+        let (mut count, mut used) = (self.count, self.used());
+        for (i, (name, v)) in headers.iter().enumerate() {
+            let earlier = headers
+                .get(..i)
+                .and_then(|e| e.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)))
+                .map(|(_, v)| v.len());
+            let old = earlier.or_else(|| {
+                self.find(name)
+                    .map(|j| self.end(j).saturating_sub(self.start(j)))
+            });
+            if old.is_none() {
+                count = count.saturating_add(1);
+            }
+            used = used
+                .saturating_sub(old.unwrap_or(0))
+                .saturating_add(v.len());
+        }
+        if count > H || used > N {
             Err(CarrierError::Full)
         } else {
             Ok(())
@@ -345,6 +449,25 @@ mod heapless_impls {
                 Ok(())
             }
         }
+
+        fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+            let mut new = 0usize;
+            for (i, (name, v)) in headers.iter().enumerate() {
+                if v.len() > V {
+                    return Err(CarrierError::Full);
+                }
+                let seen = headers
+                    .get(..i)
+                    .is_some_and(|e| e.iter().any(|(n, _)| n == name))
+                    || self.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+                new = new.saturating_add(usize::from(!seen));
+            }
+            if self.len().saturating_add(new) > K {
+                Err(CarrierError::Full)
+            } else {
+                Ok(())
+            }
+        }
     }
 }
 
@@ -379,6 +502,25 @@ mod arrayvec_impls {
                 Ok(())
             }
         }
+
+        fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+            let mut new = 0usize;
+            for (i, (name, v)) in headers.iter().enumerate() {
+                if v.len() > V {
+                    return Err(CarrierError::Full);
+                }
+                let seen = headers
+                    .get(..i)
+                    .is_some_and(|e| e.iter().any(|(n, _)| n == name))
+                    || self.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+                new = new.saturating_add(usize::from(!seen));
+            }
+            if self.len().saturating_add(new) > K {
+                Err(CarrierError::Full)
+            } else {
+                Ok(())
+            }
+        }
     }
 }
 
@@ -402,6 +544,16 @@ mod http_impls {
             let v = http::HeaderValue::from_bytes(value).map_err(|_| CarrierError::InvalidValue)?;
             self.insert(http::HeaderName::from_static(name), v);
             Ok(())
+        }
+
+        /// Every value must be one `http` accepts (no control byte but tab, no DEL).
+        fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+            let ok = |v: &[u8]| v.iter().all(|&b| (b >= 0x20 && b != 0x7f) || b == b'\t');
+            if headers.iter().all(|(_, v)| ok(v)) {
+                Ok(())
+            } else {
+                Err(CarrierError::InvalidValue)
+            }
         }
     }
 

@@ -4,6 +4,11 @@
 //! **Extraction** ([`extract`]) makes one pass over the carrier and keeps the slots of every
 //! header any style reads (single-valued headers: the first occurrence; `tracestate`, `baggage`
 //! and `x-datadog-tags`: every field line, up to [`MAX_FIELDS`](crate::wire::list::MAX_FIELDS)).
+//! One rule for folded values (§10, §12 #44): a single-valued header (`x-datadog-trace-id`,
+//! `-parent-id`, `-sampling-priority`, `-origin`, `b3`, `x-b3-*`) is read up to its first `,`
+//! ([`single_value`](crate::wire::list::single_value)); `traceparent`, which must arrive once, is
+//! invalid when a `,` shows two values folded into one line, as when it arrives on two lines;
+//! `x-amzn-trace-id` has no `,` in its grammar and is read whole.
 //! Each configured style then decodes its slots independently into `Absent`, a valid
 //! [`SpanContext`], or an error; an error never stops the other styles (§12 #24). The first valid
 //! context is the primary one (or, with extract-first, the only one looked at). A later
@@ -15,13 +20,16 @@
 //! styles and never becomes a context (§8.6).
 //!
 //! **Injection** ([`inject`]) encodes every configured style into fixed buffers on the stack
-//! first; only when all of them fit does it call [`Inject::reserve`] and then [`Inject::set`],
-//! with lowercase names. A style that cannot be encoded (for example the tags header over its
+//! first; only when the carrier accepts all of them ([`Inject::prepare`]) does it call
+//! [`Inject::set`], with lowercase names. Every value handed to a carrier is a valid field value
+//! (visible ASCII, space and tab, no white space at the edges; origins are sanitised, tags that
+//! cannot be written are skipped and reported). A style that cannot be encoded (for example the tags header over its
 //! limit) is left out and reported, as Datadog's tracers do; a carrier that is too small gets
 //! nothing at all.
 //!
-//! **Forward mode** ([`forward`]), for proxies, validates the incoming headers and rewrites only
-//! their parent id for the next hop, passing everything else through as borrowed bytes.
+//! **Forward mode** ([`forward`]), for proxies, reads each style's incoming headers by the
+//! extraction rules and writes them again for the next hop with only the parent id replaced, by
+//! the injection encoders and within their limits.
 
 use crate::carrier::{CarrierError, Extract, Inject};
 use crate::config::{Behavior, Config, Style};
@@ -133,7 +141,8 @@ pub enum StyleError {
     Datadog(DatadogError),
     /// `traceparent`.
     Traceparent(TraceparentError),
-    /// More than one `traceparent` field line.
+    /// More than one `traceparent`: several field lines, or values folded into one line with
+    /// `,`.
     DuplicateTraceparent,
     /// B3 single or multi.
     B3(b3::B3Error),
@@ -533,7 +542,9 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
     let Some(v) = s.traceparent else {
         return Candidate::Absent;
     };
-    if s.traceparent_count > 1 {
+    // Two values folded into one line by a proxy are two `traceparent`s, as much as two lines.
+    let head = v.get(..traceparent::MAX_INPUT_LEN).unwrap_or(v);
+    if s.traceparent_count > 1 || crate::wire::class::find(head, b',').is_some() {
         return Candidate::Invalid(StyleError::DuplicateTraceparent);
     }
     let tp = match traceparent::parse(v) {
@@ -627,11 +638,19 @@ pub enum BaggageOut<'a> {
     Pairs(&'a [(&'a str, &'a str)]),
 }
 
-/// What injection left out.
+/// What injection left out or changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InjectReport {
     /// `x-datadog-tags` was not written for this reason (`_dd.propagation_error` on the span).
     pub tags_error: Option<PropagationError>,
+    /// The origin held bytes a header cannot carry and was written sanitised (see
+    /// [`datadog`](crate::format::datadog) and [`xray`](crate::format::xray)).
+    pub origin_sanitized: bool,
+    /// The origin was too long for a header or the `dd=` member and was left out there.
+    pub origin_dropped: bool,
+    /// Encoded values that were not valid header values and were not written: always 0 unless
+    /// tracewire has a bug (the property tests and the fuzzers check that it stays 0).
+    pub refused: usize,
     /// Baggage members not written (limits, or keys that are not tokens).
     pub baggage_dropped: usize,
     /// Headers written.
@@ -698,14 +717,46 @@ impl Default for InjectBuffers {
 struct Pending<'b> {
     items: [(&'static str, &'b [u8]); 16],
     len: usize,
+    /// Values an encoder produced that are not valid field values (a tracewire bug; never
+    /// written).
+    refused: usize,
 }
 
 impl<'b> Pending<'b> {
+    fn new() -> Self {
+        Pending {
+            items: [("", &[]); 16],
+            len: 0,
+            refused: 0,
+        }
+    }
+
+    /// Queues a header. Every encoder writes valid field values; this check is the last line
+    /// of defence that keeps any byte outside VCHAR / SP / HTAB (and a value with white space
+    /// at an edge) from ever reaching a carrier, whatever an encoder did.
     fn add(&mut self, name: &'static str, v: &'b [u8]) {
+        if !crate::wire::is_field_value(v) {
+            self.refused = self.refused.saturating_add(1);
+            return;
+        }
         if let Some(slot) = self.items.get_mut(self.len) {
             *slot = (name, v);
-            self.len += 1;
+            self.len = self.len.saturating_add(1);
         }
+    }
+
+    fn as_slice(&self) -> &[(&'static str, &'b [u8])] {
+        self.items.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Hands the headers to `carrier`, all or nothing ([`Inject::prepare`] first).
+    fn commit<I: Inject + ?Sized>(&self, carrier: &mut I) -> Result<usize, InjectError> {
+        let items = self.as_slice();
+        carrier.prepare(items).map_err(InjectError::Carrier)?;
+        for (n, v) in items {
+            carrier.set(n, v).map_err(InjectError::Carrier)?;
+        }
+        Ok(items.len())
     }
 }
 
@@ -732,10 +783,7 @@ pub fn inject_with<I: Inject + ?Sized>(
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
     let mut report = InjectReport::default();
-    let mut pending = Pending {
-        items: [("", &[]); 16],
-        len: 0,
-    };
+    let mut pending = Pending::new();
     let InjectBuffers {
         traceparent: tp_buf,
         tracestate: ts_buf,
@@ -751,26 +799,8 @@ pub fn inject_with<I: Inject + ?Sized>(
     let trace = ctx.and_then(|c| c.span_id.map(|s| (c, s)));
     if let Some((c, span)) = trace {
         let styles = config.inject;
-        let sampling = c.sampling_priority;
         if styles.contains(Style::Datadog) {
-            datadog::encode(c.trace_id, span, sampling, c.origin, dd_buf);
-            let max = config.x_datadog_tags_max_len();
-            let mut w = Writer::new(tags_buf);
-            match dd_tags::encode(
-                c.decision_maker,
-                c.trace_id.high(),
-                c.tags.iter(),
-                max,
-                &mut w,
-            ) {
-                Ok(_) => {}
-                Err(e) => report.tags_error = Some(e.into()),
-            }
-            let tags = w.into_written();
-            dd_buf.for_each(|n, v| pending.add(n, v));
-            if !tags.is_empty() {
-                pending.add(name::X_DATADOG_TAGS, tags);
-            }
+            put_datadog(c, span, config, dd_buf, tags_buf, &mut pending, &mut report);
         }
         if styles.contains(Style::TraceContext) {
             let tp = traceparent::Traceparent {
@@ -795,86 +825,154 @@ pub fn inject_with<I: Inject + ?Sized>(
                 }
                 None => &span_hex,
             };
-            dd_member::encode(
-                sampling,
-                c.origin,
-                parent,
-                c.decision_maker,
-                c.tags.iter(),
-                member_buf,
-            );
-            let empty = TraceState::new(Fields::EMPTY);
-            let rest = c.tracestate.as_ref().unwrap_or(&empty);
-            let own = if member_buf.is_empty() {
-                None
-            } else {
-                Some(member_buf.as_bytes())
-            };
-            let mut w = Writer::new(ts_buf);
-            if tracestate::encode(own, b"dd", rest, &mut w).is_ok() && !w.is_empty() {
-                pending.add(name::TRACESTATE, w.into_written());
-            }
+            let own = dd_member_of(c, parent, member_buf, &mut report);
+            put_tracestate(own, c.tracestate.as_ref(), ts_buf, &mut pending);
         }
         if styles.contains(Style::B3Single) {
-            b3::encode_single(
-                c.trace_id,
-                span,
-                sampling.map(b3::SamplingState::from_priority),
-                b3_buf,
-            );
-            pending.add(name::B3, b3_buf.as_bytes());
+            put_b3_single(c, span, b3_buf, &mut pending);
         }
         if styles.contains(Style::B3Multi) {
-            b3::encode_multi(
-                c.trace_id,
-                span,
-                sampling.map(b3::SamplingState::from_priority),
-                b3m_buf,
-            );
-            b3m_buf.for_each(|n, v| pending.add(n, v));
+            put_b3_multi(c, span, b3m_buf, &mut pending);
         }
-        if styles.contains(Style::XRay)
-            && xray::encode(c.trace_id, span, sampling, c.origin, xray_buf).is_ok()
-        {
+        if styles.contains(Style::XRay) {
+            let r = xray::encode(c.trace_id, span, c.sampling_priority, c.origin, xray_buf);
+            report.origin_sanitized |= r.origin_sanitized;
+            report.origin_dropped |= r.origin_dropped;
             pending.add(name::X_AMZN_TRACE_ID, xray_buf.as_bytes());
         }
     }
 
     if config.inject.contains(Style::Baggage) {
-        let limits = baggage::Limits {
-            max_items: config.limits.baggage_max_items,
-            max_bytes: config
-                .limits
-                .baggage_max_bytes
-                .min(crate::config::Limits::BAGGAGE_BYTES_MAX),
-        };
-        let mut w = Writer::new(bag_buf);
-        let dropped = match baggage {
-            BaggageOut::None => 0,
-            BaggageOut::Extracted(b) => baggage::encode_raw(b, limits, &mut w),
-            BaggageOut::Pairs(p) => baggage::encode(
-                p.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
-                limits,
-                &mut w,
-            )
-            .map_or(p.len(), |r| r.dropped),
-        };
-        report.baggage_dropped = dropped;
-        if !w.is_empty() {
-            pending.add(name::BAGGAGE, w.into_written());
-        }
+        report.baggage_dropped = put_baggage(baggage, config, bag_buf, &mut pending);
     }
-
-    let items = pending.items.get(..pending.len).unwrap_or(&[]);
-    let bytes = items.iter().map(|(_, v)| v.len()).sum();
-    carrier
-        .reserve(items.len(), bytes)
-        .map_err(InjectError::Carrier)?;
-    for (n, v) in items {
-        carrier.set(n, v).map_err(InjectError::Carrier)?;
-    }
-    report.headers = items.len();
+    report.refused = pending.refused;
+    report.headers = pending.commit(carrier)?;
     Ok(report)
+}
+
+/// `x-datadog-*` headers for `c` with parent `span`.
+fn put_datadog<'b>(
+    c: &SpanContext<'_>,
+    span: SpanId,
+    config: &Config,
+    dd_buf: &'b mut datadog::DatadogOut,
+    tags_buf: &'b mut [u8; dd_tags::MAX_LEN],
+    pending: &mut Pending<'b>,
+    report: &mut InjectReport,
+) {
+    datadog::encode(c.trace_id, span, c.sampling_priority, c.origin, dd_buf);
+    report.origin_sanitized |= dd_buf.origin_sanitized();
+    report.origin_dropped |= dd_buf.origin_dropped();
+    let max = config.x_datadog_tags_max_len();
+    let mut w = Writer::new(tags_buf);
+    match dd_tags::encode(
+        c.decision_maker,
+        c.trace_id.high(),
+        c.tags.iter(),
+        max,
+        &mut w,
+    ) {
+        Ok(_) => {}
+        Err(e) => report.tags_error = Some(e.into()),
+    }
+    let tags = w.into_written();
+    dd_buf.for_each(|n, v| pending.add(n, v));
+    if !tags.is_empty() {
+        pending.add(name::X_DATADOG_TAGS, tags);
+    }
+}
+
+/// The `dd=` member for `c` with `p:` = `parent` (none when `parent` is empty).
+fn dd_member_of<'b>(
+    c: &SpanContext<'_>,
+    parent: &[u8],
+    member_buf: &'b mut ArrayBuf<{ dd_member::MAX_LEN }>,
+    report: &mut InjectReport,
+) -> Option<&'b [u8]> {
+    let r = dd_member::encode(
+        c.sampling_priority,
+        c.origin,
+        parent,
+        c.decision_maker,
+        c.tags.iter(),
+        member_buf,
+    );
+    report.origin_dropped |= r.origin_dropped;
+    if member_buf.is_empty() {
+        None
+    } else {
+        Some(member_buf.as_bytes())
+    }
+}
+
+/// `tracestate`: `own` first, then the other vendors' valid members of `rest`.
+fn put_tracestate<'b>(
+    own: Option<&[u8]>,
+    rest: Option<&TraceState<'_>>,
+    ts_buf: &'b mut [u8; tracestate::MAX_ENCODED_LEN],
+    pending: &mut Pending<'b>,
+) {
+    let empty = TraceState::new(Fields::EMPTY);
+    let rest = rest.unwrap_or(&empty);
+    let mut w = Writer::new(ts_buf);
+    if tracestate::encode(own, b"dd", rest, &mut w).is_ok() && !w.is_empty() {
+        pending.add(name::TRACESTATE, w.into_written());
+    }
+}
+
+/// `b3` for `c` with span `span`.
+fn put_b3_single<'b>(
+    c: &SpanContext<'_>,
+    span: SpanId,
+    b3_buf: &'b mut ArrayBuf<{ b3::SINGLE_MAX_LEN }>,
+    pending: &mut Pending<'b>,
+) {
+    let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
+    b3::encode_single(c.trace_id, span, sampling, b3_buf);
+    pending.add(name::B3, b3_buf.as_bytes());
+}
+
+/// `x-b3-*` for `c` with span `span`.
+fn put_b3_multi<'b>(
+    c: &SpanContext<'_>,
+    span: SpanId,
+    b3m_buf: &'b mut b3::MultiOut,
+    pending: &mut Pending<'b>,
+) {
+    let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
+    b3::encode_multi(c.trace_id, span, sampling, b3m_buf);
+    b3m_buf.for_each(|n, v| pending.add(n, v));
+}
+
+/// `baggage`; returns the members left out.
+fn put_baggage<'b>(
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    bag_buf: &'b mut [u8; crate::config::Limits::BAGGAGE_BYTES_MAX],
+    pending: &mut Pending<'b>,
+) -> usize {
+    let limits = baggage::Limits {
+        max_items: config.limits.baggage_max_items,
+        max_bytes: config
+            .limits
+            .baggage_max_bytes
+            .min(crate::config::Limits::BAGGAGE_BYTES_MAX),
+    };
+    let mut w = Writer::new(bag_buf);
+    let dropped = match baggage {
+        BaggageOut::None => 0,
+        BaggageOut::Extracted(b) => baggage::encode_raw(b, limits, &mut w),
+        BaggageOut::Pairs(p) => baggage::encode(
+            p.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
+            limits,
+            &mut w,
+        )
+        .map_or(p.len(), |r| r.dropped),
+    };
+    if !w.is_empty() {
+        pending.add(name::BAGGAGE, w.into_written());
+    }
+    dropped
 }
 
 /// What [`forward`] did.
@@ -884,137 +982,118 @@ pub struct ForwardReport {
     pub headers: usize,
     /// Styles whose incoming headers were valid and were rewritten for the next hop.
     pub rewritten: usize,
+    /// What was left out or changed on the way, as [`inject`] reports it.
+    pub inject: InjectReport,
 }
 
 /// Forward mode, for proxies: for every configured inject style whose incoming headers are
-/// valid, writes them for the next hop with only the parent id replaced by `span`, and passes
-/// the rest through as the borrowed bytes that arrived (trace id, flags, sampling priority,
-/// origin, `x-datadog-tags`, `tracestate` — including its `dd=` member, whose `p:` still names the
-/// last Datadog span — and `baggage`). Nothing is decoded beyond validation, and invalid or
-/// absent styles write nothing. X-Ray is not rewritten in this mode.
+/// valid, writes that style's headers for the next hop with only the parent id replaced by
+/// `span`. Each style keeps its own incoming state (trace id, sampling decision, origin,
+/// `_dd.p.*` tags; `traceparent` keeps its flags; the `dd=` member keeps its `p:`, which still
+/// names the last Datadog span, and the other vendors' tracestate members go on) and `baggage`
+/// is re-sent.
 ///
-/// All or nothing, like [`inject`]: the carrier sees no header unless all of them fit.
+/// Everything forwarded is read and validated by the same rules as [`extract`] and written by
+/// the same encoders as [`inject`], with the same limits: what forward passes on is exactly what
+/// extraction accepts, and no byte that arrived invalid (a CR or LF in an origin, an over-long
+/// `tracestate`, a malformed `_dd.p.tid`) is written. Invalid or absent styles write nothing;
+/// X-Ray is not rewritten in this mode.
+///
+/// All or nothing, like [`inject`]: the carrier sees no header unless all of them fit. Uses
+/// about 14 KiB of stack for its buffers; [`forward_with`] takes them from the caller.
 pub fn forward<C: Extract + ?Sized, I: Inject + ?Sized>(
     carrier: &C,
     span: SpanId,
     config: &Config,
     out: &mut I,
 ) -> Result<ForwardReport, InjectError> {
-    let s = Slots::collect(carrier);
-    let styles = config.inject;
-    let mut report = ForwardReport::default();
-    let mut pending = Pending {
-        items: [("", &[]); 16],
-        len: 0,
-    };
-    let mut tp = [0u8; traceparent::LEN];
-    let mut ts_buf = [0u8; tracestate::MAX_ENCODED_LEN];
-    let mut dd_parent = [0u8; crate::wire::dec::U64_MAX_LEN];
-    let mut b3_single = ArrayBuf::<{ b3::SINGLE_MAX_LEN }>::new();
-    let span_hex = span.to_hex();
+    let mut bufs = InjectBuffers::new();
+    forward_with(&mut bufs, carrier, span, config, out)
+}
 
-    if styles.contains(Style::TraceContext) && s.traceparent_count == 1 {
-        if let Some(v) = s.traceparent {
-            if traceparent::rewrite_parent(v, span, &mut tp).is_ok() {
-                report.rewritten += 1;
-                pending.add(name::TRACEPARENT, &tp);
-                match s.tracestate.as_slice() {
-                    [] => {}
-                    [one] => pending.add(name::TRACESTATE, one),
-                    several => {
-                        // Several field lines become one value, joined as RFC 9110 says.
-                        let mut w = Writer::new(&mut ts_buf);
-                        let mut ok = true;
-                        for (i, line) in several.iter().enumerate() {
-                            ok &= (i == 0 || w.push_byte(b',').is_ok()) && w.push(line).is_ok();
-                        }
-                        if ok {
-                            pending.add(name::TRACESTATE, w.into_written());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if styles.contains(Style::Datadog) {
-        let input = DatadogInput {
-            trace_id: s.dd_trace_id,
-            parent_id: s.dd_parent_id,
-            sampling_priority: s.dd_sampling_priority,
-            origin: s.dd_origin,
+/// [`forward`] with caller-provided buffers.
+pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
+    bufs: &mut InjectBuffers,
+    carrier: &C,
+    span: SpanId,
+    config: &Config,
+    out: &mut I,
+) -> Result<ForwardReport, InjectError> {
+    let s = Slots::collect(carrier);
+    let mut report = ForwardReport::default();
+    let mut pending = Pending::new();
+    let InjectBuffers {
+        traceparent: tp_buf,
+        tracestate: ts_buf,
+        dd_member: member_buf,
+        datadog: dd_buf,
+        dd_tags: tags_buf,
+        b3: b3_buf,
+        b3multi: b3m_buf,
+        xray: _,
+        baggage: bag_buf,
+    } = bufs;
+    let styles = config.inject;
+    let valid = |style| match candidate(style, &s, config) {
+        Candidate::Valid(c) if styles.contains(style) => Some(c),
+        _ => None,
+    };
+    if let Some(c) = valid(Style::TraceContext) {
+        report.rewritten += 1;
+        let tp = traceparent::Traceparent {
+            version: 0,
+            trace_id: c.trace_id,
+            parent_id: span,
+            flags: c.trace_flags,
         };
-        if let (Ok(Some(_)), Some(t)) = (datadog::parse(&input), s.dd_trace_id) {
-            report.rewritten += 1;
-            pending.add(name::X_DATADOG_TRACE_ID, datadog::single(t));
-            pending.add(
-                name::X_DATADOG_PARENT_ID,
-                crate::wire::dec::format_u64(span.get(), &mut dd_parent),
-            );
-            if let Some(p) = s
-                .dd_sampling_priority
-                .map(datadog::single)
-                .filter(|p| crate::wire::dec::parse_i32(p).is_some())
-            {
-                pending.add(name::X_DATADOG_SAMPLING_PRIORITY, p);
-            }
-            if let Some(o) = s.dd_origin.map(datadog::single).filter(|o| !o.is_empty()) {
-                pending.add(name::X_DATADOG_ORIGIN, o);
-            }
-            if let [tags] = s.dd_tags.as_slice() {
-                if dd_tags::parse(s.dd_tags, config.x_datadog_tags_max_len()).is_ok() {
-                    pending.add(name::X_DATADOG_TAGS, tags);
-                }
-            }
-        }
-    }
-    if styles.contains(Style::B3Single) {
-        if let Some(Ok(b)) = s.b3.map(b3::parse_single) {
-            if let Some((t, _)) = b.ids {
-                report.rewritten += 1;
-                b3::encode_single(t, span, b.sampling, &mut b3_single);
-                pending.add(name::B3, b3_single.as_bytes());
-            }
-        }
-    }
-    if styles.contains(Style::B3Multi) {
-        let input = b3::B3MultiInput {
-            trace_id: s.b3_trace_id,
-            span_id: s.b3_span_id,
-            sampled: s.b3_sampled,
-            flags: s.b3_flags,
-            parent_span_id: None,
+        pending.add(name::TRACEPARENT, tp.encode(tp_buf));
+        // The `dd=` member is written again from what extraction read of it, its `p:` kept;
+        // without one, none is added. The other members go on as validated.
+        let has_member = c.tracestate.as_ref().and_then(TraceState::dd).is_some();
+        let parent = match c.last_parent_id {
+            Some(LastParent::Raw(r)) => r,
+            _ => &[],
         };
-        if let (Ok(Some(_)), Some(t)) = (b3::parse_multi(&input), s.b3_trace_id) {
-            report.rewritten += 1;
-            pending.add(name::X_B3_TRACEID, crate::wire::list::trim_ows(t));
-            pending.add(name::X_B3_SPANID, &span_hex);
-            if let Some(v) = s.b3_sampled {
-                pending.add(name::X_B3_SAMPLED, crate::wire::list::trim_ows(v));
-            }
-            if let Some(v) = s.b3_flags {
-                pending.add(name::X_B3_FLAGS, crate::wire::list::trim_ows(v));
-            }
+        let own = if has_member {
+            dd_member_of(&c, parent, member_buf, &mut report.inject)
+        } else {
+            None
+        };
+        put_tracestate(own, c.tracestate.as_ref(), ts_buf, &mut pending);
+    }
+    if let Some(c) = valid(Style::Datadog) {
+        report.rewritten += 1;
+        put_datadog(
+            &c,
+            span,
+            config,
+            dd_buf,
+            tags_buf,
+            &mut pending,
+            &mut report.inject,
+        );
+    }
+    if let Some(c) = valid(Style::B3Single) {
+        report.rewritten += 1;
+        put_b3_single(&c, span, b3_buf, &mut pending);
+    }
+    if let Some(c) = valid(Style::B3Multi) {
+        report.rewritten += 1;
+        put_b3_multi(&c, span, b3m_buf, &mut pending);
+    }
+    if styles.contains(Style::Baggage) && !s.baggage.is_empty() {
+        let limits = baggage::Limits {
+            max_items: config.limits.baggage_max_items,
+            max_bytes: config.limits.baggage_max_bytes,
+        };
+        if let Ok(b) = baggage::parse(s.baggage, limits) {
+            report.inject.baggage_dropped =
+                put_baggage(BaggageOut::Extracted(&b), config, bag_buf, &mut pending);
         }
     }
-    if styles.contains(Style::Baggage) {
-        if let [one] = s.baggage.as_slice() {
-            let limits = baggage::Limits {
-                max_items: config.limits.baggage_max_items,
-                max_bytes: config.limits.baggage_max_bytes,
-            };
-            if baggage::parse(s.baggage, limits).is_ok_and(|b| !b.truncated() && !b.is_empty()) {
-                pending.add(name::BAGGAGE, one);
-            }
-        }
-    }
-    let items = pending.items.get(..pending.len).unwrap_or(&[]);
-    let bytes = items.iter().map(|(_, v)| v.len()).sum();
-    out.reserve(items.len(), bytes)
-        .map_err(InjectError::Carrier)?;
-    for (n, v) in items {
-        out.set(n, v).map_err(InjectError::Carrier)?;
-    }
-    report.headers = items.len();
+    report.inject.refused = pending.refused;
+    report.headers = pending.commit(out)?;
+    report.inject.headers = report.headers;
     Ok(report)
 }
 

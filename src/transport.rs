@@ -143,13 +143,57 @@ pub mod sqs {
             .sum()
     }
 
+    /// Bytes one member takes: `{` or `,`, quotes, colon, the escaped value.
+    fn member_len(name: &str, value: &[u8]) -> usize {
+        (1 + 2 + 1 + 2usize)
+            .saturating_add(name.len())
+            .saturating_add(escaped_len(value))
+    }
+
     impl Inject for JsonObjectWriter<'_> {
         fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
-            // `{` or `,`, quotes, colon; room for the closing brace is kept.
-            let need = 1 + 2 + name.len() + 1 + 2 + escaped_len(value) + 1;
+            // Room for the closing brace is kept.
+            let need = member_len(name, value).saturating_add(1);
             if self.w.remaining() < need {
                 return Err(CarrierError::Full);
             }
+            let mark = self.w.len();
+            let r = self.write_member(name, value);
+            if r.is_err() {
+                self.w.truncate(mark);
+            }
+            r
+        }
+
+        fn reserve(&mut self, headers: usize, bytes: usize) -> Result<(), CarrierError> {
+            // Names are at most 27 bytes; a value byte takes at most 6 escaped (`\u00XX`).
+            let need = headers
+                .saturating_mul(27 + 6)
+                .saturating_add(bytes.saturating_mul(6))
+                .saturating_add(2);
+            if self.w.remaining() < need {
+                Err(CarrierError::Full)
+            } else {
+                Ok(())
+            }
+        }
+
+        fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+            // Exactly what the members take, plus the closing brace (names are never repeated
+            // by injection).
+            let need = headers
+                .iter()
+                .fold(1usize, |n, (name, v)| n.saturating_add(member_len(name, v)));
+            if self.w.remaining() < need {
+                Err(CarrierError::Full)
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    impl JsonObjectWriter<'_> {
+        fn write_member(&mut self, name: &str, value: &[u8]) -> Result<(), CarrierError> {
             let full = |_| CarrierError::Full;
             self.w
                 .push(if self.members == 0 { b"{\"" } else { b",\"" })
@@ -168,22 +212,8 @@ pub mod sqs {
                 }
             }
             self.w.push_byte(b'"').map_err(full)?;
-            self.members += 1;
+            self.members = self.members.saturating_add(1);
             Ok(())
-        }
-
-        fn reserve(&mut self, headers: usize, bytes: usize) -> Result<(), CarrierError> {
-            // Names are at most 27 bytes; escaping is rare in header values but counted as
-            // possible doubling.
-            let need = headers
-                .saturating_mul(27 + 6)
-                .saturating_add(bytes.saturating_mul(2))
-                .saturating_add(2);
-            if self.w.remaining() < need {
-                Err(CarrierError::Full)
-            } else {
-                Ok(())
-            }
         }
     }
 }

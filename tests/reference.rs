@@ -223,11 +223,16 @@ type B3View = (
     Option<u64>,
 );
 
+/// A B3 header's value: the single-valued rule (first `,`-separated part, trimmed), then at most
+/// `MAX_INPUT_LEN` bytes.
+fn b3_value(v: &[u8]) -> Option<&[u8]> {
+    let v = single(v);
+    (v.len() <= b3::MAX_INPUT_LEN).then_some(v)
+}
+
 fn any_hex(v: &[u8], max: usize) -> Option<u128> {
-    if v.len() > b3::MAX_INPUT_LEN {
-        return None;
-    }
-    let t = text_of(trim_ows(v), |c| c.is_ascii_hexdigit())?;
+    let v = b3_value(v)?;
+    let t = text_of(v, |c| c.is_ascii_hexdigit())?;
     if t.is_empty() || t.len() > max {
         return None;
     }
@@ -250,10 +255,7 @@ fn sampling(v: &[u8]) -> Option<SamplingState> {
 }
 
 fn naive_b3_single(raw: &[u8]) -> Result<B3View, ()> {
-    if raw.len() > b3::MAX_INPUT_LEN {
-        return Err(());
-    }
-    let t = trim_ows(raw);
+    let t = b3_value(raw).ok_or(())?;
     if t.len() > b3::SINGLE_MAX_LEN {
         return Err(());
     }
@@ -300,14 +302,13 @@ fn naive_b3_multi(
         None => None,
         Some(s) => Some(any_hex(s, 16).ok_or(())? as u64).filter(|&v| v != 0),
     };
-    let short = |v: &[u8]| v.len() <= b3::MAX_INPUT_LEN;
-    let mut samp = match sampled {
+    let mut samp = match sampled.map(b3_value) {
         None => None,
-        Some(s) if short(s) && trim_ows(s) == b"0" => Some(SamplingState::Deny),
-        Some(s) if short(s) && trim_ows(s) == b"1" => Some(SamplingState::Accept),
+        Some(Some(b"0")) => Some(SamplingState::Deny),
+        Some(Some(b"1")) => Some(SamplingState::Accept),
         Some(_) => return Err(()),
     };
-    if flags.is_some_and(|f| short(f) && trim_ows(f) == b"1") {
+    if flags.and_then(b3_value) == Some(b"1") {
         samp = Some(SamplingState::Debug);
     }
     Ok(Some((Some((trace, span)), samp, None)))

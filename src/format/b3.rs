@@ -13,7 +13,10 @@
 //!   `x-b3-parentspanid` is ignored (every tracer ignores it);
 //! - any other sampling value, an id that is not hex or is too long: the B3 context is rejected
 //!   with an error value (dd-trace-cpp's cases reject `x-b3-sampled: true`);
-//! - a value longer than [`MAX_INPUT_LEN`] bytes, whitespace included, is rejected unread.
+//! - every header is single-valued: its value is the part before its first `,` (a proxy may fold
+//!   repeats into one line; the first wins, as the B3 specification says), trimmed; a value
+//!   longer than [`MAX_INPUT_LEN`] bytes is rejected, and at most
+//!   [`SINGLE_VALUE_SCAN`](list::SINGLE_VALUE_SCAN) bytes are searched for the `,`.
 //!
 //! Priorities: deny ⇄ ≤ 0, accept ⇄ 1, debug ⇄ ≥ 2 (the dd-trace-rs / -py mapping, the only one
 //! that round-trips a user keep). Writing: a 16-digit trace id when the high half is zero, else
@@ -32,9 +35,11 @@ pub const SINGLE_MAX_LEN: usize = 68;
 /// Longest value read, whitespace included (single header or any multi header).
 pub const MAX_INPUT_LEN: usize = 256;
 
-/// `v` trimmed, or `None` when it is longer than [`MAX_INPUT_LEN`].
+/// The first value of `v` ([`list::single_value`]: cut at the first `,`, trimmed), or `None`
+/// when it is longer than [`MAX_INPUT_LEN`].
 fn bounded(v: &[u8]) -> Option<&[u8]> {
-    (v.len() <= MAX_INPUT_LEN).then(|| list::trim_ows(v))
+    let v = list::single_value(v);
+    (v.len() <= MAX_INPUT_LEN).then_some(v)
 }
 
 /// A B3 sampling state (`None` is "defer").

@@ -16,20 +16,21 @@
 //!   unset and reports it (§12 #2).
 //! - Origin: any non-empty bytes, kept verbatim.
 //!
-//! Output: decimal ids, the priority when known, the origin when non-empty (at most
-//! [`ORIGIN_MAX_LEN`] bytes; a longer one, or one holding a control byte that could split the
-//! header line, is left out and reported, never cut or passed through).
+//! Output: decimal ids, the priority when known, the origin when non-empty: trimmed, sanitised
+//! (each character outside 0x20–0x7E, and each `,`, becomes `_`; reported by
+//! [`DatadogOut::origin_sanitized`]) and at most [`ORIGIN_MAX_LEN`] bytes (a longer one is left
+//! out and reported, never cut).
 
 use core::fmt;
 use core::num::NonZeroU64;
 
-use crate::format::Text;
+use crate::format::{sanitized, Text};
 use crate::id::{SamplingPriority, SpanId, TraceId};
 use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::{dec, list, name};
 
 /// Bytes of a Datadog header searched for its first `,`.
-pub const MAX_VALUE_SCAN: usize = 512;
+pub const MAX_VALUE_SCAN: usize = list::SINGLE_VALUE_SCAN;
 
 /// Longest origin written.
 pub const ORIGIN_MAX_LEN: usize = 256;
@@ -90,14 +91,10 @@ impl fmt::Display for DatadogError {
 
 impl core::error::Error for DatadogError {}
 
-/// The part of a single-valued header before its first `,`, trimmed (§12 #44).
+/// The part of a single-valued header before its first `,`, trimmed (§12 #44): see
+/// [`list::single_value`].
 pub fn single(v: &[u8]) -> &[u8] {
-    let head = v.get(..MAX_VALUE_SCAN).unwrap_or(v);
-    match list::split_once(head, b',') {
-        (first, Some(_)) => list::trim_ows(first),
-        (_, None) if v.len() > MAX_VALUE_SCAN => v.get(..=MAX_VALUE_SCAN).unwrap_or(v),
-        (first, None) => list::trim_ows(first),
-    }
+    list::single_value(v)
 }
 
 /// Decodes the Datadog headers; `Ok(None)` when there is no trace id header.
@@ -136,6 +133,7 @@ pub struct DatadogOut {
     priority: ArrayBuf<PRIORITY_MAX_LEN>,
     origin: ArrayBuf<ORIGIN_MAX_LEN>,
     origin_dropped: bool,
+    origin_sanitized: bool,
 }
 
 impl DatadogOut {
@@ -158,6 +156,12 @@ impl DatadogOut {
     pub fn origin_dropped(&self) -> bool {
         self.origin_dropped
     }
+
+    /// True when the origin held bytes that cannot be sent as they are (outside 0x20–0x7E, or
+    /// `,`) and was written sanitised.
+    pub fn origin_sanitized(&self) -> bool {
+        self.origin_sanitized
+    }
 }
 
 /// Encodes the Datadog headers for `trace_id` / `span_id` into `out` (replacing its content).
@@ -174,6 +178,7 @@ pub fn encode(
     out.priority.clear();
     out.origin.clear();
     out.origin_dropped = false;
+    out.origin_sanitized = false;
     let mut b = [0u8; ID_MAX_LEN];
     let _ = out.trace_id.push(dec::format_u64(trace_id.low(), &mut b));
     let _ = out.parent_id.push(dec::format_u64(span_id.get(), &mut b));
@@ -181,21 +186,23 @@ pub fn encode(
         let mut pb = [0u8; PRIORITY_MAX_LEN];
         let _ = out.priority.push(dec::format_i32(p.0, &mut pb));
     }
-    if let Some(o) = origin.filter(|o| !o.is_empty()) {
-        // A control byte (CR, LF, NUL, ...) from an untrusted carrier must never reach an
-        // outgoing header line: such an origin is left out, like an overlong one.
-        if o.bytes().any(|b| b < 0x20 && b != b'\t' || b == 0x7f) {
+    if let Some(o) = origin.map(Text::trimmed).filter(|o| !o.is_empty()) {
+        // Origin sanitisation: a byte outside 0x20–0x7E (one `_` per UTF-8 character) or a `,`
+        // (a reader cuts the header there) becomes `_`, so a CR, LF or NUL from an untrusted
+        // carrier never reaches a header line. Trimmed first: readers trim.
+        let mut n = 0usize;
+        sanitized(o, 0x20, b",", false, |_| n = n.saturating_add(1));
+        if n > ORIGIN_MAX_LEN {
             out.origin_dropped = true;
             return;
         }
         let mut w = Writer::new(out.origin.spare());
-        match o.write_decoded(&mut w) {
-            Ok(()) => {
-                let n = w.len();
-                out.origin.commit(n);
-            }
-            Err(_) => out.origin_dropped = true,
-        }
+        sanitized(o, 0x20, b",", false, |b| {
+            let _ = w.push_byte(b);
+        });
+        let n = w.len();
+        out.origin.commit(n);
+        out.origin_sanitized = !o.eq_bytes(out.origin.as_bytes());
     }
 }
 
@@ -358,11 +365,21 @@ mod tests {
             &mut out,
         );
         assert!(
-            out.origin_dropped(),
+            out.origin_sanitized() && !out.origin_dropped(),
             "no header injection through the origin"
         );
-        let mut names = Vec::new();
-        out.for_each(|n, _| names.push(n));
-        assert!(!names.contains(&"x-datadog-origin"));
+        let mut got = Vec::new();
+        out.for_each(|n, v| got.push((n, v.to_vec())));
+        assert_eq!(got[2], ("x-datadog-origin", b"rum__x-evil: 1".to_vec()));
+        encode(
+            t,
+            SpanId::new(1).unwrap(),
+            None,
+            Some(Text::plain(b" rum\xff,\xc3\xa9 ")),
+            &mut out,
+        );
+        let mut got = Vec::new();
+        out.for_each(|n, v| got.push((n, v.to_vec())));
+        assert_eq!(got[2], ("x-datadog-origin", b"rum___".to_vec()));
     }
 }

@@ -1,10 +1,12 @@
 //! Datadog's `dd=` tracestate member (SEMANTICS.md §3, §4; §12 #16–#22).
 //!
 //! Reading ([`parse`], on the value after `dd=`): sub-members split on `;`, OWS and empty ones
-//! skipped, each split at its first `:` (ones without `:` skipped); for `s`, `o` and `p` the last
-//! occurrence wins. `s` is a signed decimal (ignored when unparsable), `o` the origin with `~`
+//! skipped, each split at its first `:` (ones without `:` skipped), key and value trimmed of OWS
+//! (`o: evil` is the origin `evil`: what is stored is what the next hop reads); for `s`, `o` and
+//! `p` the last occurrence wins. `s` is a signed decimal (ignored when unparsable), `o` the origin with `~`
 //! standing for `=`, `p` the last Datadog parent kept verbatim (it is not validated, §3.4),
-//! `t.<key>` the propagated tag `_dd.p.<key>` (`~` for `=`). Other keys are exposed by
+//! `t.<key>` the propagated tag `_dd.p.<key>` (`~` for `=`) when `x-datadog-tags` can carry it
+//! (an empty value or a key with a space is skipped). Other keys are exposed by
 //! [`DdMember::unknown`] and dropped on output (§12 #22). The member comes from a validated
 //! tracestate value, so it is at most 256 printable bytes; [`parse`] looks at no more than
 //! [`MAX_LEN`] bytes of anything longer.
@@ -22,7 +24,7 @@
 //! does not fit, and each `t.*` entry that does not fit is skipped while later, shorter ones may
 //! still be written.
 
-use crate::format::{Tag, Text};
+use crate::format::{dd_tags, sanitized, Tag, Text};
 use crate::id::{DecisionMaker, SamplingPriority};
 use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::class;
@@ -63,7 +65,7 @@ pub fn parse(value: &[u8]) -> DdMember<'_> {
             b"p" => m.p = Some(v),
             b"t.dm" => m.dm = Some(v),
             b"t.tid" | b"t." => {}
-            _ => m.other_tags |= k.starts_with(b"t."),
+            _ => m.other_tags |= tag_of(k, v).is_some(),
         }
     }
     m
@@ -80,7 +82,7 @@ impl<'a> DdMember<'a> {
         list::Split::new(self.raw, b';').filter_map(|e| {
             let e = list::trim_ows(e);
             match list::split_once(e, b':') {
-                (k, Some(v)) if !k.is_empty() => Some((k, v)),
+                (k, Some(v)) if !k.is_empty() => Some((list::trim_ows_end(k), list::trim_ows(v))),
                 _ => None,
             }
         })
@@ -111,15 +113,12 @@ impl<'a> DdMember<'a> {
         self.other_tags
     }
 
-    /// The `t.*` entries as propagated tags (`dm` and `tid` included).
+    /// The `t.*` entries as propagated tags (`dm` and `tid` included). Only entries that
+    /// `x-datadog-tags` can carry as they are ([`dd_tags::is_writable`]) are tags: `t.x:` (empty)
+    /// or `t.a b:1` (a space in the key) are skipped here, so that whatever extraction accepts,
+    /// injection writes in every style.
     pub fn tags(&self) -> impl Iterator<Item = Tag<'a>> {
-        self.entries().filter_map(|(k, v)| {
-            let key = k.strip_prefix(b"t.")?;
-            (!key.is_empty()).then_some(Tag {
-                key,
-                value: Text::tilde_escaped(v),
-            })
-        })
+        self.entries().filter_map(|(k, v)| tag_of(k, v))
     }
 
     /// Sub-members with keys other than `s`, `o`, `p` and `t.*`.
@@ -127,6 +126,15 @@ impl<'a> DdMember<'a> {
         self.entries()
             .filter(|(k, _)| !matches!(*k, b"s" | b"o" | b"p") && !k.starts_with(b"t."))
     }
+}
+
+/// The tag of a `t.<key>:<value>` entry, when it is one that can be written again.
+fn tag_of<'a>(k: &'a [u8], v: &'a [u8]) -> Option<Tag<'a>> {
+    let key = k.strip_prefix(b"t.")?;
+    dd_tags::is_writable(key, v).then_some(Tag {
+        key,
+        value: Text::tilde_escaped(v),
+    })
 }
 
 /// The sampling priority and decision maker of a W3C context: the traceparent's sampled flag
@@ -153,32 +161,6 @@ pub struct DdMemberReport {
     pub tags_dropped: usize,
 }
 
-/// Calls `f` with the sanitised bytes of `text`: one `_` per character for anything outside
-/// 0x20–0x7E, and for each of `extra`; `=` becomes `~` when `eq_to_tilde`.
-fn sanitized(text: Text<'_>, lo: u8, extra: &[u8], eq_to_tilde: bool, mut f: impl FnMut(u8)) {
-    let mut cont = 0u8;
-    for b in text.bytes() {
-        if cont > 0 && (0x80..0xc0).contains(&b) {
-            cont -= 1;
-            continue;
-        }
-        cont = match b {
-            0xc0..=0xdf => 1,
-            0xe0..=0xef => 2,
-            0xf0..=0xf7 => 3,
-            _ => 0,
-        };
-        let out = if !(lo..=0x7e).contains(&b) || extra.contains(&b) {
-            b'_'
-        } else if eq_to_tilde && b == b'=' {
-            b'~'
-        } else {
-            b
-        };
-        f(out);
-    }
-}
-
 fn sanitized_len(text: Text<'_>, lo: u8, extra: &[u8]) -> usize {
     let mut n = 0;
     sanitized(text, lo, extra, false, |_| n += 1);
@@ -186,6 +168,8 @@ fn sanitized_len(text: Text<'_>, lo: u8, extra: &[u8]) -> usize {
 }
 
 const VALUE_EXTRA: &[u8] = b",;~";
+/// `p` keeps a `~` it arrived with (it is not an escaped origin or tag value).
+const PARENT_EXTRA: &[u8] = b",;";
 const KEY_EXTRA: &[u8] = b",;:=";
 
 /// Appends the sanitised `text` (see [`sanitized`]); `safe` is the byte class that passes
@@ -243,12 +227,14 @@ pub fn encode<'t>(
             .and_then(|_| w.push(dec::format_i32(p.0, &mut b)));
     }
     // Room that `p` needs, reserved before the origin is placed.
+    let parent = Text::plain(parent).trimmed();
+    let parent_len = sanitized_len_fast(parent, class::DD_VALUE_SAFE, 0x20, PARENT_EXTRA);
     let p_len = if parent.is_empty() {
         0
     } else {
-        1 + 2 + parent.len()
+        1 + 2 + parent_len
     };
-    if let Some(o) = origin.filter(|o| !o.is_empty()) {
+    if let Some(o) = origin.map(|o| o.trimmed()).filter(|o| !o.is_empty()) {
         let need = 1 + 2 + sanitized_len_fast(o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
         if w.len() + need + p_len <= MAX_LEN {
             let _ = sep(&mut w).and_then(|_| w.push(b"o:"));
@@ -258,16 +244,28 @@ pub fn encode<'t>(
         }
     }
     if !parent.is_empty() {
+        // An upstream `p` came from a validated tracestate value; one a caller built is
+        // sanitised like a value, so no byte outside the member's grammar is ever written.
         let mark = w.len();
-        if sep(&mut w)
-            .and_then(|_| w.push(b"p:"))
-            .and_then(|_| w.push(parent))
-            .is_err()
-        {
+        if sep(&mut w).and_then(|_| w.push(b"p:")).is_ok() && w.remaining() >= parent_len {
+            push_sanitized(
+                &mut w,
+                parent,
+                class::DD_VALUE_SAFE,
+                0x20,
+                PARENT_EXTRA,
+                true,
+            );
+        } else {
             w.truncate(mark);
         }
     }
     let mut put = |w: &mut Writer<'_>, key: Text<'_>, value: Text<'_>| {
+        // Values are trimmed (readers trim them); a key's spaces are sanitised to `_`.
+        let value = value.trimmed();
+        if key.is_empty() || value.is_empty() {
+            return false;
+        }
         let need = 1
             + 2
             + sanitized_len_fast(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA)

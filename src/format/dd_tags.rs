@@ -13,8 +13,13 @@
 //! Writing ([`encode`]): `_dd.p.dm`, then `_dd.p.tid` (only for a 128-bit id), then the other
 //! tags in the order given — deterministic, unlike the hash-map order of several tracers. The
 //! exact serialised length is checked against the limit; over it nothing is written
-//! (`inject_max_size`); a tag with a forbidden byte suppresses the header (`encoding_error`,
-//! as dd-trace-rs and dd-trace-py do).
+//! (`inject_max_size`); a tag that cannot be written as it is ([`is_writable`]) suppresses the
+//! header (`encoding_error`, as dd-trace-rs and dd-trace-py do). Only a caller's own tags can do
+//! that: extraction keeps only tags that can be written again (from `x-datadog-tags` and from the
+//! `dd=` member alike), so an extracted context never loses its `_dd.p.tid` on the way out.
+//!
+//! Whitespace: each pair and its value are trimmed of OWS when read (`_dd.p.x=v ,` is `x` = `v`),
+//! so what is written again is what the next hop reads.
 
 use core::fmt;
 
@@ -100,7 +105,7 @@ impl From<TagsError> for PropagationError {
 pub enum TagsInjectError {
     /// Longer than the limit (or than the output buffer).
     MaxSize,
-    /// A key or value has a forbidden byte.
+    /// A key or value cannot be written as it is ([`is_writable`]).
     Encoding,
     /// The limit is 0.
     Disabled,
@@ -122,6 +127,26 @@ fn key_ok(k: &[u8]) -> bool {
 
 fn value_ok(v: &[u8]) -> bool {
     !v.is_empty() && class::span_printable_except(v, b',', b',') == v.len()
+}
+
+/// True when `_dd.p.<key>=<value>` can be written in `x-datadog-tags` as it is: a non-empty key
+/// of printable ASCII 0x21–0x7E without `,` and `=`, and a non-empty value of printable ASCII
+/// 0x20–0x7E without `,` that neither starts nor ends with a space (a reader trims those).
+/// `value` is checked on its raw bytes: a tilde-escaped value decodes `~` to `=`, which is
+/// allowed too.
+pub fn is_writable(key: &[u8], value: &[u8]) -> bool {
+    key_ok(key)
+        && value_ok(value)
+        && !matches!(value.first(), Some(b' ' | b'\t'))
+        && !matches!(value.last(), Some(b' ' | b'\t'))
+}
+
+/// One pair of the list: the item and its value trimmed of OWS (`_dd.p.x = v ` reads as key
+/// `_dd.p.x`, value `v`; trimming the key too keeps `a=1, b=2` readable), split at the first `=`.
+#[inline]
+fn pair(item: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let (k, v) = list::split_once(list::trim_ows(item), b'=');
+    (list::trim_ows_end(k), v.map(list::trim_ows))
 }
 
 /// The `_dd.p.tid` state of a header.
@@ -159,10 +184,10 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
     let (mut tid, mut dm, mut other_tags) = (None, None, false);
     let mut pairs = fields.items(b',').enumerate().peekable();
     while let Some((i, item)) = pairs.next() {
-        if item.is_empty() && pairs.peek().is_none() && i > 0 {
+        if list::trim_ows(item).is_empty() && pairs.peek().is_none() && i > 0 {
             break; // trailing comma
         }
-        let (k, v) = list::split_once(item, b'=');
+        let (k, v) = pair(item);
         match v {
             Some(v) if key_ok(k) && value_ok(v) => match k {
                 b"_dd.p.tid" => tid = tid.or(Some(v)),
@@ -185,7 +210,7 @@ impl<'a> DdTags<'a> {
     /// The `_dd.p.*` tags in order, `tid` and `dm` included.
     pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> {
         self.fields.items(b',').filter_map(|item| {
-            let (k, v) = list::split_once(item, b'=');
+            let (k, v) = pair(item);
             // `_dd.p.` with nothing after it names no tag: skipped, so that everything read can be
             // written again (found by the `roundtrip` fuzz target).
             let key = k.strip_prefix(DD_P_PREFIX).filter(|k| !k.is_empty())?;
@@ -255,8 +280,8 @@ fn write_all<'t>(
     start: usize,
 ) -> Result<usize, TagsInjectError> {
     let put = |out: &mut Writer<'_>, key: &[u8], value: Text<'_>| -> Result<(), TagsInjectError> {
-        // `value_ok` on the raw bytes covers the decoded ones (`~` decodes to `=`, never `,`).
-        if !key_ok(key) || !value_ok(value.raw()) {
+        // `is_writable` on the raw bytes covers the decoded ones (`~` decodes to `=`, never `,`).
+        if !is_writable(key, value.raw()) {
             return Err(TagsInjectError::Encoding);
         }
         let sep = usize::from(out.len() > start);
@@ -286,7 +311,7 @@ fn write_all<'t>(
         }
         put(out, t.key, t.value)?;
     }
-    Ok(out.len() - start)
+    Ok(out.len().saturating_sub(start))
 }
 
 /// Writes the `_dd.propagation_error` value for `malformed_tid <raw>` (or just the error name).
@@ -332,7 +357,8 @@ mod tests {
             key: k.as_bytes(),
             value: Text::plain(v.as_bytes()),
         });
-        encode(dm.map(DecisionMaker), high, it, max, &mut w)?;
+        let n = encode(dm.map(DecisionMaker), high, it, max, &mut w)?;
+        assert_eq!(n, w.len());
         Ok(String::from_utf8(w.written().to_vec()).unwrap())
     }
 
@@ -463,14 +489,19 @@ mod tests {
             enc(Some(0), 0, &[("a", "1")], 20),
             Err(TagsInjectError::MaxSize)
         );
-        assert_eq!(
-            enc(None, 0, &[("a,ny", "x")], 512),
-            Err(TagsInjectError::Encoding)
-        );
-        assert_eq!(
-            enc(None, 0, &[("a", "x,y")], 512),
-            Err(TagsInjectError::Encoding)
-        );
+        for bad in [
+            ("a,ny", "x"),
+            ("a", "x,y"),
+            ("c", " v"),
+            ("d", ""),
+            ("e", "\r"),
+        ] {
+            assert_eq!(
+                enc(None, 7, &[("b", "2"), bad], 512),
+                Err(TagsInjectError::Encoding),
+                "{bad:?}"
+            );
+        }
         assert_eq!(
             enc(None, 0, &[("a", "1")], 0),
             Err(TagsInjectError::Disabled)

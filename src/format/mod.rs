@@ -70,6 +70,16 @@ impl<'a> Text<'a> {
         self.raw.is_empty()
     }
 
+    /// The same value without leading and trailing OWS (space, horizontal tab). Writers trim
+    /// what they write, since every reader trims what it reads.
+    #[inline]
+    pub fn trimmed(self) -> Self {
+        Text {
+            raw: crate::wire::list::trim_ows(self.raw),
+            ..self
+        }
+    }
+
     /// The decoded bytes.
     #[inline]
     pub fn bytes(&self) -> impl Iterator<Item = u8> + 'a {
@@ -119,6 +129,40 @@ pub struct Tag<'a> {
     pub key: &'a [u8],
     /// The value (decoded through [`Text::bytes`]).
     pub value: Text<'a>,
+}
+
+/// Calls `f` with the sanitised bytes of `text` (origin sanitisation: one `_` per character,
+/// UTF-8 sequences counted as one, for anything outside `lo`–0x7E and for each of `extra`; then
+/// `=` becomes `~` when `eq_to_tilde`). Used by every writer of an origin or tag value, so no
+/// byte outside VCHAR and SP ever reaches a header.
+pub(crate) fn sanitized(
+    text: Text<'_>,
+    lo: u8,
+    extra: &[u8],
+    eq_to_tilde: bool,
+    mut f: impl FnMut(u8),
+) {
+    let mut cont = 0u8;
+    for b in text.bytes() {
+        if cont > 0 && (0x80..0xc0).contains(&b) {
+            cont -= 1;
+            continue;
+        }
+        cont = match b {
+            0xc0..=0xdf => 1,
+            0xe0..=0xef => 2,
+            0xf0..=0xf7 => 3,
+            _ => 0,
+        };
+        let out = if !(lo..=0x7e).contains(&b) || extra.contains(&b) {
+            b'_'
+        } else if eq_to_tilde && b == b'=' {
+            b'~'
+        } else {
+            b
+        };
+        f(out);
+    }
 }
 
 /// The prefix of every propagated tag key.

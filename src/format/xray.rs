@@ -15,14 +15,15 @@
 //! Writing ([`encode`]): `Root=1-<8 hex>-<24 hex>` from the 128-bit trace id (its top 32 bits,
 //! then the low 96), `;Parent=<16 hex>`, then `;Sampled=1|0` when a decision is known, then
 //! `;_dd.origin=<origin>` when it fits in the [`EXTRA_MAX_LEN`] bytes Java allows for extra
-//! fields. A Datadog 128-bit id (unix seconds in its top 32 bits, then 32 zero bits) therefore
+//! fields (trimmed; each character outside 0x21–0x7E and each `;` written as `_`; an origin that
+//! does not fit is left out, never the header). A Datadog 128-bit id (unix seconds in its top 32 bits, then 32 zero bits) therefore
 //! becomes a Datadog-shaped root carrying its creation time, and [`XRay::trace_id_128`] gives the
 //! same id back. A 64-bit id gets the epoch `00000000`: dd-trace-java writes the current time
 //! there, but a `no_std` codec has no clock.
 
 use core::fmt;
 
-use crate::format::Text;
+use crate::format::{sanitized, Text};
 use crate::id::{SamplingPriority, SpanId, TraceId};
 use crate::wire::buf::ArrayBuf;
 use crate::wire::{dec, hex, list};
@@ -203,21 +204,33 @@ impl<'a> XRay<'a> {
     }
 }
 
-/// Writes the header into `out` (replacing its content). Fails only if `origin` is not
-/// printable ASCII without `;` (then nothing is written).
+/// What [`encode`] did with the origin.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EncodeReport {
+    /// The origin held bytes an X-Ray field value cannot carry (outside 0x21–0x7E, or `;`) and
+    /// was written with each such character replaced by `_`.
+    pub origin_sanitized: bool,
+    /// The origin did not fit in [`EXTRA_MAX_LEN`] and was left out (the header is written).
+    pub origin_dropped: bool,
+}
+
+/// Writes the header into `out` (replacing its content). The header is always written; the
+/// origin is trimmed and sanitised, or left out when too long, as the report says.
 pub fn encode(
     trace: TraceId,
     span: SpanId,
     priority: Option<SamplingPriority>,
     origin: Option<Text<'_>>,
     out: &mut ArrayBuf<MAX_LEN>,
-) -> Result<(), XRayError> {
+) -> EncodeReport {
     out.clear();
+    let mut report = EncodeReport::default();
     let hex32 = trace.to_hex();
+    let (epoch, rest) = hex32.split_at(8);
     let _ = out.push(b"Root=1-");
-    let _ = out.push(&hex32[..8]);
+    let _ = out.push(epoch);
     let _ = out.push(b"-");
-    let _ = out.push(&hex32[8..]);
+    let _ = out.push(rest);
     let _ = out.push(b";Parent=");
     let _ = out.push(&span.to_hex());
     if let Some(p) = priority {
@@ -227,19 +240,21 @@ pub fn encode(
             b";Sampled=0"
         });
     }
-    if let Some(o) = origin.filter(|o| !o.is_empty()) {
-        if o.bytes().any(|b| !(0x21..=0x7e).contains(&b) || b == b';') {
-            out.clear();
-            return Err(XRayError::Root);
-        }
-        if 12 + o.len() <= EXTRA_MAX_LEN {
+    if let Some(o) = origin.map(Text::trimmed).filter(|o| !o.is_empty()) {
+        let mut n = 0usize;
+        sanitized(o, 0x21, b";", false, |_| n = n.saturating_add(1));
+        if n.saturating_add(12) <= EXTRA_MAX_LEN {
+            let mark = out.len();
             let _ = out.push(b";_dd.origin=");
-            for b in o.bytes() {
+            sanitized(o, 0x21, b";", false, |b| {
                 let _ = out.push_byte(b);
-            }
+            });
+            report.origin_sanitized = !o.eq_bytes(out.as_bytes().get(mark + 12..).unwrap_or(&[]));
+        } else {
+            report.origin_dropped = true;
         }
     }
-    Ok(())
+    report
 }
 
 #[cfg(test)]
@@ -304,18 +319,43 @@ mod tests {
             Some(SamplingPriority(2)),
             Some(Text::plain(b"fakeOrigin")),
             &mut out,
-        )
-        .unwrap();
+        );
         assert_eq!(out.as_str(), Some("Root=1-633c7675-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=fakeOrigin"));
         let x = parse(out.as_bytes()).unwrap();
         assert_eq!(x.trace_id_128(), Some(t), "a Datadog 128-bit id survives");
         let t = TraceId::new(2).unwrap();
-        encode(t, SpanId::new(3).unwrap(), None, None, &mut out).unwrap();
+        encode(t, SpanId::new(3).unwrap(), None, None, &mut out);
         assert_eq!(
             out.as_str(),
             Some("Root=1-00000000-000000000000000000000002;Parent=0000000000000003")
         );
         let x = parse(out.as_bytes()).unwrap();
         assert_eq!((x.trace_id(), x.parent), (Some(t), SpanId::new(3)));
+    }
+
+    #[test]
+    fn origin_is_sanitised_not_fatal() {
+        let mut out = ArrayBuf::new();
+        let t = TraceId::new(2).unwrap();
+        let s = SpanId::new(3).unwrap();
+        let r = encode(
+            t,
+            s,
+            None,
+            Some(Text::plain(b" synthetics browser;\r\n ")),
+            &mut out,
+        );
+        assert_eq!(
+            out.as_str(),
+            Some("Root=1-00000000-000000000000000000000002;Parent=0000000000000003;_dd.origin=synthetics_browser___")
+        );
+        assert!(r.origin_sanitized && !r.origin_dropped);
+        let r = encode(t, s, None, Some(Text::plain(&[b'o'; 300])), &mut out);
+        assert!(r.origin_dropped);
+        assert_eq!(
+            out.as_bytes().len(),
+            64,
+            "the header stays, without the origin"
+        );
     }
 }

@@ -35,6 +35,24 @@ pub fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     }
 }
 
+/// Bytes of a single-valued header searched for its first `,` by [`single_value`].
+pub const SINGLE_VALUE_SCAN: usize = 512;
+
+/// The value of a single-valued header: the part before its first `,`, trimmed of OWS (one rule
+/// for every single-valued header: a proxy may fold repeats into one line, and the first value
+/// wins, as the B3 specification and dd-trace-java say). Only the first [`SINGLE_VALUE_SCAN`]
+/// bytes are searched; a longer value without a `,` there is returned as those bytes plus one,
+/// untrimmed, so that it is too long for every parser and a huge header costs bounded work.
+#[inline]
+pub fn single_value(v: &[u8]) -> &[u8] {
+    let head = v.get(..SINGLE_VALUE_SCAN).unwrap_or(v);
+    match split_once(head, b',') {
+        (first, Some(_)) => trim_ows(first),
+        (_, None) if v.len() > SINGLE_VALUE_SCAN => v.get(..=SINGLE_VALUE_SCAN).unwrap_or(v),
+        (first, None) => trim_ows(first),
+    }
+}
+
 /// Iterates the items of a `sep`-separated list, untrimmed. An empty input yields one empty item,
 /// like `str::split`; `a,,b` yields `a`, ``, `b`.
 #[derive(Clone, Debug)]

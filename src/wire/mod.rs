@@ -22,3 +22,35 @@ pub(crate) fn fmt_bytes(b: &[u8], f: &mut core::fmt::Formatter<'_>) -> core::fmt
     }
     f.write_char('"')
 }
+
+/// True when `v` can be sent as an HTTP field value exactly as it is (RFC 9110 §5.5): not empty,
+/// only visible ASCII (0x21–0x7E), space and horizontal tab, and no white space at either end (a
+/// reader would trim it, so the next hop would read something else). Every header tracewire
+/// writes passes this check.
+pub fn is_field_value(v: &[u8]) -> bool {
+    let edges_ok = !matches!(v.first(), None | Some(b' ' | b'\t'))
+        && !matches!(v.last(), None | Some(b' ' | b'\t'));
+    edges_ok && v.iter().all(|&b| matches!(b, 0x20..=0x7e | b'\t'))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn field_values() {
+        for ok in [&b"a"[..], b"a b", b"a\tb", b"~!"] {
+            assert!(super::is_field_value(ok), "{ok:?}");
+        }
+        for bad in [
+            &b""[..],
+            b" a",
+            b"a ",
+            b"\ta",
+            b"a\r\nb",
+            b"a\0",
+            b"a\x7f",
+            b"\xc3\xa9",
+        ] {
+            assert!(!super::is_field_value(bad), "{bad:?}");
+        }
+    }
+}
