@@ -170,7 +170,7 @@ impl<'b> HeaderBlockWriter<'b> {
 
 impl Inject for HeaderBlockWriter<'_> {
     fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
-        let need = name.len() + 2 + value.len() + 2;
+        let need = value.len().saturating_add(name.len()).saturating_add(4);
         if self.w.remaining() < need {
             return Err(CarrierError::Full);
         }
@@ -258,8 +258,8 @@ impl<const H: usize, const N: usize> Headers<H, N> {
     /// Index of the header named exactly `name`.
     fn find(&self, name: &str) -> Option<usize> {
         self.names
+            .get(..self.count)?
             .iter()
-            .take(self.count)
             .position(|n| n.eq_ignore_ascii_case(name))
     }
 
@@ -331,7 +331,9 @@ impl<const H: usize, const N: usize> Inject for Headers<H, N> {
             self.remove(name);
         }
         let s = self.used();
-        let e = s.saturating_add(value.len());
+        let Some(e) = s.checked_add(value.len()) else {
+            return Err(CarrierError::Full);
+        };
         match (
             self.arena.get_mut(s..e),
             self.names.get_mut(self.count),
@@ -359,7 +361,7 @@ impl<const H: usize, const N: usize> Inject for Headers<H, N> {
     fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
         // Exactly what the `set` calls will need: a replaced value frees its bytes and its slot.
         let (mut count, mut used) = (self.count, self.used());
-        for (i, (name, v)) in headers.iter().enumerate() {
+        for (i, (name, v)) in (0..headers.len()).zip(headers) {
             let earlier = headers
                 .get(..i)
                 .and_then(|e| e.iter().rev().find(|(n, _)| n.eq_ignore_ascii_case(name)))
@@ -452,7 +454,7 @@ mod heapless_impls {
 
         fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
             let mut new = 0usize;
-            for (i, (name, v)) in headers.iter().enumerate() {
+            for (i, (name, v)) in (0..headers.len()).zip(headers) {
                 if v.len() > V {
                     return Err(CarrierError::Full);
                 }
@@ -505,7 +507,7 @@ mod arrayvec_impls {
 
         fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
             let mut new = 0usize;
-            for (i, (name, v)) in headers.iter().enumerate() {
+            for (i, (name, v)) in (0..headers.len()).zip(headers) {
                 if v.len() > V {
                     return Err(CarrierError::Full);
                 }

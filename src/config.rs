@@ -149,7 +149,7 @@ impl StyleSet {
             return self;
         }
         self.order[self.len as usize] = style;
-        self.len += 1;
+        self.len = self.len.wrapping_add(1);
         self.bits |= style.bit();
         self
     }
@@ -161,7 +161,11 @@ impl StyleSet {
 
     /// The styles in order.
     pub fn as_slice(&self) -> &[Style] {
-        &self.order[..usize::from(self.len)]
+        // `get`: a set built by hand (or read from memory the optimiser cannot see) never makes
+        // this panic.
+        self.order
+            .get(..usize::from(self.len))
+            .unwrap_or(&self.order)
     }
 
     /// Number of styles.
@@ -587,14 +591,14 @@ fn parse_styles(
     let mut offset = 0usize;
     for token in v.split(',') {
         let start = offset;
-        offset += token.len() + 1;
+        offset = offset.saturating_add(token.len()).saturating_add(1);
         if token.trim().is_empty() {
             continue;
         }
         // OpenTelemetry's `b3` is the single header too; its other names are Datadog's.
         match Style::parse(token) {
             Some(s) => {
-                known += 1;
+                known = known.saturating_add(1);
                 set = set.with(s);
             }
             None => report.push(ConfigIssue {

@@ -178,7 +178,7 @@ impl Report {
     fn push(&mut self, style: Style, status: Status) {
         if let Some(e) = self.entries.get_mut(usize::from(self.len)) {
             *e = (style, status);
-            self.len += 1;
+            self.len = self.len.saturating_add(1);
         }
     }
 
@@ -274,7 +274,7 @@ impl<'a> Links<'a> {
     fn push(&mut self, l: SpanLink<'a>) {
         if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
             *slot = Some(l);
-            self.len += 1;
+            self.len = self.len.saturating_add(1);
         }
     }
 
@@ -1039,7 +1039,7 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
         _ => None,
     };
     if let Some(c) = valid(Style::TraceContext) {
-        report.rewritten += 1;
+        report.rewritten = report.rewritten.saturating_add(1);
         let tp = traceparent::Traceparent {
             version: 0,
             trace_id: c.trace_id,
@@ -1062,7 +1062,7 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
         put_tracestate(own, c.tracestate.as_ref(), ts_buf, &mut pending);
     }
     if let Some(c) = valid(Style::Datadog) {
-        report.rewritten += 1;
+        report.rewritten = report.rewritten.saturating_add(1);
         put_datadog(
             &c,
             span,
@@ -1074,11 +1074,11 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
         );
     }
     if let Some(c) = valid(Style::B3Single) {
-        report.rewritten += 1;
+        report.rewritten = report.rewritten.saturating_add(1);
         put_b3_single(&c, span, b3_buf, &mut pending);
     }
     if let Some(c) = valid(Style::B3Multi) {
-        report.rewritten += 1;
+        report.rewritten = report.rewritten.saturating_add(1);
         put_b3_multi(&c, span, b3m_buf, &mut pending);
     }
     if styles.contains(Style::Baggage) && !s.baggage.is_empty() {

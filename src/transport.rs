@@ -42,8 +42,8 @@ pub mod sqs {
     fn ws(s: &[u8]) -> &[u8] {
         let n = s
             .iter()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            .count();
+            .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .unwrap_or(s.len());
         s.get(n..).unwrap_or(&[])
     }
 
@@ -56,10 +56,10 @@ pub mod sqs {
             match b {
                 b'\\' => {
                     escaped = true;
-                    i += 2;
+                    i = i.saturating_add(2);
                 }
-                b'"' => return Some((s.get(..i)?, s.get(i + 1..)?, escaped)),
-                _ => i += 1,
+                b'"' => return Some((s.get(..i)?, s.get(i.saturating_add(1)..)?, escaped)),
+                _ => i = i.saturating_add(1),
             }
         }
         None
@@ -130,17 +130,15 @@ pub mod sqs {
     }
 
     fn escaped_len(v: &[u8]) -> usize {
-        v.iter()
-            .map(|&b| {
-                if b == b'"' || b == b'\\' {
-                    2
-                } else if b < 0x20 {
-                    6
-                } else {
-                    1
-                }
+        v.iter().fold(0usize, |n, &b| {
+            n.saturating_add(if b == b'"' || b == b'\\' {
+                2
+            } else if b < 0x20 {
+                6
+            } else {
+                1
             })
-            .sum()
+        })
     }
 
     /// Bytes one member takes: `{` or `,`, quotes, colon, the escaped value.

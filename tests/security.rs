@@ -139,9 +139,10 @@ fn forward_obeys_the_limits_inject_obeys() {
 
 #[test]
 fn forward_joins_tracestate_lines_within_the_limit() {
-    let member = |i: usize| format!("k{i}={}", "v".repeat(100));
-    let a = (0..15).map(member).collect::<Vec<_>>().join(",");
-    let b = (15..30).map(member).collect::<Vec<_>>().join(",");
+    // Two lines of 250-byte members that join to about 5 KB: the spec's truncation applies.
+    let member = |i: usize| format!("k{i}={}", "v".repeat(250));
+    let a = (0..10).map(member).collect::<Vec<_>>().join(",");
+    let b = (10..20).map(member).collect::<Vec<_>>().join(",");
     let incoming = [
         ("traceparent", TP),
         ("tracestate", a.as_str()),
@@ -150,7 +151,7 @@ fn forward_joins_tracestate_lines_within_the_limit() {
     let out = forward_block(&incoming, &styles(&[Style::TraceContext]));
     let ts = get(&out, "tracestate").expect("written, within 4096 bytes, not dropped");
     assert!(ts.len() <= 4096);
-    assert!(ts.starts_with("k0=") && ts.contains(",k15="));
+    assert!(ts.starts_with("k0=") && ts.contains(",k10="), "{ts}");
 }
 
 #[test]

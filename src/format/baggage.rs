@@ -138,9 +138,13 @@ impl<'a> Member<'a> {
         let props = if self.properties.is_empty() {
             0
         } else {
-            1 + self.properties.len()
+            self.properties.len().saturating_add(1)
         };
-        self.key.len() + 1 + self.value.len() + props
+        self.key
+            .len()
+            .saturating_add(1)
+            .saturating_add(self.value.len())
+            .saturating_add(props)
     }
 }
 
@@ -155,11 +159,11 @@ fn member(item: &[u8]) -> Option<Member<'_>> {
     if item.get(i) != Some(&b'=') {
         return None;
     }
-    let value_start = skip(item, i + 1, OWS);
+    let value_start = skip(item, i.saturating_add(1), OWS);
     i = skip(item, value_start, BAGGAGE_VALUE);
     let mut value_end = i;
-    while value_end > value_start && item.get(value_end - 1) == Some(&b' ') {
-        value_end -= 1;
+    while value_end > value_start && item.get(value_end.wrapping_sub(1)) == Some(&b' ') {
+        value_end = value_end.wrapping_sub(1);
     }
     i = skip(item, i, OWS);
     let key = item.get(key_start..key_end)?;
@@ -217,7 +221,8 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
     let (fields, cut) = fields.capped(MAX_LINE_LEN, b',');
     let mut truncated = fields.dropped() > 0 || cut;
     let mut canonical = true;
-    let mut items = fields.items(b',').enumerate().peekable();
+    // Indexed by a bounded range, not `enumerate`, whose counter carries an overflow check.
+    let mut items = (0..usize::MAX).zip(fields.items(b',')).peekable();
     while let Some((index, item)) = items.next() {
         if list::trim_ows(item).is_empty() && items.peek().is_none() {
             canonical = false;
@@ -225,13 +230,13 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
         }
         let m = member(item).ok_or(BaggageError::Malformed { index })?;
         canonical &= m.wire_len() == item.len();
-        let need = m.wire_len() + usize::from(count > 0);
-        if count >= limits.max_items || bytes + need > limits.max_bytes {
+        let need = m.wire_len().saturating_add(usize::from(count > 0));
+        if count >= limits.max_items || bytes.saturating_add(need) > limits.max_bytes {
             truncated = true;
             break;
         }
-        bytes += need;
-        count += 1;
+        bytes = bytes.saturating_add(need);
+        count = count.saturating_add(1);
     }
     if count == 0 && truncated {
         return Err(BaggageError::LimitExceeded);
@@ -292,18 +297,19 @@ pub fn encode<'m>(
     let mut full = false;
     for (k, v) in items {
         let need = pct::encoded_len(k, &KEY_SAFE)
-            + 1
-            + pct::encoded_len(v, &VALUE_SAFE)
-            + usize::from(r.written > 0);
+            .saturating_add(1)
+            .saturating_add(pct::encoded_len(v, &VALUE_SAFE))
+            .saturating_add(usize::from(r.written > 0));
         // An empty key or value would make Datadog's receivers drop the whole header (they treat
         // `k=` as malformed), so such an item is left out and counted.
         if k.is_empty() || v.is_empty() {
-            r.dropped += 1;
+            r.dropped = r.dropped.saturating_add(1);
             continue;
         }
-        if full || r.written >= limits.max_items || out.len() - start + need > limits.max_bytes {
+        let used = out.len().saturating_sub(start);
+        if full || r.written >= limits.max_items || used.saturating_add(need) > limits.max_bytes {
             full = true;
-            r.dropped += 1;
+            r.dropped = r.dropped.saturating_add(1);
             continue;
         }
         if out.remaining() < need {
@@ -316,7 +322,7 @@ pub fn encode<'m>(
         pct::encode(k, &KEY_SAFE, out)?;
         out.push_byte(b'=')?;
         pct::encode(v, &VALUE_SAFE, out)?;
-        r.written += 1;
+        r.written = r.written.saturating_add(1);
     }
     Ok(r)
 }
@@ -329,7 +335,7 @@ pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usiz
     // Fast path: the lines already are the canonical encoding of every member, and all fit.
     if b.canonical && b.count <= limits.max_items && b.fields.combined_len() <= limits.max_bytes {
         let r = (|| {
-            for (i, line) in b.fields.as_slice().iter().enumerate() {
+            for (i, line) in (0..usize::MAX).zip(b.fields.as_slice()) {
                 if i > 0 {
                     out.push_byte(b',')?;
                 }
@@ -344,12 +350,15 @@ pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usiz
         return 0;
     }
     let mut written = 0;
-    let mut dropped = 0;
+    let mut dropped = 0usize;
     for m in b.members() {
-        let need = m.wire_len() + usize::from(written > 0);
-        if dropped > 0 || written >= limits.max_items || out.len() - start + need > limits.max_bytes
+        let need = m.wire_len().saturating_add(usize::from(written > 0));
+        let used = out.len().saturating_sub(start);
+        if dropped > 0
+            || written >= limits.max_items
+            || used.saturating_add(need) > limits.max_bytes
         {
-            dropped += 1;
+            dropped = dropped.saturating_add(1);
             continue;
         }
         let r = (|| {
@@ -369,7 +378,7 @@ pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usiz
             out.truncate(start);
             return b.len();
         }
-        written += 1;
+        written = written.saturating_add(1);
     }
     dropped
 }

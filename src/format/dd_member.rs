@@ -162,8 +162,8 @@ pub struct DdMemberReport {
 }
 
 fn sanitized_len(text: Text<'_>, lo: u8, extra: &[u8]) -> usize {
-    let mut n = 0;
-    sanitized(text, lo, extra, false, |_| n += 1);
+    let mut n = 0usize;
+    sanitized(text, lo, extra, false, |_| n = n.saturating_add(1));
     n
 }
 
@@ -232,11 +232,11 @@ pub fn encode<'t>(
     let p_len = if parent.is_empty() {
         0
     } else {
-        1 + 2 + parent_len
+        parent_len.saturating_add(3)
     };
     if let Some(o) = origin.map(|o| o.trimmed()).filter(|o| !o.is_empty()) {
-        let need = 1 + 2 + sanitized_len_fast(o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
-        if w.len() + need + p_len <= MAX_LEN {
+        let need = sanitized_len_fast(o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA).saturating_add(3);
+        if w.len().saturating_add(need).saturating_add(p_len) <= MAX_LEN {
             let _ = sep(&mut w).and_then(|_| w.push(b"o:"));
             push_sanitized(&mut w, o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA, true);
         } else {
@@ -266,12 +266,15 @@ pub fn encode<'t>(
         if key.is_empty() || value.is_empty() {
             return false;
         }
-        let need = 1
-            + 2
-            + sanitized_len_fast(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA)
-            + 1
-            + sanitized_len_fast(value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
-        if w.len() + need > MAX_LEN {
+        let need = sanitized_len_fast(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA)
+            .saturating_add(sanitized_len_fast(
+                value,
+                class::DD_VALUE_SAFE,
+                0x20,
+                VALUE_EXTRA,
+            ))
+            .saturating_add(4);
+        if w.len().saturating_add(need) > MAX_LEN {
             return false;
         }
         let _ = sep(w).and_then(|_| w.push(b"t."));
@@ -283,7 +286,7 @@ pub fn encode<'t>(
     if let Some(dm) = dm {
         let mut b = [0u8; DecisionMaker::MAX_LEN];
         if !put(&mut w, Text::plain(b"dm"), Text::plain(dm.encode(&mut b))) {
-            report.tags_dropped += 1;
+            report.tags_dropped = report.tags_dropped.saturating_add(1);
         }
     }
     for t in tags {
@@ -291,7 +294,7 @@ pub fn encode<'t>(
             continue;
         }
         if !put(&mut w, Text::plain(t.key), t.value) {
-            report.tags_dropped += 1;
+            report.tags_dropped = report.tags_dropped.saturating_add(1);
         }
     }
     let n = if w.len() > 3 { w.len() } else { 0 };

@@ -182,7 +182,8 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
     }
     // One pass validates every pair and remembers the first `tid` and `dm`.
     let (mut tid, mut dm, mut other_tags) = (None, None, false);
-    let mut pairs = fields.items(b',').enumerate().peekable();
+    // Indexed by a bounded range, not `enumerate`, whose counter carries an overflow check.
+    let mut pairs = (0..usize::MAX).zip(fields.items(b',')).peekable();
     while let Some((i, item)) = pairs.next() {
         if list::trim_ows(item).is_empty() && pairs.peek().is_none() && i > 0 {
             break; // trailing comma
@@ -285,8 +286,10 @@ fn write_all<'t>(
             return Err(TagsInjectError::Encoding);
         }
         let sep = usize::from(out.len() > start);
-        let need = sep + DD_P_PREFIX.len() + key.len() + 1 + value.len();
-        if out.len() - start + need > max_len {
+        let need = (sep + DD_P_PREFIX.len() + 1)
+            .saturating_add(key.len())
+            .saturating_add(value.len());
+        if out.len().saturating_sub(start).saturating_add(need) > max_len {
             return Err(TagsInjectError::MaxSize);
         }
         let full = |_| TagsInjectError::MaxSize;

@@ -145,7 +145,7 @@ pub(crate) fn sanitized(
     let mut cont = 0u8;
     for b in text.bytes() {
         if cont > 0 && (0x80..0xc0).contains(&b) {
-            cont -= 1;
+            cont = cont.saturating_sub(1);
             continue;
         }
         cont = match b {

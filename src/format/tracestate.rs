@@ -54,7 +54,10 @@ pub struct Member<'a> {
 impl Member<'_> {
     /// Length of `key=value`.
     pub fn len(&self) -> usize {
-        self.key.len() + 1 + self.value.len()
+        self.key
+            .len()
+            .saturating_add(1)
+            .saturating_add(self.value.len())
     }
 
     /// Never true (a member always has `=`); present for symmetry with `len`.
@@ -142,7 +145,7 @@ fn next_item<'a>(line: &'a [u8], skip: Option<&[u8]>) -> (Item<'a>, Option<&'a [
 
 /// What follows the `,` at `at`.
 fn after_comma(s: &[u8], at: usize) -> Option<&[u8]> {
-    s.get(at + 1..)
+    s.get(at.saturating_add(1)..)
 }
 
 /// An invalid item: skips to its `,`.
@@ -191,7 +194,7 @@ impl<'a> Iterator for Items<'a, '_> {
                 self.rest = next;
                 return Some(item);
             }
-            self.line += 1;
+            self.line = self.line.saturating_add(1);
             self.rest = Some(*self.fields.as_slice().get(self.line)?);
         }
     }
@@ -204,7 +207,7 @@ pub fn is_valid_header(value: &[u8]) -> bool {
         return false;
     }
     let mut seen: [&[u8]; MAX_MEMBERS] = [&[]; MAX_MEMBERS];
-    let mut n = 0;
+    let mut n = 0usize;
     for item in list::Split::new(value, b',') {
         let item = list::trim_ows(item);
         if item.is_empty() {
@@ -213,11 +216,14 @@ pub fn is_valid_header(value: &[u8]) -> bool {
         let Ok(Some(m)) = member(item) else {
             return false;
         };
-        if seen[..n].contains(&m.key) || n == MAX_MEMBERS {
+        if seen.get(..n).is_some_and(|s| s.contains(&m.key)) {
             return false;
         }
-        seen[n] = m.key;
-        n += 1;
+        let Some(slot) = seen.get_mut(n) else {
+            return false;
+        };
+        *slot = m.key;
+        n = n.saturating_add(1);
     }
     n > 0
 }
@@ -332,23 +338,23 @@ impl<'a> Iterator for Members<'a> {
                 return None;
             }
             let item = self.items.next()?;
-            self.scanned += 1;
+            self.scanned = self.scanned.saturating_add(1);
             let m = match item {
                 Item::Member(m) => m,
                 Item::Empty | Item::Skipped => continue,
                 Item::Invalid => {
-                    self.report.invalid += 1;
+                    self.report.invalid = self.report.invalid.saturating_add(1);
                     continue;
                 }
             };
-            if self.seen[..self.n].contains(&m.key) {
-                self.report.duplicates += 1;
+            if self.seen.get(..self.n).is_some_and(|s| s.contains(&m.key)) {
+                self.report.duplicates = self.report.duplicates.saturating_add(1);
                 continue;
             }
             if let Some(slot) = self.seen.get_mut(self.n) {
                 *slot = m.key;
             }
-            self.n += 1;
+            self.n = self.n.saturating_add(1);
             self.report.members = self.n;
             return Some(m);
         }
@@ -364,18 +370,18 @@ fn encode_all(
     budget: usize,
     out: &mut Writer<'_>,
 ) -> Option<EncodeReport> {
-    let mut written = 0;
+    let mut written = 0usize;
     if let Some(o) = own {
         out.push(o).ok()?;
-        written += 1;
+        written = written.saturating_add(1);
     }
     // With fewer than MAX_MEMBERS items neither the member cap nor the scan cap of
     // `members()` can be reached, so this loop yields exactly its members without `own_key`;
     // items with `own_key` are dropped whatever their value, so their value is not read.
     let mut seen: [&[u8]; MAX_MEMBERS] = [&[]; MAX_MEMBERS];
-    let mut kept = 0;
-    for (scanned, item) in Items::new(rest.fields, Some(own_key)).enumerate() {
-        if scanned + 1 >= MAX_MEMBERS {
+    let mut kept = 0usize;
+    for (scanned, item) in (0..usize::MAX).zip(Items::new(rest.fields, Some(own_key))) {
+        if scanned.saturating_add(1) >= MAX_MEMBERS {
             return None;
         }
         let Item::Member(m) = item else { continue };
@@ -395,8 +401,8 @@ fn encode_all(
         out.push(m.key).ok()?;
         out.push_byte(b'=').ok()?;
         out.push(m.value).ok()?;
-        written += 1;
-        kept += 1;
+        written = written.saturating_add(1);
+        kept = kept.saturating_add(1);
     }
     Some(EncodeReport {
         written,
@@ -425,11 +431,11 @@ pub fn encode(
 ) -> Result<EncodeReport, BufferTooSmall> {
     let start = out.len();
     let own = own.filter(|o| !o.is_empty());
-    let budget_members = MAX_MEMBERS - usize::from(own.is_some());
+    let budget_members = MAX_MEMBERS.saturating_sub(usize::from(own.is_some()));
     // Fast path, one pass: write everything; keep it when nothing had to be left out (the
     // common case), otherwise start again with the selection below.
     if let Some(r) = encode_all(own, own_key, rest, budget_members, out) {
-        if out.len() - start <= MAX_ENCODED_LEN {
+        if out.len().saturating_sub(start) <= MAX_ENCODED_LEN {
             return Ok(r);
         }
     }
@@ -442,20 +448,20 @@ pub fn encode(
     };
     let mut sel: [(Member<'_>, bool); MAX_MEMBERS] = [(empty, false); MAX_MEMBERS];
     let mut slots = sel.iter_mut().take(budget_members);
-    let mut dropped = 0;
+    let mut dropped = 0usize;
     for m in rest.members().filter(|m| m.key != own_key) {
         match slots.next() {
             Some(slot) => *slot = (m, true),
-            None => dropped += 1,
+            None => dropped = dropped.saturating_add(1),
         }
     }
     let mut total = own.map_or(0, <[u8]>::len);
     let mut count = usize::from(own.is_some());
     for (m, _) in sel.iter().filter(|(_, k)| *k) {
-        total += m.len();
-        count += 1;
+        total = total.saturating_add(m.len());
+        count = count.saturating_add(1);
     }
-    total += count.saturating_sub(1);
+    total = total.saturating_add(count.saturating_sub(1));
     // The spec's truncation: members longer than 128 bytes go first, then from the right.
     // Dropping a member saves its length and one comma.
     if total > MAX_ENCODED_LEN {
@@ -466,17 +472,17 @@ pub fn encode(
                 }
                 if *k && (!long_only || m.len() > TRUNCATE_FIRST_ABOVE) {
                     *k = false;
-                    dropped += 1;
-                    total -= m.len() + 1;
+                    dropped = dropped.saturating_add(1);
+                    total = total.saturating_sub(m.len().saturating_add(1));
                 }
             }
         }
     }
-    let mut written = 0;
+    let mut written = 0usize;
     let result = (|| {
         if let Some(o) = own {
             out.push(o)?;
-            written += 1;
+            written = written.saturating_add(1);
         }
         for (m, _) in sel.iter().filter(|(_, k)| *k) {
             if written > 0 {
@@ -485,7 +491,7 @@ pub fn encode(
             out.push(m.key)?;
             out.push_byte(b'=')?;
             out.push(m.value)?;
-            written += 1;
+            written = written.saturating_add(1);
         }
         Ok(())
     })();

@@ -249,7 +249,8 @@ pub fn encode(
             sanitized(o, 0x21, b";", false, |b| {
                 let _ = out.push_byte(b);
             });
-            report.origin_sanitized = !o.eq_bytes(out.as_bytes().get(mark + 12..).unwrap_or(&[]));
+            report.origin_sanitized =
+                !o.eq_bytes(out.as_bytes().get(mark.saturating_add(12)..).unwrap_or(&[]));
         } else {
             report.origin_dropped = true;
         }

@@ -33,7 +33,9 @@ impl<'b> Writer<'b> {
     pub fn push_byte(&mut self, b: u8) -> Result<(), BufferTooSmall> {
         let slot = self.buf.get_mut(self.len).ok_or(BufferTooSmall)?;
         *slot = b;
-        self.len += 1;
+        // Below the buffer's length, so no wrap: `wrapping_add` keeps the proof free of an
+        // overflow check the optimiser cannot remove.
+        self.len = self.len.wrapping_add(1);
         Ok(())
     }
 
@@ -185,7 +187,7 @@ impl<const N: usize> ArrayBuf<N> {
     /// Marks `n` more bytes (written through [`ArrayBuf::spare`]) as used.
     #[inline]
     pub fn commit(&mut self, n: usize) {
-        self.len = (self.len + n).min(N);
+        self.len = self.len.saturating_add(n).min(N);
     }
 }
 

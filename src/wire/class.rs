@@ -152,7 +152,7 @@ const fn word_has_stop(x: u64, d1: u8, d2: u8) -> bool {
 /// `d2`: what every list value grammar here allows, found eight bytes at a time.
 #[inline]
 pub fn span_printable_except(s: &[u8], d1: u8, d2: u8) -> usize {
-    let mut done = 0;
+    let mut done = 0usize;
     let mut chunks = s.chunks_exact(8);
     for chunk in chunks.by_ref() {
         let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
@@ -161,19 +161,20 @@ pub fn span_printable_except(s: &[u8], d1: u8, d2: u8) -> usize {
         if word_has_stop(u64::from_le_bytes(bytes), d1, d2) {
             break;
         }
-        done += 8;
+        done = done.wrapping_add(8);
     }
     let rest = s.get(done..).unwrap_or_default();
-    done + rest
-        .iter()
-        .position(|&b| !(0x20..=0x7e).contains(&b) || b == d1 || b == d2)
-        .unwrap_or(rest.len())
+    done.wrapping_add(
+        rest.iter()
+            .position(|&b| !(0x20..=0x7e).contains(&b) || b == d1 || b == d2)
+            .unwrap_or(rest.len()),
+    )
 }
 
 /// Position of the first `needle` in `s`, found eight bytes at a time.
 #[inline]
 pub fn find(s: &[u8], needle: u8) -> Option<usize> {
-    let mut done = 0;
+    let mut done = 0usize;
     let pattern = ONES * u64::from(needle);
     for chunk in s.chunks_exact(8) {
         let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
@@ -182,10 +183,13 @@ pub fn find(s: &[u8], needle: u8) -> Option<usize> {
         if has_zero(u64::from_le_bytes(bytes) ^ pattern) {
             break;
         }
-        done += 8;
+        done = done.wrapping_add(8);
     }
+    // `done` and `i` count bytes of `s`: their sum is at most its length.
     let rest = s.get(done..)?;
-    rest.iter().position(|&b| b == needle).map(|i| done + i)
+    rest.iter()
+        .position(|&b| b == needle)
+        .map(|i| done.wrapping_add(i))
 }
 
 #[cfg(test)]

@@ -15,14 +15,16 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
     let mut chunks = s.chunks_exact(8);
     for chunk in chunks.by_ref() {
         let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
-        acc = acc * 100_000_000 + u128::from(eight_digits(word)?);
+        acc = acc
+            .wrapping_mul(100_000_000)
+            .wrapping_add(u128::from(eight_digits(word)?));
     }
     for &b in chunks.remainder() {
         let d = b.wrapping_sub(b'0');
         if d > 9 {
             return None;
         }
-        acc = acc * 10 + u128::from(d);
+        acc = acc.wrapping_mul(10).wrapping_add(u128::from(d));
     }
     u64::try_from(acc).ok()
 }
@@ -33,14 +35,18 @@ pub fn parse_u64(s: &[u8]) -> Option<u64> {
 fn eight_digits(x: u64) -> Option<u32> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     // Every byte in 0x30..=0x39: high nibble 3, and adding 6 does not carry into the next.
-    if x & (ONES * 0xf0) != ONES * 0x30 || (x + ONES * 0x06) & (ONES * 0xf0) != ONES * 0x30 {
+    if x & (ONES * 0xf0) != ONES * 0x30
+        || x.wrapping_add(ONES * 0x06) & (ONES * 0xf0) != ONES * 0x30
+    {
         return None;
     }
-    let x = x - ONES * 0x30;
+    // Word arithmetic on bytes known to be digits: no byte carries, and `wrapping_*` keeps
+    // the overflow checks of the no-panic proof out.
+    let x = x.wrapping_sub(ONES * 0x30);
     // Combine neighbours: pairs, then quads, then the two halves.
-    let x = (x * 10 + (x >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let x = (x * 100 + (x >> 16)) & 0x0000_ffff_0000_ffff;
-    Some(((x * 10_000 + (x >> 32)) & 0xffff_ffff) as u32)
+    let x = x.wrapping_mul(10).wrapping_add(x >> 8) & 0x00ff_00ff_00ff_00ff;
+    let x = x.wrapping_mul(100).wrapping_add(x >> 16) & 0x0000_ffff_0000_ffff;
+    Some((x.wrapping_mul(10_000).wrapping_add(x >> 32) & 0xffff_ffff) as u32)
 }
 
 /// Parses `-?[0-9]+` into an `i32`; `None` on any other byte, on empty digits and on overflow.
@@ -72,9 +78,9 @@ pub fn parse_i32(s: &[u8]) -> Option<i32> {
         if d > 9 {
             return None;
         }
-        acc = acc * 10 + i64::from(d);
+        acc = acc.wrapping_mul(10).wrapping_add(i64::from(d));
     }
-    let v = if neg { -acc } else { acc };
+    let v = if neg { acc.wrapping_neg() } else { acc };
     i32::try_from(v).ok()
 }
 
@@ -107,13 +113,13 @@ pub fn format_u64(mut v: u64, buf: &mut [u8; U64_MAX_LEN]) -> &[u8] {
             break;
         };
         slot.copy_from_slice(&pair);
-        start -= 2;
+        start = start.saturating_sub(2);
     }
     // `v` is now one digit, or 0 after an even number of digits.
     if v > 0 || start == U64_MAX_LEN {
         if let Some(slot) = start.checked_sub(1).and_then(|s| buf.get_mut(s)) {
-            *slot = b'0' + v as u8;
-            start -= 1;
+            *slot = b'0'.wrapping_add(v as u8);
+            start = start.saturating_sub(1);
         }
     }
     buf.get(start..).unwrap_or(&[])
@@ -123,12 +129,12 @@ pub fn format_u64(mut v: u64, buf: &mut [u8; U64_MAX_LEN]) -> &[u8] {
 #[inline]
 pub fn format_i32(v: i32, buf: &mut [u8; I32_MAX_LEN]) -> &[u8] {
     let mut mag = v.unsigned_abs();
-    let mut used = 0;
+    let mut used = 0usize;
     let mut slots = buf.iter_mut().rev();
     for slot in slots.by_ref() {
-        *slot = b'0' + (mag % 10) as u8;
+        *slot = b'0'.wrapping_add((mag % 10) as u8);
         mag /= 10;
-        used += 1;
+        used = used.saturating_add(1);
         if mag == 0 {
             break;
         }
@@ -136,10 +142,10 @@ pub fn format_i32(v: i32, buf: &mut [u8; I32_MAX_LEN]) -> &[u8] {
     if v < 0 {
         if let Some(slot) = slots.next() {
             *slot = b'-';
-            used += 1;
+            used = used.saturating_add(1);
         }
     }
-    buf.get(I32_MAX_LEN - used..).unwrap_or(&[])
+    buf.get(I32_MAX_LEN.saturating_sub(used)..).unwrap_or(&[])
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ fn swar8(x: u64, any_case: bool) -> Option<u32> {
         return None;
     }
     // Digit values: low nibble, plus 9 for a letter (bit 6 set).
-    let v = (x & (ONES * 0x0f)) + ((x >> 6) & ONES) * 9;
+    let v = (x & (ONES * 0x0f)).wrapping_add(((x >> 6) & ONES).wrapping_mul(9));
     // Pack the eight nibbles: pairs into bytes, bytes into halves, halves into the word.
     let v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
     let v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
@@ -114,12 +114,15 @@ fn swar8(x: u64, any_case: bool) -> Option<u32> {
 fn swar8_lower(x: u64) -> Option<u32> {
     let letter = (x >> 6) & ONES;
     // Per byte at most 15 + 9: no carry crosses a byte in any sum below.
-    let v = (x & (ONES * 0x0f)) + letter * 9;
-    if (v + ONES * 0x70) & HIGHS != 0 {
+    let v = (x & (ONES * 0x0f)).wrapping_add(letter.wrapping_mul(9));
+    if v.wrapping_add(ONES * 0x70) & HIGHS != 0 {
         return None;
     }
-    let is_letter = ((v + ONES * 6) >> 4) & ONES;
-    if v + ONES * u64::from(b'0') + is_letter * u64::from(b'a' - b'0' - 10) != x {
+    let is_letter = (v.wrapping_add(ONES * 6) >> 4) & ONES;
+    let encoded = v
+        .wrapping_add(ONES * u64::from(b'0'))
+        .wrapping_add(is_letter.wrapping_mul(u64::from(b'a' - b'0' - 10)));
+    if encoded != x {
         return None;
     }
     let v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
@@ -185,8 +188,9 @@ fn swar_encode8(v: u32) -> u64 {
     let x = ((x & 0xffff_0000) << 16) | (x & 0xffff);
     let x = ((x & 0x0000_ff00_0000_ff00) << 8) | (x & 0x0000_00ff_0000_00ff);
     let x = ((x & 0x00f0_00f0_00f0_00f0) << 4) | (x & 0x000f_000f_000f_000f);
-    let letters = ((x + ONES * 6) >> 4) & ONES;
-    x + ONES * u64::from(b'0') + letters * u64::from(b'a' - b'0' - 10)
+    let letters = (x.wrapping_add(ONES * 6) >> 4) & ONES;
+    x.wrapping_add(ONES * u64::from(b'0'))
+        .wrapping_add(letters.wrapping_mul(u64::from(b'a' - b'0' - 10)))
 }
 
 /// `v` as 16 lowercase hex digits.

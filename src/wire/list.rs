@@ -27,7 +27,7 @@ pub fn trim_ows_end(mut s: &[u8]) -> &[u8] {
 pub fn split_once(s: &[u8], sep: u8) -> (&[u8], Option<&[u8]>) {
     // `get` rather than indexing: no panic path, even one the optimiser cannot remove.
     match crate::wire::class::find(s, sep) {
-        Some(i) => match (s.get(..i), s.get(i + 1..)) {
+        Some(i) => match (s.get(..i), s.get(i.wrapping_add(1)..)) {
             (Some(a), Some(b)) => (a, Some(b)),
             _ => (s, None),
         },
@@ -121,7 +121,7 @@ impl<'a> Fields<'a> {
     pub fn push(&mut self, v: &'a [u8]) {
         if let Some(slot) = self.parts.get_mut(usize::from(self.len)) {
             *slot = v;
-            self.len += 1;
+            self.len = self.len.saturating_add(1);
         } else {
             self.dropped = self.dropped.saturating_add(1);
         }
@@ -136,7 +136,7 @@ impl<'a> Fields<'a> {
     /// Number of field lines seen (kept and dropped).
     #[inline]
     pub fn count(&self) -> usize {
-        usize::from(self.len) + usize::from(self.dropped)
+        usize::from(self.len).saturating_add(usize::from(self.dropped))
     }
 
     /// Number of field lines past [`MAX_FIELDS`] that were not kept.
@@ -155,7 +155,9 @@ impl<'a> Fields<'a> {
     #[inline]
     pub fn combined_len(&self) -> usize {
         let parts = self.as_slice();
-        parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1)
+        parts.iter().fold(parts.len().saturating_sub(1), |n, p| {
+            n.saturating_add(p.len())
+        })
     }
 
     /// This list with every line longer than `cap` bytes cut after its last `sep` within the
@@ -230,7 +232,7 @@ impl<'a> Iterator for FieldItems<'a> {
                 return Some(item);
             }
             let line = *self.fields.as_slice().get(self.next)?;
-            self.next += 1;
+            self.next = self.next.saturating_add(1);
             self.cur = Some(Split::new(line, self.sep));
         }
     }

@@ -69,7 +69,7 @@ pub fn eq_name(name: &[u8], lower: &str) -> bool {
             .all(|(a, b)| a.to_ascii_lowercase() == *b);
     }
     let word = |s: &[u8], at: usize| {
-        s.get(at..at + 8)
+        s.get(at..at.saturating_add(8))
             .and_then(|w| <[u8; 8]>::try_from(w).ok())
             .map(u64::from_le_bytes)
     };
@@ -77,14 +77,14 @@ pub fn eq_name(name: &[u8], lower: &str) -> bool {
         (Some(a), Some(b)) => a | letter_mask(b) == b,
         _ => false,
     };
-    let mut at = 0;
-    while at + 8 < name.len() {
+    let mut at = 0usize;
+    while at.saturating_add(8) < name.len() {
         if !eq_at(at) {
             return false;
         }
-        at += 8;
+        at = at.saturating_add(8);
     }
-    eq_at(name.len() - 8)
+    eq_at(name.len().saturating_sub(8))
 }
 
 /// 0x20 in every byte of `w` that is a lowercase ASCII letter, 0 elsewhere.

@@ -28,7 +28,7 @@ impl SafeSet {
         let mut i = 0;
         while i < extra.len() {
             t[extra[i] as usize] = true;
-            i += 1;
+            i = i.saturating_add(1);
         }
         SafeSet(t)
     }
@@ -47,9 +47,9 @@ pub const fn decoded_max_len(n: usize) -> usize {
 
 /// Length of `src` once encoded with `safe`.
 pub fn encoded_len(src: &[u8], safe: &SafeSet) -> usize {
-    src.iter()
-        .map(|&b| if safe.contains(b) { 1 } else { 3 })
-        .sum()
+    src.iter().fold(0usize, |n, &b| {
+        n.saturating_add(if safe.contains(b) { 1 } else { 3 })
+    })
 }
 
 /// Appends `src` percent-encoded; all or nothing.
@@ -74,14 +74,18 @@ fn raw_decoded(src: &[u8]) -> impl Iterator<Item = u8> + '_ {
         let b = *src.get(i)?;
         if b == b'%' {
             if let (Some(h), Some(l)) = (
-                src.get(i + 1).copied().and_then(hex::digit_any_case),
-                src.get(i + 2).copied().and_then(hex::digit_any_case),
+                src.get(i.wrapping_add(1))
+                    .copied()
+                    .and_then(hex::digit_any_case),
+                src.get(i.wrapping_add(2))
+                    .copied()
+                    .and_then(hex::digit_any_case),
             ) {
-                i += 3;
+                i = i.saturating_add(3);
                 return Some(h << 4 | l);
             }
         }
-        i += 1;
+        i = i.saturating_add(1);
         Some(b)
     })
 }
@@ -113,14 +117,14 @@ fn decode_inner(src: &[u8], out: &mut Writer<'_>) -> Result<DecodeReport, Buffer
         if have > 0 {
             if let (true, Some(slot)) = ((0x80..0xc0).contains(&b), pending.get_mut(have)) {
                 *slot = b;
-                have += 1;
+                have = have.saturating_add(1);
                 if have == need {
                     let seq = pending.get(..have).unwrap_or(&[]);
                     match core::str::from_utf8(seq) {
                         Ok(_) => out.push(seq)?,
                         Err(_) => {
                             out.push(replacement)?;
-                            report.replaced += 1;
+                            report.replaced = report.replaced.saturating_add(1);
                         }
                     }
                     have = 0;
@@ -128,7 +132,7 @@ fn decode_inner(src: &[u8], out: &mut Writer<'_>) -> Result<DecodeReport, Buffer
                 continue;
             }
             out.push(replacement)?;
-            report.replaced += 1;
+            report.replaced = report.replaced.saturating_add(1);
             have = 0;
         }
         match b {
@@ -138,13 +142,13 @@ fn decode_inner(src: &[u8], out: &mut Writer<'_>) -> Result<DecodeReport, Buffer
             0xf0..=0xf4 => (need, have, pending[0]) = (4, 1, b),
             _ => {
                 out.push(replacement)?;
-                report.replaced += 1;
+                report.replaced = report.replaced.saturating_add(1);
             }
         }
     }
     if have > 0 {
         out.push(replacement)?;
-        report.replaced += 1;
+        report.replaced = report.replaced.saturating_add(1);
     }
     Ok(report)
 }
