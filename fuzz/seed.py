@@ -25,7 +25,8 @@ for f in sorted(os.listdir(bench)) if os.path.isdir(bench) else []:
     header_lists.append([tuple(x.strip() for x in l.split(":", 1)) for l in lines if ":" in l])
 
 seeds = {t: set() for t in ["traceparent", "tracestate", "dd_member", "datadog", "dd_tags", "b3_single",
-                             "b3_multi", "xray", "baggage", "config", "extract", "roundtrip"]}
+                             "b3_multi", "xray", "baggage", "config", "extract", "roundtrip",
+                             "forward", "oracle"]}
 FF = b"\xff"
 
 def vals(hs, name):
@@ -63,6 +64,10 @@ for hs in header_lists:
         block = block[:4096]
     seeds["extract"].add(bytes([0b0010_0011 if len(seeds["extract"]) % 2 else 0b0111_1111]) + block)
     seeds["roundtrip"].add(bytes([len(seeds["roundtrip"]) % 5]) + block)
+    # forward: styles selector, carrier size; oracle: extract styles, inject styles, size.
+    k = len(seeds["forward"])
+    seeds["forward"].add(bytes([0b0011_1111 if k % 2 else 0b0000_0011, 255 if k % 3 else 16]) + block)
+    seeds["oracle"].add(bytes([0b0011_1111, 0b0011_1111 if k % 2 else 0b0110_0011, 255 if k % 3 else 24]) + block)
 
 for cfg in ["datadog,tracecontext", "b3 single header,b3multi", "tracecontext", "none", "Datadog,jaeger"]:
     seeds["config"].add(FF.join([cfg.encode(), b"b3", b"", b"", b"", b"tracecontext,baggage", b"true", b"restart", b"1000", b"-1", b"x", b"*"]))
