@@ -196,6 +196,7 @@ fn status(s: Status) -> String {
         Status::Skipped => "skipped (extract-first)".into(),
         Status::Absent => "absent".into(),
         Status::Valid => "valid".into(),
+        Status::ValidIgnoring(e) => format!("valid, ignoring {e:?}"),
         Status::DecisionOnly => "sampling decision only".into(),
         Status::Invalid(e) => format!("invalid: {e:?}"),
     }

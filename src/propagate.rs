@@ -159,6 +159,10 @@ pub enum Status {
     Absent,
     /// A valid context.
     Valid,
+    /// A valid context, but one part of the headers was not read and is ignored: a sampling
+    /// value outside the specification (B3 `true`, an `x-datadog-sampling-priority` that is no
+    /// integer). The ids are kept and the decision is left to the local sampler (§12 #2, #46).
+    ValidIgnoring(StyleError),
     /// Only a sampling decision, no ids (a lone `b3: 0`).
     DecisionOnly,
     /// Its headers were rejected.
@@ -317,7 +321,8 @@ pub struct Extracted<'a> {
 #[allow(clippy::large_enum_variant)]
 enum Candidate<'a> {
     Absent,
-    Valid(SpanContext<'a>),
+    /// A context, and what of its headers was ignored.
+    Valid(SpanContext<'a>, Option<StyleError>),
     DecisionOnly(SamplingPriority),
     Invalid(StyleError),
 }
@@ -368,7 +373,7 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
                 out.decision_only.get_or_insert(p);
                 Status::DecisionOnly
             }
-            Candidate::Valid(ctx) => {
+            Candidate::Valid(ctx, ignored) => {
                 if style == Style::Datadog {
                     datadog_parent = Some((ctx.trace_id, ctx.span_id));
                 }
@@ -385,7 +390,7 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
                     }
                     Some(_) => {}
                 }
-                Status::Valid
+                ignored.map_or(Status::Valid, Status::ValidIgnoring)
             }
         };
         out.report.push(style, status);
@@ -524,18 +529,24 @@ fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
     let Some(trace_id) = TraceId::from_halves(high, dd.trace_id_low.get()) else {
         return Candidate::Absent;
     };
-    Candidate::Valid(SpanContext {
-        trace_id,
-        span_id: dd.parent_id,
-        sampling_priority: dd.sampling_priority,
-        decision_maker,
-        origin: dd.origin.map(Text::plain),
-        tags,
-        trace_flags: TraceFlags(u8::from(dd.sampling_priority.is_some_and(|p| p.is_keep()))),
-        tracestate: None,
-        last_parent_id: None,
-        propagation_error,
-    })
+    let ignored = dd
+        .priority_invalid
+        .then_some(StyleError::Datadog(DatadogError::SamplingPriority));
+    Candidate::Valid(
+        SpanContext {
+            trace_id,
+            span_id: dd.parent_id,
+            sampling_priority: dd.sampling_priority,
+            decision_maker,
+            origin: dd.origin.map(Text::plain),
+            tags,
+            trace_flags: TraceFlags(u8::from(dd.sampling_priority.is_some_and(|p| p.is_keep()))),
+            tracestate: None,
+            last_parent_id: None,
+            propagation_error,
+        },
+        ignored,
+    )
 }
 
 fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
@@ -572,21 +583,24 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
         member.as_ref().and_then(|m| m.sampling_priority()),
         member.as_ref().and_then(|m| m.decision_maker()),
     );
-    Candidate::Valid(SpanContext {
-        trace_id: tp.trace_id,
-        span_id: Some(tp.parent_id),
-        sampling_priority: Some(priority),
-        decision_maker: dm,
-        origin: member.as_ref().and_then(|m| m.origin()),
-        tags: member.map_or(Tags::None, Tags::DdMember),
-        trace_flags: tp.flags,
-        tracestate: ts,
-        last_parent_id: member
-            .as_ref()
-            .and_then(|m| m.last_parent_id())
-            .map(LastParent::Raw),
-        propagation_error,
-    })
+    Candidate::Valid(
+        SpanContext {
+            trace_id: tp.trace_id,
+            span_id: Some(tp.parent_id),
+            sampling_priority: Some(priority),
+            decision_maker: dm,
+            origin: member.as_ref().and_then(|m| m.origin()),
+            tags: member.map_or(Tags::None, Tags::DdMember),
+            trace_flags: tp.flags,
+            tracestate: ts,
+            last_parent_id: member
+                .as_ref()
+                .and_then(|m| m.last_parent_id())
+                .map(LastParent::Raw),
+            propagation_error,
+        },
+        None,
+    )
 }
 
 fn b3_candidate<'a>(r: Result<Option<b3::B3>, b3::B3Error>) -> Candidate<'a> {
@@ -599,7 +613,10 @@ fn b3_candidate<'a>(r: Result<Option<b3::B3>, b3::B3Error>) -> Candidate<'a> {
                 Some((trace_id, span_id)) => {
                     let mut ctx = SpanContext::new(trace_id, span_id);
                     ctx.sampling_priority = priority;
-                    Candidate::Valid(ctx)
+                    let ignored = b
+                        .sampling_invalid
+                        .then_some(StyleError::B3(b3::B3Error::Sampling));
+                    Candidate::Valid(ctx, ignored)
                 }
                 None => match priority {
                     Some(p) => Candidate::DecisionOnly(p),
@@ -619,7 +636,7 @@ fn xray_candidate(v: &[u8], full: bool) -> Candidate<'_> {
                 let mut ctx = SpanContext::new(trace_id, x.parent);
                 ctx.sampling_priority = x.sampling_priority();
                 ctx.origin = x.origin.map(Text::plain);
-                Candidate::Valid(ctx)
+                Candidate::Valid(ctx, None)
             }
         },
     }
@@ -1035,7 +1052,7 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
     } = bufs;
     let styles = config.inject;
     let valid = |style| match candidate(style, &s, config) {
-        Candidate::Valid(c) if styles.contains(style) => Some(c),
+        Candidate::Valid(c, _) if styles.contains(style) => Some(c),
         _ => None,
     };
     if let Some(c) = valid(Style::TraceContext) {

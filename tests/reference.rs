@@ -268,10 +268,8 @@ fn naive_b3_single(raw: &[u8]) -> Result<B3View, ()> {
     }
     let trace = any_hex(parts[0], 32).filter(|&v| v != 0).ok_or(())?;
     let span = any_hex(parts[1], 16).ok_or(())? as u64;
-    let samp = match parts.get(2) {
-        None => None,
-        Some(s) => Some(sampling(s).ok_or(())?),
-    };
+    // Any other sampling value keeps the ids with the decision deferred (§12 #46).
+    let samp = parts.get(2).and_then(|s| sampling(s));
     let parent = match parts.get(3) {
         None => None,
         Some(p) => Some(any_hex(p, 16).ok_or(())? as u64).filter(|&v| v != 0),
@@ -296,21 +294,29 @@ fn naive_b3_multi(
     sampled: Option<&[u8]>,
     flags: Option<&[u8]>,
 ) -> Result<Option<B3View>, ()> {
-    let Some(t) = t else { return Ok(None) };
+    let (mut samp, bad) = match sampled.map(b3_value) {
+        None => (None, false),
+        Some(Some(b"0")) => (Some(SamplingState::Deny), false),
+        Some(Some(b"1")) => (Some(SamplingState::Accept), false),
+        Some(_) => (None, true),
+    };
+    if flags.and_then(b3_value) == Some(b"1") {
+        samp = Some(SamplingState::Debug);
+    }
+    // Without a trace id, a sampling header alone is a decision without ids (§12 #29).
+    let Some(t) = t else {
+        return match (samp, bad) {
+            (Some(x), _) => Ok(Some((None, Some(x), None))),
+            (None, true) => Err(()),
+            (None, false) => Ok(None),
+        };
+    };
     let trace = any_hex(t, 32).filter(|&v| v != 0).ok_or(())?;
     let span = match s {
         None => None,
         Some(s) => Some(any_hex(s, 16).ok_or(())? as u64).filter(|&v| v != 0),
     };
-    let mut samp = match sampled.map(b3_value) {
-        None => None,
-        Some(Some(b"0")) => Some(SamplingState::Deny),
-        Some(Some(b"1")) => Some(SamplingState::Accept),
-        Some(_) => return Err(()),
-    };
-    if flags.and_then(b3_value) == Some(b"1") {
-        samp = Some(SamplingState::Debug);
-    }
+    // Any other sampling value keeps the ids with the decision deferred (§12 #46).
     Ok(Some((Some((trace, span)), samp, None)))
 }
 

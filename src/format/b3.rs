@@ -8,11 +8,13 @@
 //! - single header `{trace}-{span}[-{sampling}[-{parent}]]`: sampling `0` deny, `1` accept, `d`
 //!   debug; the 4th field (parent) is parsed but never changes the sampling (§12 #28); a lone
 //!   `0`, `1` or `d` is a sampling decision without ids (§12 #29);
-//! - multi headers: `x-b3-traceid` is required, `x-b3-spanid` optional, `x-b3-sampled` `0`/`1`,
-//!   `x-b3-flags: 1` means debug and overrides `x-b3-sampled` (§12 #27, #31);
+//! - multi headers: `x-b3-traceid` gives the ids, `x-b3-spanid` optional, `x-b3-sampled`
+//!   `0`/`1`, `x-b3-flags: 1` means debug and overrides `x-b3-sampled` (§12 #27, #31); a lone
+//!   `x-b3-sampled` or `x-b3-flags` is a sampling decision without ids (§12 #29);
 //!   `x-b3-parentspanid` is ignored (every tracer ignores it);
-//! - any other sampling value, an id that is not hex or is too long: the B3 context is rejected
-//!   with an error value (dd-trace-cpp's cases reject `x-b3-sampled: true`);
+//! - a sampling value other than those (`true`, `2`, `xyz`) keeps the ids with the decision
+//!   deferred and is reported ([`B3::sampling_invalid`], §12 #46, as dd-trace-rs, -py and -js
+//!   do); an id that is not hex or is too long rejects the B3 context with an error value;
 //! - every header is single-valued: its value is the part before its first `,` (a proxy may fold
 //!   repeats into one line; the first wins, as the B3 specification says), trimmed; a value
 //!   longer than [`MAX_INPUT_LEN`] bytes is rejected, and at most
@@ -94,6 +96,9 @@ pub struct B3 {
     pub sampling: Option<SamplingState>,
     /// The parent span id of the single header's 4th field.
     pub parent: Option<SpanId>,
+    /// A sampling value arrived that is not one the specification allows (`true`, `2`, `xyz`):
+    /// the ids are kept and the decision is deferred (§12 #46).
+    pub sampling_invalid: bool,
 }
 
 /// Why B3 headers were rejected.
@@ -160,14 +165,13 @@ pub fn parse_single(value: &[u8]) -> Result<B3, B3Error> {
             ids: None,
             sampling: Some(s),
             parent: None,
+            sampling_invalid: false,
         });
     };
     let t = trace_id(first)?;
     let s = span_id(second, B3Error::SpanId)?;
-    let sampling = match parts.next() {
-        None => None,
-        Some(x) => Some(SamplingState::parse(x).ok_or(B3Error::Sampling)?),
-    };
+    let raw_sampling = parts.next();
+    let sampling = raw_sampling.and_then(SamplingState::parse);
     let parent = match parts.next() {
         None => None,
         Some(p) => span_id(p, B3Error::ParentId)?,
@@ -179,6 +183,7 @@ pub fn parse_single(value: &[u8]) -> Result<B3, B3Error> {
         ids: Some((t, s)),
         sampling,
         parent,
+        sampling_invalid: raw_sampling.is_some() && sampling.is_none(),
     })
 }
 
@@ -198,25 +203,37 @@ pub struct B3MultiInput<'a> {
     pub parent_span_id: Option<&'a [u8]>,
 }
 
-/// Parses the multi headers; `Ok(None)` without `x-b3-traceid`.
+/// Parses the multi headers; `Ok(None)` when neither `x-b3-traceid` nor a sampling header
+/// arrived. A lone `x-b3-sampled` or `x-b3-flags` is a sampling decision without ids (§12 #29),
+/// like a lone `b3: 0`.
 pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
+    // `x-b3-sampled` `0`/`1` (anything else: deferred, and said so); `x-b3-flags: 1` is debug.
+    let (mut sampling, sampling_invalid) = match input.sampled.map(bounded) {
+        None => (None, false),
+        Some(Some(b"0")) => (Some(SamplingState::Deny), false),
+        Some(Some(b"1")) => (Some(SamplingState::Accept), false),
+        Some(_) => (None, true),
+    };
+    if input.flags.and_then(bounded) == Some(b"1") {
+        sampling = Some(SamplingState::Debug);
+    }
     let Some(t) = input.trace_id else {
-        return Ok(None);
+        return match (sampling, sampling_invalid) {
+            (Some(s), _) => Ok(Some(B3 {
+                ids: None,
+                sampling: Some(s),
+                parent: None,
+                sampling_invalid: false,
+            })),
+            (None, true) => Err(B3Error::Sampling),
+            (None, false) => Ok(None),
+        };
     };
     let t = trace_id(t)?;
     let s = match input.span_id {
         None => None,
         Some(s) => span_id(s, B3Error::SpanId)?,
     };
-    let mut sampling = match input.sampled.map(bounded) {
-        None => None,
-        Some(Some(b"0")) => Some(SamplingState::Deny),
-        Some(Some(b"1")) => Some(SamplingState::Accept),
-        Some(_) => return Err(B3Error::Sampling),
-    };
-    if input.flags.and_then(bounded) == Some(b"1") {
-        sampling = Some(SamplingState::Debug);
-    }
     let parent = match input.parent_span_id {
         None => None,
         Some(p) => span_id(p, B3Error::ParentId)?,
@@ -225,6 +242,7 @@ pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
         ids: Some((t, s)),
         sampling,
         parent,
+        sampling_invalid,
     }))
 }
 
@@ -362,7 +380,6 @@ mod tests {
             "nothex-1-1",
             "000000000000000000000000000000001-1-1",
             "80f198ee56343ba8-00000000000000001-1",
-            "80f198ee56343ba8-00f067aa0ba902b7-x",
             "a-b-1-c-e",
             "0-0-1",
         ] {
@@ -370,6 +387,24 @@ mod tests {
         }
         let zero_span = parse_single(b"80f198ee56343ba8-0000000000000000-1").unwrap();
         assert_eq!(zero_span.ids.unwrap().1, None);
+    }
+
+    #[test]
+    fn unknown_sampling_values_defer_the_decision() {
+        // §12 #46: the ids are kept, the decision is deferred, and it is said.
+        for bad in ["x", "true", "2", "01"] {
+            let v = std::format!("80f198ee56343ba8-00f067aa0ba902b7-{bad}");
+            let b = parse_single(v.as_bytes()).unwrap();
+            assert_eq!(
+                (ids(&b), b.sampling),
+                ((0x80f1_98ee_5634_3ba8, 0x00f0_67aa_0ba9_02b7), None)
+            );
+            assert!(b.sampling_invalid, "{bad}");
+        }
+        let b = parse_single(b"80f198ee56343ba8-00f067aa0ba902b7-1").unwrap();
+        assert!(!b.sampling_invalid);
+        // A lone value that is no sampling state has nothing to keep.
+        assert_eq!(parse_single(b"true"), Err(B3Error::Malformed));
     }
 
     #[test]
@@ -386,7 +421,23 @@ mod tests {
                 parent_span_id: None,
             })
         };
-        assert_eq!(m(None, Some("1"), Some("1"), None), Ok(None));
+        assert_eq!(
+            m(None, Some("1"), None, None),
+            Ok(None),
+            "a span id alone is nothing"
+        );
+        // A lone x-b3-sampled or x-b3-flags is a decision without ids (§12 #29; the B3 spec's
+        // `X-B3-Sampled: 0` alone).
+        for (sa, f, want) in [
+            (Some("0"), None, SamplingState::Deny),
+            (Some("1"), None, SamplingState::Accept),
+            (None, Some("1"), SamplingState::Debug),
+            (Some("0"), Some("1"), SamplingState::Debug),
+        ] {
+            let b = m(None, None, sa, f).unwrap().unwrap();
+            assert_eq!((b.ids, b.sampling), (None, Some(want)));
+        }
+        assert_eq!(m(None, None, Some("yes"), None), Err(B3Error::Sampling));
         let b = m(Some("   abc   "), Some(" def  "), Some("     0  "), None)
             .unwrap()
             .unwrap();
@@ -401,10 +452,14 @@ mod tests {
                 .sampling,
             Some(SamplingState::Debug)
         );
+        // §12 #46: other values keep the ids, defer the decision, and say so.
         for bad in ["true", "99999999999999999999999999", "2"] {
+            let b = m(Some("abc"), Some("def"), Some(bad), None)
+                .unwrap()
+                .unwrap();
             assert_eq!(
-                m(Some("abc"), Some("def"), Some(bad), None),
-                Err(B3Error::Sampling),
+                (ids(&b), b.sampling, b.sampling_invalid),
+                ((0xabc, 0xdef), None, true),
                 "{bad}"
             );
         }

@@ -2,12 +2,14 @@
 //!
 //! Reading ([`parse`]): the `baggage` field lines are combined as if joined by `,`. A member is
 //! `key OWS "=" OWS value *(OWS ";" OWS property)`; the key must be an RFC 7230 token, the value
-//! printable ASCII without `,` and `;` (leading and trailing OWS trimmed; like every Datadog
-//! tracer tracewire tolerates a space inside a value), each property `key [OWS "=" OWS value]`.
-//! Keys, values and property values are percent-encoded on the wire; [`Member::decode_key`] and
+//! printable ASCII without `,` and `;` or raw UTF-8 bytes (leading and trailing OWS trimmed; like
+//! every Datadog tracer but dd-trace-cpp, tracewire tolerates a space inside a value and accepts
+//! raw non-ASCII bytes, §12 #47), each property `key [OWS "=" OWS value]`. Keys, values and
+//! property values are percent-encoded on the wire; [`Member::decode_key`] and
 //! [`Member::decode_value`] decode them into caller storage (invalid `%` kept, `+` literal,
-//! invalid UTF-8 → U+FFFD). Properties are exposed separately, never folded into the value
-//! (§12 #35).
+//! invalid UTF-8 → U+FFFD). Keys are compared in their decoded form ([`Baggage::get`],
+//! [`Member::key_is`]): `%22%2C` is the key `",` (§12 #48). Properties are exposed separately,
+//! never folded into the value (§12 #35).
 //! - A malformed member (no `=`, empty key or value, bad character, an empty member, a `;`
 //!   without a property) drops the whole header, as system-tests expect (§12 #34); a single
 //!   trailing `,` is tolerated, and an empty header is baggage with no members.
@@ -18,6 +20,9 @@
 //!   field line are read (the line is cut after its last `,` within them), so a header of
 //!   megabytes costs work bounded by the limits.
 //! - A key that appears twice: the last one wins in [`Baggage::get`] (most tracers).
+//!
+//! Re-sending received baggage ([`encode_raw`]): each member as it arrived, except that raw
+//! non-ASCII bytes in a value are percent-encoded (so every byte written is visible ASCII).
 //!
 //! Writing ([`encode`]): `key=value` joined by `,`, keys percent-encoded outside the token
 //! characters, values outside ``A-Za-z0-9 !#$&'()*+-./:<>?@[]^_`{|}~`` (dd-trace-py's set);
@@ -88,6 +93,9 @@ impl core::error::Error for BaggageError {}
 const KEY_SAFE: SafeSet = SafeSet::alnum_and(b"!#$&'*+-.^_`|~");
 /// Value bytes written as themselves (dd-trace-py's set without `%`).
 const VALUE_SAFE: SafeSet = SafeSet::alnum_and(b"!#$&'()*+-./:<>?@[]^_`{|}~");
+/// A received value's bytes re-sent as themselves: all it may hold but raw non-ASCII bytes
+/// (its `%` escapes stay escapes).
+const RAW_VALUE_SAFE: SafeSet = SafeSet::alnum_and(b" !\"#$%&'()*+-./:<=>?@[\\]^_`{|}~");
 
 fn is_token(s: &[u8]) -> bool {
     !s.is_empty() && class::all(s, class::TOKEN)
@@ -122,6 +130,18 @@ impl<'a> Member<'a> {
         pct::decode(self.key, out).map(|_| ())
     }
 
+    /// True when the key, percent-decoded, is `key` (no copy; `%xx` of either case).
+    pub fn key_is(&self, key: &[u8]) -> bool {
+        pct::decoded_eq(self.key, key)
+    }
+
+    /// Bytes this member takes when re-sent by [`encode_raw`] (its raw non-ASCII value bytes
+    /// percent-encoded).
+    pub fn encoded_len(&self) -> usize {
+        let extra = self.value.iter().filter(|&&b| b >= 0x80).count();
+        self.wire_len().saturating_add(extra.saturating_mul(2))
+    }
+
     /// The properties, in order.
     pub fn properties(&self) -> impl Iterator<Item = Property<'a>> {
         let props = self.properties;
@@ -152,7 +172,7 @@ impl<'a> Member<'a> {
 /// OWS, key (a token), OWS, `=`, OWS, value (printable up to `;`, trailing spaces trimmed),
 /// OWS, then optionally `;` and the properties.
 fn member(item: &[u8]) -> Option<Member<'_>> {
-    use class::{skip, BAGGAGE_VALUE, OWS, TOKEN};
+    use class::{skip, BAGGAGE_VALUE_RAW, OWS, TOKEN};
     let key_start = skip(item, 0, OWS);
     let key_end = skip(item, key_start, TOKEN);
     let mut i = skip(item, key_end, OWS);
@@ -160,7 +180,7 @@ fn member(item: &[u8]) -> Option<Member<'_>> {
         return None;
     }
     let value_start = skip(item, i.saturating_add(1), OWS);
-    i = skip(item, value_start, BAGGAGE_VALUE);
+    i = skip(item, value_start, BAGGAGE_VALUE_RAW);
     let mut value_end = i;
     while value_end > value_start && item.get(value_end.wrapping_sub(1)) == Some(&b' ') {
         value_end = value_end.wrapping_sub(1);
@@ -229,7 +249,7 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
             break; // one trailing comma, or an empty header: no members
         }
         let m = member(item).ok_or(BaggageError::Malformed { index })?;
-        canonical &= m.wire_len() == item.len();
+        canonical &= m.wire_len() == item.len() && m.value.is_ascii();
         let need = m.wire_len().saturating_add(usize::from(count > 0));
         if count >= limits.max_items || bytes.saturating_add(need) > limits.max_bytes {
             truncated = true;
@@ -271,9 +291,10 @@ impl<'a> Baggage<'a> {
         self.truncated
     }
 
-    /// The member with this (still encoded) key; the last one if it repeats.
+    /// The member whose decoded key is `key` (`user.id`, or `",` for `%22%2C`); the last one
+    /// if it repeats.
     pub fn get(&self, key: &[u8]) -> Option<Member<'a>> {
-        self.members().filter(|m| m.key == key).last()
+        self.members().filter(|m| m.key_is(key)).last()
     }
 }
 
@@ -352,7 +373,7 @@ pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usiz
     let mut written = 0;
     let mut dropped = 0usize;
     for m in b.members() {
-        let need = m.wire_len().saturating_add(usize::from(written > 0));
+        let need = m.encoded_len().saturating_add(usize::from(written > 0));
         let used = out.len().saturating_sub(start);
         if dropped > 0
             || written >= limits.max_items
@@ -367,7 +388,7 @@ pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usiz
             }
             out.push(m.key)?;
             out.push_byte(b'=')?;
-            out.push(m.value)?;
+            pct::encode(m.value, &RAW_VALUE_SAFE, out)?;
             if !m.properties.is_empty() {
                 out.push_byte(b';')?;
                 out.push(m.properties)?;
@@ -440,6 +461,64 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn keys_are_looked_up_decoded() {
+        // system-tests D005: a key made only of escapes.
+        let raw = "%22%2C%3B%5C%28%29%2F%3A%3C%3D%3E%3F%40%5B%5D%7B%7D=v,user.id=amy,%75ser.id=bob";
+        let b = parse(fields(&[raw]), Limits::DEFAULT).unwrap();
+        assert_eq!(decoded(&b)[0].0, "\",;\\()/:<=>?@[]{}");
+        assert_eq!(
+            b.get(b"\",;\\()/:<=>?@[]{}").map(|m| m.value),
+            Some(&b"v"[..])
+        );
+        assert_eq!(
+            b.get(b"user.id").map(|m| m.value),
+            Some(&b"bob"[..]),
+            "last of the same decoded key"
+        );
+        assert!(
+            b.get(b"%75ser.id").is_none(),
+            "the encoded form is not the key"
+        );
+        // Re-sent as it arrived, and read back to the same decoded keys.
+        let mut out = [0u8; 256];
+        let mut w = Writer::new(&mut out);
+        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), 0);
+        let again = parse(
+            fields(&[core::str::from_utf8(w.written()).unwrap()]),
+            Limits::DEFAULT,
+        )
+        .unwrap();
+        assert_eq!(decoded(&again), decoded(&b));
+    }
+
+    #[test]
+    fn raw_utf8_values_are_kept_and_percent_encoded_on_the_way_out() {
+        let b = parse(fields(&["k=\u{e9}t\u{e9},n=1"]), Limits::DEFAULT).unwrap();
+        assert_eq!(
+            decoded(&b),
+            [
+                ("k".into(), "\u{e9}t\u{e9}".into()),
+                ("n".into(), "1".into())
+            ]
+        );
+        let mut out = [0u8; 64];
+        let mut w = Writer::new(&mut out);
+        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), 0);
+        assert_eq!(w.written(), b"k=%C3%A9t%C3%A9,n=1");
+        // The encoded length counts against the byte limit.
+        let mut w = Writer::new(&mut out);
+        let tight = Limits {
+            max_items: 64,
+            max_bytes: 16,
+        };
+        assert_eq!(encode_raw(&b, tight, &mut w), 1);
+        assert_eq!(w.written(), b"k=%C3%A9t%C3%A9");
+        // Still no raw UTF-8 in keys or properties.
+        assert!(parse(fields(&["\u{e9}=1"]), Limits::DEFAULT).is_err());
+        assert!(parse(fields(&["k=1;p=\u{e9}"]), Limits::DEFAULT).is_err());
     }
 
     fn enc(items: &[(&str, &str)], limits: Limits) -> String {
@@ -519,7 +598,6 @@ mod tests {
             "a=1,,b=2",
             "k=v;=p",
             "a b=1",
-            "k=\u{e9}",
         ] {
             assert!(
                 matches!(

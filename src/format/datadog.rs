@@ -77,6 +77,8 @@ pub enum DatadogError {
     ZeroTraceId,
     /// `x-datadog-parent-id` is not `[0-9]{1,20}` within 64 bits.
     ParentId,
+    /// `x-datadog-sampling-priority` is not an integer (the ids are kept, §12 #2).
+    SamplingPriority,
 }
 
 impl fmt::Display for DatadogError {
@@ -85,6 +87,9 @@ impl fmt::Display for DatadogError {
             DatadogError::TraceId => "x-datadog-trace-id: not a 64-bit decimal",
             DatadogError::ZeroTraceId => "x-datadog-trace-id: zero",
             DatadogError::ParentId => "x-datadog-parent-id: not a 64-bit decimal",
+            DatadogError::SamplingPriority => {
+                "x-datadog-sampling-priority: not an integer (ignored)"
+            }
         })
     }
 }

@@ -27,6 +27,9 @@ pub const HEX_LOWER: Class = 1 << 8;
 pub const DD_VALUE_SAFE: Class = 1 << 9;
 /// Bytes the `dd=` member writes unchanged in a tag key: 0x21–0x7E except `,` `;` `:` `=` `~`.
 pub const DD_KEY_SAFE: Class = 1 << 10;
+/// W3C baggage member value characters as tracewire reads them: [`BAGGAGE_VALUE`] and the bytes
+/// 0x80–0xFF (raw UTF-8, which every Datadog tracer but dd-trace-cpp accepts in a value).
+pub const BAGGAGE_VALUE_RAW: Class = 1 << 11;
 
 const fn build() -> [Class; 256] {
     let mut t = [0; 256];
@@ -66,7 +69,10 @@ const fn build() -> [Class; 256] {
             c |= TOKEN;
         }
         if printable && b != b',' && b != b';' {
-            c |= BAGGAGE_VALUE;
+            c |= BAGGAGE_VALUE | BAGGAGE_VALUE_RAW;
+        }
+        if b >= 0x80 {
+            c |= BAGGAGE_VALUE_RAW;
         }
         if printable && b != b' ' && b != b',' && b != b'=' {
             c |= TAG_KEY;
@@ -206,6 +212,10 @@ mod tests {
             );
             assert_eq!(is(b, TS_VALUE), printable && b != b',' && b != b'=');
             assert_eq!(is(b, BAGGAGE_VALUE), printable && b != b',' && b != b';');
+            assert_eq!(
+                is(b, BAGGAGE_VALUE_RAW),
+                (printable && b != b',' && b != b';') || b >= 0x80
+            );
             assert_eq!(
                 is(b, TAG_KEY),
                 printable && b != b' ' && b != b',' && b != b'='

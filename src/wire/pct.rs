@@ -90,6 +90,12 @@ fn raw_decoded(src: &[u8]) -> impl Iterator<Item = u8> + '_ {
     })
 }
 
+/// True when `src`, percent-decoded (`%XX` of either case; no UTF-8 repair), is `want`:
+/// a comparison without a copy.
+pub fn decoded_eq(src: &[u8], want: &[u8]) -> bool {
+    raw_decoded(src).eq(want.iter().copied())
+}
+
 /// What [`decode`] changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DecodeReport {
