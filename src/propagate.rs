@@ -441,10 +441,8 @@ fn merge_w3c<'a>(
     if w3c.span_id == ctx.span_id {
         return;
     }
-    let p = w3c
-        .last_parent_id
-        .filter(|p| !matches!(p, LastParent::Raw(r) if *r == b"0000000000000000"));
-    ctx.last_parent_id = match p {
+    // `p:0000000000000000` is kept verbatim like any other `p` value (§12 #45).
+    ctx.last_parent_id = match w3c.last_parent_id {
         Some(p) => Some(p),
         None => datadog
             .filter(|(t, _)| *t == ctx.trace_id)
@@ -569,14 +567,21 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
     };
     let member = ts.as_ref().and_then(|t| t.dd()).map(dd_member::parse);
     // `t.tid` is redundant with the traceparent, which always wins; a malformed one is reported
-    // as dd-trace-cpp and -java do (`malformed_tid <value>`).
+    // as dd-trace-cpp and -java do (`malformed_tid <value>`), and one that names another high
+    // half as `inconsistent_tid <value>` (§12 #49).
     let propagation_error = member
         .as_ref()
         .and_then(|m| m.tags().find(|t| t.key == b"tid"))
-        .filter(|t| crate::wire::hex::decode_u64(t.value.raw()).is_none_or(|h| h == 0))
-        .map(|t| PropagationErrorTag {
-            error: PropagationError::MalformedTid,
-            value: Some(t.value.raw()),
+        .and_then(|t| {
+            let error = match crate::wire::hex::decode_u64(t.value.raw()) {
+                None | Some(0) => PropagationError::MalformedTid,
+                Some(h) if h != tp.trace_id.high() => PropagationError::InconsistentTid,
+                Some(_) => return None,
+            };
+            Some(PropagationErrorTag {
+                error,
+                value: Some(t.value.raw()),
+            })
         });
     let (priority, dm) = dd_member::reconcile(
         tp.flags.sampled(),
@@ -1161,6 +1166,53 @@ mod forward_tests {
             Some("4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-d")
         );
         assert_eq!(get("baggage"), Some("user.id=amy"));
+    }
+
+    #[test]
+    fn a_tid_that_names_another_high_half_is_inconsistent() {
+        // §12 #49: the traceparent's id is kept and the disagreement reported.
+        let tp = "00-640cfd8d00000000abcdefab12345678-000000003ade68b1-01";
+        for (ts, error, value) in [
+            (
+                "dd=s:1;t.tid:640cfd8d0000ffff",
+                Some(PropagationError::InconsistentTid),
+                Some(&b"640cfd8d0000ffff"[..]),
+            ),
+            (
+                "dd=s:1;t.tid:XYZ",
+                Some(PropagationError::MalformedTid),
+                Some(&b"XYZ"[..]),
+            ),
+            ("dd=s:1;t.tid:640cfd8d00000000", None, None),
+        ] {
+            let h = [("traceparent", tp), ("tracestate", ts)];
+            let ex = extract(&h, &Config::new());
+            let c = ex.context.unwrap();
+            assert_eq!(c.trace_id.high(), 0x640c_fd8d_0000_0000, "{ts}");
+            assert_eq!(c.propagation_error.map(|e| e.error), error, "{ts}");
+            assert_eq!(c.propagation_error.and_then(|e| e.value), value, "{ts}");
+        }
+    }
+
+    #[test]
+    fn a_zero_p_is_kept_in_the_same_trace_merge() {
+        // §12 #45: `p:0000000000000000` is a `p` value like any other.
+        let h = [
+            ("x-datadog-trace-id", "7277407061855694839"),
+            ("x-datadog-parent-id", "5678"),
+            (
+                "traceparent",
+                "00-000000000000000064fe8b2a57d3eff7-00f067aa0ba902b7-01",
+            ),
+            ("tracestate", "dd=s:1;p:0000000000000000"),
+        ];
+        let c = extract(&h, &Config::new()).context.unwrap();
+        assert_eq!(c.span_id, SpanId::new(0x00f0_67aa_0ba9_02b7));
+        assert_eq!(c.last_parent_id, Some(LastParent::Raw(b"0000000000000000")));
+        // Without a `p`, the Datadog parent stands in.
+        let h = [h[0], h[1], h[2], ("tracestate", "dd=s:1")];
+        let c = extract(&h, &Config::new()).context.unwrap();
+        assert_eq!(c.last_parent_id, SpanId::new(5678).map(LastParent::Id));
     }
 
     #[test]

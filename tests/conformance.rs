@@ -47,3 +47,17 @@ fn semantics_vectors() {
     let report = String::from_utf8_lossy(&out);
     assert_eq!((s.failed, s.passed), (0, cases.len()), "{report}");
 }
+
+/// Cases written for the second conformance round (SEMANTICS.md §12 #45–#49, FORMAT.md's
+/// `serialize` kind and absence rules), each naming its source.
+#[test]
+fn round2_vectors() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cases = runner::load(&root.join("tests/conformance/round2_vectors.json")).expect("load");
+    assert!(cases.len() >= 10);
+    let ex = runner::Exceptions::default();
+    let mut out = Vec::new();
+    let s = runner::run_all(&cases, &ex, None, true, &mut out);
+    let report = String::from_utf8_lossy(&out);
+    assert_eq!((s.failed, s.passed), (0, cases.len()), "{report}");
+}

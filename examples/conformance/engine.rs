@@ -549,6 +549,11 @@ fn resolve(ctx: &Ctx<'_>, full: &str) -> Res<Option<Value>> {
     let mut parts = full.split('|');
     let path = parts.next().unwrap_or("");
     let mut v = resolve_path(ctx, path)?;
+    // The keys of absent baggage are the empty list (FORMAT.md §6): `absent` still sees it
+    // absent, `|keys` sees no keys.
+    if v.is_none() && path.ends_with(".baggage") && full[path.len()..].starts_with("|keys") {
+        v = Some(json!({}));
+    }
     for t in parts {
         v = match v {
             None => return Ok(None),
@@ -692,7 +697,8 @@ fn resolve_path(ctx: &Ctx<'_>, path: &str) -> Res<Option<Value>> {
             return Ok(Some(cur));
         }
         if let Some(key) = rest.strip_prefix(':') {
-            return Ok(cur.get(key).cloned());
+            // `null` inside an observed object is absent (FORMAT.md §6.2).
+            return Ok(cur.get(key).filter(|v| !v.is_null()).cloned());
         }
         if let Some(r) = rest.strip_prefix('[') {
             let (i, r) = r.split_once(']').ok_or("unclosed [")?;
@@ -710,18 +716,19 @@ fn resolve_path(ctx: &Ctx<'_>, path: &str) -> Res<Option<Value>> {
             .ok_or_else(|| format!("bad path {path}"))?;
         let end = r.find(['.', ':', '[']).unwrap_or(r.len());
         let field = &r[..end];
-        let next = cur.get(field).cloned();
+        // `null` inside an observed object is absent (FORMAT.md §6.2).
+        let next = cur.get(field).filter(|v| !v.is_null()).cloned();
         match next {
             Some(n) => cur = n,
             None => {
-                // Lists that count absence as empty (FORMAT.md §6.2).
+                // Collections that count absence as empty (FORMAT.md §6.2).
                 let tail = &r[end..];
                 if tail.is_empty() && matches!(field, "links" | "attributes") {
-                    return Ok(Some(json!(if field == "links" {
+                    return Ok(Some(if field == "links" {
                         json!([])
                     } else {
                         json!({})
-                    })));
+                    }));
                 }
                 return Ok(None);
             }

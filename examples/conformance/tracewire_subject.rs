@@ -182,7 +182,8 @@ fn baggage_items(b: &baggage::Baggage<'_>) -> (Items, Map<String, Value>) {
         } else {
             lossy(m.value)
         };
-        let k = lossy(m.key);
+        // Keys are compared and shown decoded (§12 #48).
+        let k = decode(m.key);
         items.retain(|(key, _)| *key != k);
         items.push((k.clone(), v));
         meta.insert(k, Value::String(lossy(m.properties)));
@@ -552,6 +553,16 @@ fn local_context<'a>(
     if let Some(o) = ic["origin"].as_str() {
         ctx.origin = Some(Text::plain(o.as_bytes()));
     }
+    // A `_dd.p.dm` tag is the decision maker injection writes; it wins over
+    // `sampling_mechanism`, as Datadog's tracers propagate the tag, not the mechanism.
+    if let Some(dm) = owned
+        .tags
+        .iter()
+        .rfind(|(k, _)| k == "_dd.p.dm")
+        .and_then(|(_, v)| DecisionMaker::parse(v.as_bytes()))
+    {
+        ctx.decision_maker = Some(dm);
+    }
     if !owned.tags.is_empty() {
         ctx.tags = Tags::Pairs(leak_pairs(&owned.tags));
     }
@@ -794,9 +805,52 @@ pub fn run(case: &Value) -> Result<Value, String> {
         }
         "parse" => parse_case(case),
         "validate" => validate_case(case),
-        "serialize" => Err("serialize cases are not supported by the tracewire subject".into()),
+        "serialize" => serialize_case(case),
         other => Err(format!("unknown kind {other}")),
     }
+}
+
+/// `serialize`: W3C baggage entries (`{"key", "value", "properties": [{"key", "value"}]}`) written
+/// as one `baggage` value: key and value by `baggage::encode`, each property as `;key[=value]`
+/// with its value percent-encoded like a member value.
+fn serialize_case(case: &Value) -> Result<Value, String> {
+    let entries = case["input_context"]["entries"]
+        .as_array()
+        .ok_or("input_context.entries")?;
+    let mut out = String::new();
+    for e in entries {
+        let k = e["key"].as_str().ok_or("entry key")?;
+        let v = e["value"].as_str().ok_or("entry value")?;
+        let mut buf = vec![0u8; (k.len() + v.len()) * 3 + 8];
+        let mut w = Writer::new(&mut buf);
+        let r = baggage::encode(
+            std::iter::once((k.as_bytes(), v.as_bytes())),
+            baggage::Limits::default(),
+            &mut w,
+        )
+        .map_err(|e| e.to_string())?;
+        if r.written == 0 {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(',');
+        }
+        out.push_str(&lossy(w.written()));
+        for p in e["properties"].as_array().into_iter().flatten() {
+            out.push(';');
+            out.push_str(p["key"].as_str().ok_or("property key")?);
+            if let Some(pv) = p["value"].as_str() {
+                let mut pb = vec![0u8; pv.len() * 3 + 1];
+                let mut pw = Writer::new(&mut pb);
+                let safe = tracewire::wire::pct::SafeSet::alnum_and(b"!#$&'()*+-./:<>?@[]^_`{|}~");
+                tracewire::wire::pct::encode(pv.as_bytes(), &safe, &mut pw)
+                    .map_err(|e| e.to_string())?;
+                out.push('=');
+                out.push_str(&lossy(pw.written()));
+            }
+        }
+    }
+    Ok(json!({ "output": out }))
 }
 
 fn parse_case(case: &Value) -> Result<Value, String> {
@@ -831,7 +885,7 @@ fn parse_case(case: &Value) -> Result<Value, String> {
                             .properties()
                             .map(|(k, v)| json!({"key": lossy(k), "value": v.map(decode)}))
                             .collect();
-                        json!({"key": lossy(m.key), "value": v, "properties": props})
+                        json!({"key": decode(m.key), "value": v, "properties": props})
                     })
                     .collect();
                 Ok(json!({ "parsed": { "entries": entries } }))
