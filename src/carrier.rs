@@ -67,6 +67,114 @@ pub trait Inject {
     }
 }
 
+/// A carrier whose headers can be removed: what a proxy needs to strip stale trace headers
+/// from a request before it injects fresh ones (see [`StripSet`] and
+/// [`propagate::continue_in_place`](crate::propagate::continue_in_place)).
+pub trait Remove {
+    /// Removes every header named `name` (ASCII-case-insensitively). Never fails: a header that
+    /// is not there is already removed.
+    fn remove_header(&mut self, name: &str);
+}
+
+impl<T: Remove + ?Sized> Remove for &mut T {
+    fn remove_header(&mut self, name: &str) {
+        (**self).remove_header(name);
+    }
+}
+
+/// A set of the header names tracewire knows ([`wire::name::ALL`](crate::wire::name::ALL)):
+/// which headers to strip from a request before injecting.
+///
+/// The default rule ([`StripSet::for_config`]): every trace-context header of every style,
+/// whatever the configuration injects (a `b3` of another trace is stale even when the
+/// configuration does not use B3: a downstream tracer that reads `b3` first would continue the
+/// wrong trace), and `baggage` only when the configuration injects baggage (otherwise the
+/// request's baggage goes on untouched).
+///
+/// ```
+/// use tracewire::carrier::StripSet;
+/// use tracewire::config::Config;
+///
+/// let s = StripSet::for_config(&Config::new()); // datadog,tracecontext,baggage
+/// assert!(s.contains("b3") && s.contains("x-datadog-tags") && s.contains("baggage"));
+/// let s = StripSet::TRACE_CONTEXT.without("x-amzn-trace-id");
+/// assert!(!s.contains("x-amzn-trace-id") && !s.contains("baggage"));
+/// assert_eq!(StripSet::NONE.names().count(), 0);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StripSet(u16);
+
+impl StripSet {
+    /// Nothing.
+    pub const NONE: StripSet = StripSet(0);
+    /// Every trace-context header of every style (all of [`name::ALL`](crate::wire::name::ALL)
+    /// but `baggage`).
+    pub const TRACE_CONTEXT: StripSet = StripSet::ALL.without(crate::wire::name::BAGGAGE);
+    /// Every header tracewire knows, `baggage` included.
+    pub const ALL: StripSet = StripSet((1 << crate::wire::name::ALL.len()) - 1);
+
+    const fn bit(name: &str) -> u16 {
+        let all = crate::wire::name::ALL;
+        let mut i = 0;
+        while i < all.len() {
+            let (a, b) = (all[i].as_bytes(), name.as_bytes());
+            if a.len() == b.len() {
+                let mut j = 0;
+                while j < a.len() && a[j] == b[j].to_ascii_lowercase() {
+                    j += 1;
+                }
+                if j == a.len() {
+                    return 1 << i;
+                }
+            }
+            i += 1;
+        }
+        0
+    }
+
+    /// The default rule: [`TRACE_CONTEXT`](StripSet::TRACE_CONTEXT), plus `baggage` when
+    /// `config` injects baggage.
+    pub const fn for_config(config: &crate::config::Config) -> StripSet {
+        if config.inject.contains(crate::config::Style::Baggage) {
+            StripSet::ALL
+        } else {
+            StripSet::TRACE_CONTEXT
+        }
+    }
+
+    /// This set with `name` (a name tracewire does not know is ignored).
+    pub const fn with(self, name: &str) -> StripSet {
+        StripSet(self.0 | StripSet::bit(name))
+    }
+
+    /// This set without `name`.
+    pub const fn without(self, name: &str) -> StripSet {
+        StripSet(self.0 & !StripSet::bit(name))
+    }
+
+    /// True when `name` (any case) is in the set.
+    pub const fn contains(&self, name: &str) -> bool {
+        let b = StripSet::bit(name);
+        b != 0 && self.0 & b != 0
+    }
+
+    /// The names in the set, lowercase.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let bits = self.0;
+        (0..crate::wire::name::ALL.len())
+            .zip(crate::wire::name::ALL)
+            .filter(move |(i, _)| bits & (1 << i) != 0)
+            .map(|(_, n)| n)
+    }
+
+    /// Removes every header of the set from `carrier`.
+    pub fn strip<C: Remove + ?Sized>(&self, carrier: &mut C) {
+        for n in self.names() {
+            carrier.remove_header(n);
+        }
+    }
+}
+
 impl<T: Extract + ?Sized> Extract for &T {
     fn for_each_header<'a, F: FnMut(&'a [u8], &'a [u8])>(&'a self, f: F) {
         (**self).for_each_header(f);
@@ -165,6 +273,51 @@ impl<'b> HeaderBlockWriter<'b> {
     /// Consumes the writer, returning the lines written.
     pub fn into_written(self) -> &'b [u8] {
         self.w.into_written()
+    }
+
+    /// Forgets everything written.
+    pub fn clear(&mut self) {
+        self.w.truncate(0);
+    }
+
+    /// Copies the lines of the header block `input` (up to its blank line, each ended with
+    /// CRLF) except the field lines whose name is in `strip` and their obs-fold continuation
+    /// lines. Lines are read by the rules of [`HeaderBlock`]; every other line (a request line,
+    /// a header tracewire does not know) is copied as it is. All or nothing.
+    pub fn copy_block_except(&mut self, input: &[u8], strip: StripSet) -> Result<(), CarrierError> {
+        use crate::wire::{class, list};
+        let start = self.w.len();
+        let mut skipping = false;
+        for line in list::Split::new(input, b'\n') {
+            let line = match line {
+                [rest @ .., b'\r'] => rest,
+                l => l,
+            };
+            if line.is_empty() {
+                break;
+            }
+            if !matches!(line, [b' ' | b'\t', ..]) {
+                skipping = match list::split_once(line, b':') {
+                    (name, Some(_)) if !name.is_empty() && class::all(name, class::TOKEN) => {
+                        core::str::from_utf8(name).is_ok_and(|n| strip.contains(n))
+                    }
+                    _ => false,
+                };
+            }
+            if skipping {
+                continue;
+            }
+            if self
+                .w
+                .push(line)
+                .and_then(|_| self.w.push(b"\r\n"))
+                .is_err()
+            {
+                self.w.truncate(start);
+                return Err(CarrierError::Full);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -385,6 +538,12 @@ impl<const H: usize, const N: usize> Inject for Headers<H, N> {
     }
 }
 
+impl<const H: usize, const N: usize> Remove for Headers<H, N> {
+    fn remove_header(&mut self, name: &str) {
+        self.remove(name);
+    }
+}
+
 impl<const H: usize, const N: usize> Extract for Headers<H, N> {
     fn for_each_header<'a, F: FnMut(&'a [u8], &'a [u8])>(&'a self, mut f: F) {
         for (n, v) in self.iter() {
@@ -413,8 +572,30 @@ impl fmt::Debug for BytesDbg<'_> {
     }
 }
 
-/// An injector made of a closure.
-pub struct FnInjector<F>(pub F);
+/// An injector made of a closure. The closure's argument types are inferred:
+///
+/// ```
+/// use tracewire::carrier::FnInjector;
+/// use tracewire::config::Config;
+/// use tracewire::context::SpanContext;
+/// use tracewire::propagate::{self, BaggageOut};
+/// use tracewire::{SpanId, TraceId};
+///
+/// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
+/// let mut names = Vec::new();
+/// let mut inj = FnInjector(|n, _v| {
+///     names.push(n);
+///     Ok(())
+/// });
+/// propagate::inject(Some(&ctx), BaggageOut::None, &Config::new(), &mut inj).unwrap();
+/// assert!(names.contains(&"traceparent"));
+/// ```
+///
+/// A closure that can fail gives up all-or-nothing injection (it cannot say in advance whether
+/// every header will be accepted); implement [`Inject::prepare`] on a type of your own for that.
+pub struct FnInjector<F>(pub F)
+where
+    F: FnMut(&'static str, &[u8]) -> Result<(), CarrierError>;
 
 impl<F: FnMut(&'static str, &[u8]) -> Result<(), CarrierError>> Inject for FnInjector<F> {
     fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
@@ -473,6 +654,45 @@ mod heapless_impls {
     }
 }
 
+#[cfg(feature = "heapless")]
+impl<const K: usize, const V: usize> Remove
+    for heapless::Vec<(&'static str, heapless::Vec<u8, V>), K>
+{
+    fn remove_header(&mut self, name: &str) {
+        let kept = compact(self.as_mut_slice(), |(n, _)| !n.eq_ignore_ascii_case(name));
+        self.truncate(kept);
+    }
+}
+
+#[cfg(feature = "arrayvec")]
+impl<const K: usize, const V: usize> Remove
+    for arrayvec::ArrayVec<(&'static str, arrayvec::ArrayVec<u8, V>), K>
+{
+    fn remove_header(&mut self, name: &str) {
+        let kept = compact(self.as_mut_slice(), |(n, _)| !n.eq_ignore_ascii_case(name));
+        self.truncate(kept);
+    }
+}
+
+/// Moves the items to keep to the front, in order; returns how many there are. (The vectors'
+/// own `retain` carries overflow checks that the no-panic proof cannot see through.)
+#[cfg(any(feature = "heapless", feature = "arrayvec"))]
+fn compact<T>(s: &mut [T], keep: impl Fn(&T) -> bool) -> usize {
+    let mut w = 0usize;
+    for r in 0..s.len() {
+        if !s.get(r).is_some_and(&keep) {
+            continue;
+        }
+        if let Some((front, back)) = s.split_at_mut_checked(r) {
+            if let (Some(x), Some(y)) = (front.get_mut(w), back.first_mut()) {
+                core::mem::swap(x, y);
+            }
+        }
+        w = w.wrapping_add(1);
+    }
+    w
+}
+
 #[cfg(feature = "arrayvec")]
 mod arrayvec_impls {
     use super::*;
@@ -526,9 +746,139 @@ mod arrayvec_impls {
     }
 }
 
+#[cfg(feature = "std")]
+mod std_impls {
+    //! Carriers users already hold, with `std`: maps and vectors of owned strings.
+    use super::*;
+    use std::collections::{BTreeMap, HashMap};
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// Every entry; a map holds one value per name, so a repeated header cannot arrive twice.
+    impl<S: core::hash::BuildHasher> Extract for HashMap<String, String, S> {
+        fn for_each_header<'a, F: FnMut(&'a [u8], &'a [u8])>(&'a self, mut f: F) {
+            for (n, v) in self {
+                f(n.as_bytes(), v.as_bytes());
+            }
+        }
+    }
+
+    /// Every entry, in key order.
+    impl Extract for BTreeMap<String, String> {
+        fn for_each_header<'a, F: FnMut(&'a [u8], &'a [u8])>(&'a self, mut f: F) {
+            for (n, v) in self {
+                f(n.as_bytes(), v.as_bytes());
+            }
+        }
+    }
+
+    /// Every pair, in order, repeats included.
+    impl<N: AsRef<[u8]>, V: AsRef<[u8]>> Extract for Vec<(N, V)> {
+        fn for_each_header<'a, F: FnMut(&'a [u8], &'a [u8])>(&'a self, f: F) {
+            self.as_slice().for_each_header(f);
+        }
+    }
+
+    fn text(value: &[u8]) -> Result<String, CarrierError> {
+        core::str::from_utf8(value)
+            .map(String::from)
+            .map_err(|_| CarrierError::InvalidValue)
+    }
+
+    /// Replaces the value of the lowercase name; another spelling of the same name is removed
+    /// first, so the map never holds two.
+    impl<S: core::hash::BuildHasher> Inject for HashMap<String, String, S> {
+        fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
+            let v = text(value)?;
+            self.remove_header(name);
+            self.insert(String::from(name), v);
+            Ok(())
+        }
+    }
+
+    impl<S: core::hash::BuildHasher> Remove for HashMap<String, String, S> {
+        fn remove_header(&mut self, name: &str) {
+            self.retain(|k, _| !k.eq_ignore_ascii_case(name));
+        }
+    }
+
+    /// Replaces the first pair of that name (any case) and removes the others, or appends.
+    impl Inject for Vec<(String, String)> {
+        fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
+            let v = text(value)?;
+            match self.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some(i) => {
+                    let mut seen = 0usize;
+                    self.retain(|(n, _)| {
+                        let same = n.eq_ignore_ascii_case(name);
+                        seen += usize::from(same);
+                        !same || seen == 1
+                    });
+                    if let Some(slot) = self.get_mut(i) {
+                        *slot = (String::from(name), v);
+                    }
+                }
+                None => self.push((String::from(name), v)),
+            }
+            Ok(())
+        }
+    }
+
+    impl Remove for Vec<(String, String)> {
+        fn remove_header(&mut self, name: &str) {
+            self.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::config::Config;
+        use crate::propagate::{self, BaggageOut};
+        use std::vec;
+
+        #[test]
+        fn maps_and_vectors_of_strings() {
+            let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+            let m: HashMap<String, String> = [("TraceParent".into(), tp.into())].into();
+            let b: BTreeMap<String, String> = [("traceparent".into(), tp.into())].into();
+            let v: Vec<(String, String)> = vec![("traceparent".into(), tp.into())];
+            for ex in [
+                propagate::extract(&m, &Config::new()).context,
+                propagate::extract(&b, &Config::new()).context,
+                propagate::extract(&v, &Config::new()).context,
+            ] {
+                assert_eq!(ex.unwrap().trace_id.high(), 0x4bf9_2f35_77b3_4da6);
+            }
+            let child = propagate::extract(&v, &Config::new())
+                .context
+                .unwrap()
+                .child(crate::SpanId::new(1).unwrap());
+            let mut out: HashMap<String, String> = [("TRACEPARENT".into(), "old".into())].into();
+            propagate::inject(Some(&child), BaggageOut::None, &Config::new(), &mut out).unwrap();
+            assert_eq!(out.len(), 6, "old TRACEPARENT replaced, not kept: {out:?}");
+            assert!(out["traceparent"].ends_with("-0000000000000001-01"));
+            let mut out: Vec<(String, String)> = vec![
+                ("Traceparent".into(), "old".into()),
+                ("traceparent".into(), "x".into()),
+            ];
+            propagate::inject(Some(&child), BaggageOut::None, &Config::new(), &mut out).unwrap();
+            assert_eq!(out.iter().filter(|(n, _)| n == "traceparent").count(), 1);
+            out.remove_header("TRACEPARENT");
+            assert!(out.iter().all(|(n, _)| n != "traceparent"));
+        }
+    }
+}
+
 #[cfg(feature = "http")]
 mod http_impls {
     use super::*;
+
+    impl Remove for http::HeaderMap {
+        fn remove_header(&mut self, name: &str) {
+            self.remove(name);
+        }
+    }
 
     /// Every value of every name, in the map's order (repeats of a name are adjacent).
     impl Extract for http::HeaderMap {

@@ -31,7 +31,7 @@
 //! extraction rules and writes them again for the next hop with only the parent id replaced, by
 //! the injection encoders and within their limits.
 
-use crate::carrier::{CarrierError, Extract, Inject};
+use crate::carrier::{CarrierError, Extract, Inject, Remove, StripSet};
 use crate::config::{Behavior, Config, Style};
 use crate::context::{LastParent, PropagationErrorTag, SpanContext, Tags};
 use crate::format::baggage::{self, Baggage, BaggageError};
@@ -45,6 +45,9 @@ use crate::id::{SamplingPriority, SpanId, TraceFlags, TraceId};
 use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::list::Fields;
 use crate::wire::name;
+
+mod proxy;
+pub use proxy::{continue_block, continue_in_place, forward_in_place, Continued};
 
 /// The raw header slots one pass over a carrier collects.
 #[derive(Clone, Copy, Debug, Default)]
@@ -773,8 +776,27 @@ impl<'b> Pending<'b> {
 
     /// Hands the headers to `carrier`, all or nothing ([`Inject::prepare`] first).
     fn commit<I: Inject + ?Sized>(&self, carrier: &mut I) -> Result<usize, InjectError> {
+        self.commit_with(carrier, |_| {})
+    }
+
+    /// [`Pending::commit`], removing the headers of `strip` once the carrier has said it can
+    /// take the new ones (so an error removes nothing either).
+    fn commit_stripped<I: Inject + Remove + ?Sized>(
+        &self,
+        carrier: &mut I,
+        strip: StripSet,
+    ) -> Result<usize, InjectError> {
+        self.commit_with(carrier, |c| strip.strip(c))
+    }
+
+    fn commit_with<I: Inject + ?Sized>(
+        &self,
+        carrier: &mut I,
+        before_set: impl FnOnce(&mut I),
+    ) -> Result<usize, InjectError> {
         let items = self.as_slice();
         carrier.prepare(items).map_err(InjectError::Carrier)?;
+        before_set(carrier);
         for (n, v) in items {
             carrier.set(n, v).map_err(InjectError::Carrier)?;
         }
@@ -804,6 +826,53 @@ pub fn inject_with<I: Inject + ?Sized>(
     config: &Config,
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
+    let (pending, mut report) = encode_inject(bufs, ctx, baggage, config);
+    report.headers = pending.commit(carrier)?;
+    Ok(report)
+}
+
+/// [`inject_with`] that first removes the headers of `strip` from `carrier` (usually
+/// [`StripSet::for_config`]), so that no stale trace header of the incoming request travels on
+/// next to the fresh ones. All or nothing: when the carrier cannot take the new headers
+/// ([`Inject::prepare`], asked before anything is removed), nothing is removed either.
+///
+/// ```
+/// use tracewire::carrier::{Headers, Inject, StripSet};
+/// use tracewire::config::Config;
+/// use tracewire::context::SpanContext;
+/// use tracewire::propagate::{self, BaggageOut, InjectBuffers};
+/// use tracewire::{SpanId, TraceId};
+///
+/// let mut h = Headers::<16, 1024>::new();
+/// h.set("b3", b"1-2-1").unwrap(); // from another trace
+/// let ctx = SpanContext::new(TraceId::new(7).unwrap(), SpanId::new(8));
+/// let config = Config::new();
+/// let mut bufs = InjectBuffers::new();
+/// propagate::inject_replacing(&mut bufs, Some(&ctx), BaggageOut::None, &config,
+///     StripSet::for_config(&config), &mut h).unwrap();
+/// assert!(h.get("b3").is_none() && h.get("traceparent").is_some());
+/// ```
+pub fn inject_replacing<I: Inject + Remove + ?Sized>(
+    bufs: &mut InjectBuffers,
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    strip: StripSet,
+    carrier: &mut I,
+) -> Result<InjectReport, InjectError> {
+    let (pending, mut report) = encode_inject(bufs, ctx, baggage, config);
+    report.headers = pending.commit_stripped(carrier, strip)?;
+    Ok(report)
+}
+
+/// Every header [`inject`] writes, encoded into `bufs`: what is queued borrows only `bufs`, so
+/// the context (and the carrier it borrows) may go before the headers are handed over.
+fn encode_inject<'b>(
+    bufs: &'b mut InjectBuffers,
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+) -> (Pending<'b>, InjectReport) {
     let mut report = InjectReport::default();
     let mut pending = Pending::new();
     let InjectBuffers {
@@ -868,8 +937,7 @@ pub fn inject_with<I: Inject + ?Sized>(
         report.baggage_dropped = put_baggage(baggage, config, bag_buf, &mut pending);
     }
     report.refused = pending.refused;
-    report.headers = pending.commit(carrier)?;
-    Ok(report)
+    (pending, report)
 }
 
 /// `x-datadog-*` headers for `c` with parent `span`.
@@ -1041,7 +1109,19 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
     config: &Config,
     out: &mut I,
 ) -> Result<ForwardReport, InjectError> {
-    let s = Slots::collect(carrier);
+    let (pending, mut report) = encode_forward(bufs, &Slots::collect(carrier), span, config);
+    report.headers = pending.commit(out)?;
+    report.inject.headers = report.headers;
+    Ok(report)
+}
+
+/// Every header [`forward`] writes, encoded into `bufs` (borrowing only `bufs`).
+fn encode_forward<'b>(
+    bufs: &'b mut InjectBuffers,
+    s: &Slots<'_>,
+    span: SpanId,
+    config: &Config,
+) -> (Pending<'b>, ForwardReport) {
     let mut report = ForwardReport::default();
     let mut pending = Pending::new();
     let InjectBuffers {
@@ -1056,7 +1136,7 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
         baggage: bag_buf,
     } = bufs;
     let styles = config.inject;
-    let valid = |style| match candidate(style, &s, config) {
+    let valid = |style| match candidate(style, s, config) {
         Candidate::Valid(c, _) if styles.contains(style) => Some(c),
         _ => None,
     };
@@ -1114,9 +1194,7 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
         }
     }
     report.inject.refused = pending.refused;
-    report.headers = pending.commit(out)?;
-    report.inject.headers = report.headers;
-    Ok(report)
+    (pending, report)
 }
 
 #[cfg(test)]

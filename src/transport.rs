@@ -39,12 +39,11 @@ pub mod sqs {
     #[derive(Clone, Copy, Debug)]
     pub struct JsonObject<'a>(pub &'a [u8]);
 
-    fn ws(s: &[u8]) -> &[u8] {
-        let n = s
-            .iter()
-            .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            .unwrap_or(s.len());
-        s.get(n..).unwrap_or(&[])
+    fn ws(mut s: &[u8]) -> &[u8] {
+        while let [b' ' | b'\t' | b'\n' | b'\r', rest @ ..] = s {
+            s = rest;
+        }
+        s
     }
 
     /// Splits a JSON string at the start of `s` (after its opening quote): `(content, rest,

@@ -107,6 +107,38 @@ fn extract_and_inject_never_allocate() {
             }
         }
     }
+    // Strip and in-place continue, in a fixed carrier holding every bench input, and into a
+    // second buffer for a raw header block; forward in place too.
+    let mut bufs = Box::new(propagate::InjectBuffers::new());
+    for (file, headers) in inputs() {
+        let mut carrier = Box::new(Headers::<32, 16384>::new());
+        let mut block = Vec::new();
+        for (n, v) in &headers {
+            if let Some(name) = tracewire::wire::name::ALL
+                .iter()
+                .find(|x| x.eq_ignore_ascii_case(n))
+            {
+                let _ = tracewire::carrier::Inject::set(carrier.as_mut(), name, v.as_bytes());
+            }
+            block.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+        }
+        let mut out = vec![0u8; 32 * 1024];
+        let cfg = Config::new();
+        let strip = tracewire::carrier::StripSet::for_config(&cfg);
+        let (r, n) = allocations(|| {
+            let a =
+                propagate::continue_in_place(bufs.as_mut(), carrier.as_mut(), &cfg, strip, |_| {
+                    child
+                });
+            let b =
+                propagate::continue_block(bufs.as_mut(), &block, &mut out, &cfg, strip, |_| child);
+            let c =
+                propagate::forward_in_place(bufs.as_mut(), carrier.as_mut(), child, &cfg, strip);
+            (a.is_ok(), b.is_ok(), c.is_ok())
+        });
+        assert_eq!(n, 0, "{file}: {n} allocations in strip / in-place continue");
+        assert_eq!(r, (true, true, true), "{file}");
+    }
     // The format layer on its own.
     let (_, n) = allocations(|| {
         let tp = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

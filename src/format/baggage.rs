@@ -138,7 +138,10 @@ impl<'a> Member<'a> {
     /// Bytes this member takes when re-sent by [`encode_raw`] (its raw non-ASCII value bytes
     /// percent-encoded).
     pub fn encoded_len(&self) -> usize {
-        let extra = self.value.iter().filter(|&&b| b >= 0x80).count();
+        let extra = self
+            .value
+            .iter()
+            .fold(0usize, |n, &b| n.saturating_add(usize::from(b >= 0x80)));
         self.wire_len().saturating_add(extra.saturating_mul(2))
     }
 

@@ -12,7 +12,7 @@ use core::hint::black_box;
 use core::panic::PanicInfo;
 
 use tracewire::carrier::{
-    CarrierError, Extract, FnInjector, HeaderBlock, HeaderBlockWriter, Headers, Inject,
+    CarrierError, Extract, FnInjector, HeaderBlock, HeaderBlockWriter, Headers, Inject, StripSet,
 };
 use tracewire::config::{Behavior, Config, Style, StyleSet};
 use tracewire::context::{SpanContext, Tags};
@@ -134,6 +134,27 @@ fn propagation(input: &[u8], cfg: &Config) -> usize {
     let mut h = Headers::<16, 8192>::new();
     let r = propagate::forward_with(&mut bufs, &pairs, seven, cfg, &mut h);
     sum = sum.wrapping_add(r.map_or(0, |r| r.rewritten));
+    // The proxy entry points: strip, continue and forward in place, a raw block rewritten.
+    let strip = StripSet::for_config(cfg).without(black_box("b3"));
+    let r = propagate::continue_in_place(&mut bufs, &mut h, cfg, strip, |ex| {
+        ex.context.and_then(|c| c.span_id).unwrap_or(seven)
+    });
+    sum = sum.wrapping_add(r.map_or(0, |r| r.inject.headers));
+    let r = propagate::forward_in_place(&mut bufs, &mut h, seven, cfg, strip);
+    sum = sum.wrapping_add(r.map_or(0, |r| r.headers));
+    let mut out = [0u8; 8192];
+    let r = propagate::continue_block(&mut bufs, input, &mut out, cfg, strip, |_| seven);
+    sum = sum.wrapping_add(r.map_or(0, |(n, _)| n));
+    let ex = propagate::extract(&pairs, cfg);
+    let r = propagate::inject_replacing(
+        &mut bufs,
+        ex.context.as_ref(),
+        BaggageOut::None,
+        cfg,
+        strip,
+        &mut h,
+    );
+    sum = sum.wrapping_add(r.map_or(0, |r| r.headers));
     sum
 }
 
@@ -148,6 +169,7 @@ fn carriers(input: &[u8], cfg: &Config) -> usize {
     let _ = h.set(name, input);
     let _ = h.set("b3", input.get(..black_box(10)).unwrap_or(input));
     let _ = h.reserve(black_box(3), black_box(100));
+    tracewire::carrier::Remove::remove_header(&mut h, black_box("b3"));
     let _ = h.prepare(&[(name, input), ("b3", input)]);
     sum = sum.wrapping_add(h.get(name).map_or(0, <[u8]>::len));
     sum = sum.wrapping_add(h.get_index(black_box(1)).map_or(0, |(_, v)| v.len()));
@@ -178,11 +200,13 @@ fn carriers(input: &[u8], cfg: &Config) -> usize {
     let ex = propagate::extract(&hv, cfg);
     let child = ex.context.map(|c| c.child(seven));
     let _ = propagate::inject(child.as_ref(), BaggageOut::None, cfg, &mut ho);
+    StripSet::ALL.strip(&mut ho);
     let mut av: arrayvec::ArrayVec<(&[u8], &[u8]), 4> = arrayvec::ArrayVec::new();
     let _ = av.try_push((input, input));
     let mut ao: arrayvec::ArrayVec<(&'static str, arrayvec::ArrayVec<u8, 64>), 8> =
         arrayvec::ArrayVec::new();
     let _ = propagate::forward(&av, seven, cfg, &mut ao);
+    StripSet::TRACE_CONTEXT.strip(&mut ao);
     sum.wrapping_add(ho.len()).wrapping_add(ao.len())
 }
 
