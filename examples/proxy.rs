@@ -1,7 +1,10 @@
-//! A reverse-proxy hop on hyper: extract the incoming trace context from the request's
-//! `http::HeaderMap` (feature `http`), start the hop's child span, and forward the request
-//! upstream with the injected headers — or, with `--forward`, use tracewire's forward mode,
-//! which validates the incoming headers and rewrites only their parent id.
+//! A reverse-proxy hop on hyper: continue the incoming trace in the request's own
+//! `http::HeaderMap` (feature `http`) and forward the same request upstream. One call does it,
+//! with no clone of the map: [`propagate::continue_in_place`] extracts, lets the proxy pick the
+//! hop's span id, strips every header that would go stale (a `b3` of another trace, a rejected
+//! `x-datadog-tags`), and injects the child context. With `--forward`,
+//! [`propagate::forward_in_place`] rewrites each valid incoming style with only its parent id
+//! replaced.
 //!
 //! `cargo run --features http --example proxy -- 127.0.0.1:8080 127.0.0.1:9000 [--forward]`
 //! (listen address, upstream address). `cargo test --features http --example proxy` drives it
@@ -20,14 +23,10 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 
+use tracewire::carrier::StripSet;
 use tracewire::config::Config;
-use tracewire::propagate::{self, BaggageOut};
-use tracewire::wire::name;
+use tracewire::propagate::{self, InjectBuffers};
 use tracewire::SpanId;
-
-/// Every header name tracewire reads or writes: stripped from the forwarded request before the
-/// fresh ones are set, so no stale context travels on.
-const TRACE_HEADERS: [&str; 15] = name::ALL;
 
 struct Proxy {
     upstream: SocketAddr,
@@ -44,32 +43,31 @@ impl Proxy {
         SpanId::new(n | 1).unwrap_or(SpanId::MIN)
     }
 
-    /// The headers of the request sent upstream.
-    fn outgoing_headers(&self, incoming: &http::HeaderMap) -> http::HeaderMap {
-        let mut out = incoming.clone();
-        for h in TRACE_HEADERS {
-            out.remove(h);
-        }
+    /// Continues the trace in the request's own headers: stale trace headers go, the hop's
+    /// headers come. On an error (a header the map cannot take) the headers are left as they
+    /// arrived.
+    fn continue_trace(&self, headers: &mut http::HeaderMap) {
+        // The encoding buffers (about 14 KiB) live on the heap here, not on the task's stack.
+        let mut bufs = Box::new(InjectBuffers::new());
+        let strip = StripSet::for_config(&self.config);
         let span = self.span_id();
-        if self.forward_mode {
-            let _ = propagate::forward(incoming, span, &self.config, &mut out);
+        let r = if self.forward_mode {
+            propagate::forward_in_place(&mut bufs, headers, span, &self.config, strip).map(|_| ())
         } else {
-            let ex = propagate::extract(incoming, &self.config);
-            let child = ex.context.map(|c| c.child(span));
-            let bag = ex
-                .baggage
-                .as_ref()
-                .map_or(BaggageOut::None, BaggageOut::Extracted);
-            let _ = propagate::inject(child.as_ref(), bag, &self.config, &mut out);
+            propagate::continue_in_place(&mut bufs, headers, &self.config, strip, |_| span)
+                .map(|_| ())
+        };
+        if let Err(e) = r {
+            eprintln!("trace context not continued: {e}");
         }
-        out
     }
 
     async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
     ) -> Result<Response<Full<Bytes>>, Infallible> {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        self.continue_trace(&mut parts.headers);
         let body = body
             .collect()
             .await
@@ -80,7 +78,7 @@ impl Proxy {
             .uri(parts.uri)
             .body(Full::new(body))
             .expect("request");
-        *up.headers_mut() = self.outgoing_headers(&parts.headers);
+        *up.headers_mut() = parts.headers;
         let result = async {
             let stream = TcpStream::connect(self.upstream).await?;
             let (mut send, conn) =
@@ -157,7 +155,7 @@ mod tests {
                     let svc = service_fn(|req: Request<Incoming>| async move {
                         let mut text = String::new();
                         for (n, v) in req.headers() {
-                            if TRACE_HEADERS.contains(&n.as_str()) {
+                            if StripSet::ALL.contains(n.as_str()) {
                                 text.push_str(&format!("{}: {}\n", n, v.to_str().unwrap_or("?")));
                             }
                         }
@@ -242,6 +240,61 @@ mod tests {
             seen.matches("traceparent:").count(),
             1,
             "replaced, never duplicated: {seen}"
+        );
+    }
+
+    /// A valid traceparent, a `b3` of another trace and an `x-datadog-tags` over its limit.
+    const STALE: [(&str, &str); 4] = [
+        (
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ),
+        ("tracestate", "congo=t61rcWkgMzE"),
+        ("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1"),
+        ("x-datadog-tags", TAGS_622),
+    ];
+    const TAGS_622: &str = concat!(
+        "_dd.p.a=0123456789012345678901234567890123456789012345678901234567890123456789,",
+        "_dd.p.b=0123456789012345678901234567890123456789012345678901234567890123456789,",
+        "_dd.p.c=0123456789012345678901234567890123456789012345678901234567890123456789,",
+        "_dd.p.d=0123456789012345678901234567890123456789012345678901234567890123456789,",
+        "_dd.p.e=0123456789012345678901234567890123456789012345678901234567890123456789,",
+        "_dd.p.f=0123456789012345678901234567890123456789012345678901234567890123456789,",
+        "_dd.p.g=0123456789012345678901234567890123456789012345678901234567890123456789,",
+        "_dd.p.h=0123456789012345678901234567890123456789012345678901234567890123456789",
+    );
+
+    fn lines(seen: &str) -> Vec<&str> {
+        let mut l: Vec<&str> = seen.lines().collect();
+        l.sort_unstable();
+        l
+    }
+
+    #[tokio::test]
+    async fn stale_headers_never_reach_upstream() {
+        assert!(TAGS_622.len() > 512, "over the x-datadog-tags limit");
+        // The first span id the proxy picks: 0x1000 | 1.
+        let seen = through_proxy(false, &STALE).await;
+        assert_eq!(
+            lines(&seen),
+            [
+                "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000001001-01",
+                "tracestate: dd=s:1;p:0000000000001001;t.dm:-0,congo=t61rcWkgMzE",
+                "x-datadog-parent-id: 4097",
+                "x-datadog-sampling-priority: 1",
+                "x-datadog-tags: _dd.p.dm=-0,_dd.p.tid=4bf92f3577b34da6",
+                "x-datadog-trace-id: 11803532876627986230",
+            ],
+            "exactly the continued trace, no b3 of the other trace, no rejected tags"
+        );
+        let seen = through_proxy(true, &STALE).await;
+        assert_eq!(
+            lines(&seen),
+            [
+                "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000001001-01",
+                "tracestate: congo=t61rcWkgMzE",
+            ],
+            "forward mode: the valid style rewritten, the stale headers gone"
         );
     }
 
