@@ -15,6 +15,8 @@ pub mod id;
 #[cfg(feature = "opentelemetry")]
 pub mod otel;
 pub mod propagate;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod transport;
 pub mod wire;
 
