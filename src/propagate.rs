@@ -669,7 +669,7 @@ pub struct InjectReport {
     /// `x-datadog-tags` was not written for this reason (`_dd.propagation_error` on the span).
     pub tags_error: Option<PropagationError>,
     /// The origin held bytes a header cannot carry and was written sanitised (see
-    /// [`datadog`](crate::format::datadog) and [`xray`](crate::format::xray)).
+    /// [`format::datadog`](crate::format::datadog) and [`format::xray`](crate::format::xray)).
     pub origin_sanitized: bool,
     /// The origin was too long for a header or the `dd=` member and was left out there.
     pub origin_dropped: bool,
