@@ -477,6 +477,7 @@ impl Config {
             report.push(ConfigIssue {
                 var: vars::OTEL_PROPAGATORS,
                 kind: IssueKind::Overridden,
+                text: Snippet::of(get(vars::OTEL_PROPAGATORS).unwrap_or("")),
             });
         }
 
@@ -486,6 +487,7 @@ impl Config {
                 None => report.push(ConfigIssue {
                     var: vars::EXTRACT_FIRST,
                     kind: IssueKind::Invalid,
+                    text: Snippet::of(v),
                 }),
             }
         }
@@ -495,6 +497,7 @@ impl Config {
                 None => report.push(ConfigIssue {
                     var: vars::BEHAVIOR_EXTRACT,
                     kind: IssueKind::Invalid,
+                    text: Snippet::of(v),
                 }),
             }
         }
@@ -522,12 +525,14 @@ impl Config {
                         report.push(ConfigIssue {
                             var,
                             kind: IssueKind::Clamped,
+                            text: Snippet::of(v),
                         });
                     }
                     Some(n) => *slot = n,
                     None => report.push(ConfigIssue {
                         var,
                         kind: IssueKind::Invalid,
+                        text: Snippet::of(v),
                     }),
                 }
             }
@@ -537,6 +542,7 @@ impl Config {
                 report.push(ConfigIssue {
                     var: vars::BAGGAGE_TAG_KEYS,
                     kind: IssueKind::TooLong,
+                    text: Snippet::of(v),
                 });
             }
         }
@@ -607,6 +613,7 @@ fn parse_styles(
                     offset: start,
                     len: token.len(),
                 },
+                text: Snippet::of(token.trim()),
             }),
         }
     }
@@ -615,6 +622,7 @@ fn parse_styles(
         report.push(ConfigIssue {
             var,
             kind: IssueKind::NoKnownStyle,
+            text: Snippet::of(v),
         });
         return None;
     }
@@ -687,7 +695,8 @@ pub enum IssueKind {
     Overridden,
 }
 
-/// One configuration problem.
+/// One configuration problem. `Display` names the variable and the offending text:
+/// `DD_TRACE_PROPAGATION_STYLE: unknown style "jaegr" (ignored)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ConfigIssue {
@@ -695,6 +704,92 @@ pub struct ConfigIssue {
     pub var: &'static str,
     /// The problem.
     pub kind: IssueKind,
+    /// The text it is about (the unknown token, the invalid value).
+    pub text: Snippet,
+}
+
+impl fmt::Display for ConfigIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (var, t) = (self.var, &self.text);
+        match self.kind {
+            IssueKind::UnknownToken { .. } => write!(f, "{var}: unknown style {t} (ignored)"),
+            IssueKind::NoKnownStyle => write!(
+                f,
+                "{var}: no known style in {t}; the next setting or the default applies"
+            ),
+            IssueKind::Invalid => write!(f, "{var}: invalid value {t}; the default applies"),
+            IssueKind::Clamped => write!(f, "{var}: {t} is above the ceiling; clamped"),
+            IssueKind::TooLong => {
+                write!(
+                    f,
+                    "{var}: {t} is longer than tracewire stores; the default applies"
+                )
+            }
+            IssueKind::Overridden => {
+                write!(f, "{var}: {t} ignored because a DD_ style variable is set")
+            }
+        }
+    }
+}
+
+/// Up to [`Snippet::CAPACITY`] bytes of the text a [`ConfigIssue`] is about; a longer text is
+/// cut at a character boundary and shows `…` where it was cut.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Snippet {
+    buf: [u8; Snippet::CAPACITY],
+    len: u8,
+    cut: bool,
+}
+
+impl Snippet {
+    /// Bytes kept.
+    pub const CAPACITY: usize = 32;
+
+    fn of(s: &str) -> Snippet {
+        let mut n = s.len().min(Snippet::CAPACITY);
+        while !s.is_char_boundary(n) {
+            n = n.saturating_sub(1);
+        }
+        let mut buf = [0u8; Snippet::CAPACITY];
+        if let (Some(dst), Some(src)) = (buf.get_mut(..n), s.as_bytes().get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        Snippet {
+            buf,
+            len: u8::try_from(n).unwrap_or(0),
+            cut: n < s.len(),
+        }
+    }
+
+    /// The text kept.
+    pub fn as_str(&self) -> &str {
+        let b = self.buf.get(..usize::from(self.len)).unwrap_or(&[]);
+        core::str::from_utf8(b).unwrap_or("")
+    }
+
+    /// True when the text was longer and was cut.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+}
+
+/// Quoted, with `…` when cut.
+impl fmt::Display for Snippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\"{}{}\"",
+            self.as_str(),
+            if self.cut { "…" } else { "" }
+        )
+    }
+}
+
+impl fmt::Debug for Snippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 /// How many issues a [`ConfigReport`] keeps (later ones are counted only).
@@ -709,6 +804,10 @@ pub struct ConfigReport {
 
 impl ConfigReport {
     fn push(&mut self, issue: ConfigIssue) {
+        // A variable read for both directions (DD_TRACE_PROPAGATION_STYLE) reports once.
+        if self.issues().any(|i| *i == issue) {
+            return;
+        }
         if let Some(slot) = self.issues.get_mut(self.total) {
             *slot = Some(issue);
         }
@@ -737,6 +836,31 @@ mod tests {
 
     fn env<'v>(pairs: &'v [(&'v str, &'v str)]) -> impl Fn(&str) -> Option<&'v str> {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v)
+    }
+
+    #[test]
+    fn issues_name_the_offending_text_once() {
+        extern crate std;
+        use std::string::ToString;
+        let (c, r) = Config::from_lookup(env(&[
+            ("DD_TRACE_PROPAGATION_STYLE", "datadog, jaegr"),
+            ("DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT", "resume"),
+        ]));
+        assert_eq!(c.extract.as_slice(), [Style::Datadog]);
+        let msgs: std::vec::Vec<_> = r.issues().map(|i| i.to_string()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "DD_TRACE_PROPAGATION_STYLE: unknown style \"jaegr\" (ignored)",
+                "DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT: invalid value \"resume\"; the default applies",
+            ],
+            "one issue for the style variable, though it sets both directions"
+        );
+        let long = "x".repeat(40);
+        let (_, r) = Config::from_lookup(env(&[("DD_TRACE_PROPAGATION_STYLE", &long)]));
+        let first = r.issues().next().unwrap();
+        assert!(first.text.is_cut() && first.text.as_str().len() == Snippet::CAPACITY);
+        assert!(first.to_string().ends_with("…\" (ignored)"));
     }
 
     #[test]

@@ -227,6 +227,19 @@ impl SamplingPriority {
     /// `2`: kept by a user rule.
     pub const USER_KEEP: Self = SamplingPriority(2);
 
+    /// A priority of your own (for a new root span: usually [`AUTO_KEEP`](Self::AUTO_KEEP) or
+    /// [`AUTO_REJECT`](Self::AUTO_REJECT) from your sampler, or a user decision).
+    ///
+    /// ```
+    /// use tracewire::SamplingPriority;
+    /// assert!(SamplingPriority::new(2).is_keep());
+    /// assert!(!SamplingPriority::new(-1).is_keep());
+    /// ```
+    #[inline]
+    pub const fn new(priority: i32) -> Self {
+        SamplingPriority(priority)
+    }
+
     /// True when the trace is kept (priority > 0).
     #[inline]
     pub const fn is_keep(self) -> bool {

@@ -137,7 +137,8 @@ impl<'a> Slots<'a> {
     }
 }
 
-/// Why a style's headers were rejected.
+/// Why a style's headers were rejected (or, in [`Status::ValidIgnoring`], what was ignored).
+/// `Display` says which header and what was wrong with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StyleError {
     /// Datadog headers.
@@ -153,7 +154,23 @@ pub enum StyleError {
     XRay(xray::XRayError),
 }
 
-/// What one style found.
+impl core::fmt::Display for StyleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StyleError::Datadog(e) => write!(f, "{e}"),
+            StyleError::Traceparent(e) => write!(f, "traceparent: {e}"),
+            StyleError::DuplicateTraceparent => {
+                f.write_str("traceparent: more than one (several lines, or values folded with ',')")
+            }
+            StyleError::B3(e) => write!(f, "{e}"),
+            StyleError::XRay(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for StyleError {}
+
+/// What one style found. `Display` reads as a sentence (`valid`, `invalid: traceparent: ...`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// Not looked at (extract-first stopped earlier).
@@ -170,6 +187,19 @@ pub enum Status {
     DecisionOnly,
     /// Its headers were rejected.
     Invalid(StyleError),
+}
+
+impl core::fmt::Display for Status {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Status::Skipped => f.write_str("skipped (extract-first: an earlier style was valid)"),
+            Status::Absent => f.write_str("absent"),
+            Status::Valid => f.write_str("valid"),
+            Status::ValidIgnoring(e) => write!(f, "valid, ignoring {e}"),
+            Status::DecisionOnly => f.write_str("a sampling decision without ids"),
+            Status::Invalid(e) => write!(f, "invalid: {e}"),
+        }
+    }
 }
 
 /// What each style found, in configured order.
@@ -317,6 +347,24 @@ pub struct Extracted<'a> {
     pub decision_only: Option<SamplingPriority>,
     /// What each style found.
     pub report: Report,
+}
+
+impl<'a> Extracted<'a> {
+    /// The incoming baggage, to re-send with [`inject`] (`BaggageOut::None` when none arrived).
+    ///
+    /// ```
+    /// use tracewire::config::Config;
+    /// use tracewire::propagate;
+    ///
+    /// let h = [("baggage", "user.id=amy")];
+    /// let ex = propagate::extract(&h, &Config::new());
+    /// assert!(matches!(ex.baggage_out(), propagate::BaggageOut::Extracted(b) if b.len() == 1));
+    /// ```
+    pub fn baggage_out(&self) -> BaggageOut<'_> {
+        self.baggage
+            .as_ref()
+            .map_or(BaggageOut::None, BaggageOut::Extracted)
+    }
 }
 
 // One candidate lives on the stack per style for the duration of `extract`; without `alloc`

@@ -89,6 +89,35 @@ pub enum TagsError {
     },
 }
 
+impl fmt::Display for TagsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TagsError::ExtractMaxSize => f.write_str("x-datadog-tags: longer than the limit"),
+            TagsError::Disabled => f.write_str("x-datadog-tags: disabled (limit 0)"),
+            TagsError::Decoding { pair } => {
+                write!(
+                    f,
+                    "x-datadog-tags: pair {pair} is not key=value in the grammar"
+                )
+            }
+        }
+    }
+}
+
+impl core::error::Error for TagsError {}
+
+impl fmt::Display for TagsInjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TagsInjectError::MaxSize => "x-datadog-tags: longer than the limit, not written",
+            TagsInjectError::Encoding => "x-datadog-tags: a tag cannot be written, none written",
+            TagsInjectError::Disabled => "x-datadog-tags: disabled (limit 0)",
+        })
+    }
+}
+
+impl core::error::Error for TagsInjectError {}
+
 impl From<TagsError> for PropagationError {
     fn from(e: TagsError) -> Self {
         match e {

@@ -245,9 +245,26 @@ pub struct TraceStateReport {
 }
 
 /// A received `tracestate`: a lazy, bounded view over its field lines.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct TraceState<'a> {
     fields: Fields<'a>,
+}
+
+/// The valid members, as `{key: value}`.
+impl core::fmt::Debug for TraceState<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        struct Bytes<'b>(&'b [u8]);
+        impl core::fmt::Debug for Bytes<'_> {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                crate::wire::fmt_bytes(self.0, f)
+            }
+        }
+        let mut m = f.debug_map();
+        for member in self.members() {
+            m.entry(&Bytes(member.key), &Bytes(member.value));
+        }
+        m.finish()
+    }
 }
 
 impl<'a> TraceState<'a> {
