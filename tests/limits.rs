@@ -5,8 +5,10 @@
 //! test binary re-runs itself under `valgrind --tool=callgrind` with collection switched on only
 //! inside that function, once at scale 1 and once at scale 1000, and compares the totals
 //! (exact and repeatable, unlike time). A control case that sums the input's bytes shows the
-//! measurement does see linear work. valgrind must be installed (it is on the project's
-//! machines); without it these tests fail with a message rather than pass unmeasured.
+//! measurement does see linear work. Without valgrind these tests are skipped with a printed
+//! reason (`cargo test` on a machine without it still runs everything else); set
+//! `TRACEWIRE_REQUIRE_VALGRIND=1` (as `.ci/test` does, after installing it) to make its absence
+//! a failure.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -200,15 +202,37 @@ fn instructions(case: &str, scale: usize) -> u64 {
     total
 }
 
-/// Work at scale 1 and 1000.
-fn measure(case: &str) -> (u64, u64) {
+/// True when valgrind runs; otherwise says why the measurement is skipped, or fails when
+/// `TRACEWIRE_REQUIRE_VALGRIND` asks for it.
+fn valgrind_available(case: &str) -> bool {
+    let ok = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("TRACEWIRE_REQUIRE_VALGRIND").is_none(),
+            "valgrind is required (TRACEWIRE_REQUIRE_VALGRIND is set) but cannot be run"
+        );
+        eprintln!("{case}: skipped, valgrind is not installed (it counts the instructions)");
+    }
+    ok
+}
+
+/// Work at scale 1 and 1000 (`None`: skipped, no valgrind).
+fn measure(case: &str) -> Option<(u64, u64)> {
+    if !valgrind_available(case) {
+        return None;
+    }
     let (small, large) = (instructions(case, 1), instructions(case, 1000));
     eprintln!("{case}: {small} instructions at scale 1, {large} at scale 1000");
-    (small, large)
+    Some((small, large))
 }
 
 fn assert_flat(case: &str) {
-    let (small, large) = measure(case);
+    let Some((small, large)) = measure(case) else {
+        return;
+    };
     assert!(
         large <= small + small / 2 + 500,
         "{case}: work grew with the input ({small} → {large} instructions)"
@@ -234,7 +258,9 @@ fn limits_child() {
 
 #[test]
 fn control_linear_work_is_seen() {
-    let (small, large) = measure("control_linear");
+    let Some((small, large)) = measure("control_linear") else {
+        return;
+    };
     assert!(
         large > small * 500,
         "the measurement missed linear work ({small} → {large})"

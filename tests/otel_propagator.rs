@@ -1,6 +1,5 @@
 //! tracewire's OpenTelemetry propagator (feature `opentelemetry`), tested against
 //! opentelemetry_sdk's own propagators.
-#![cfg(feature = "opentelemetry")]
 
 use std::collections::HashMap;
 
@@ -14,7 +13,7 @@ use tracewire::otel::TracewirePropagator;
 /// The bench input's headers as the `HashMap<String, String>` OpenTelemetry carriers use.
 fn hashmap(stem: &str) -> HashMap<String, String> {
     let text = std::fs::read_to_string(format!(
-        "{}/benches/inputs/{stem}.txt",
+        "{}/../benches/inputs/{stem}.txt",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();

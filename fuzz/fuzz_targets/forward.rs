@@ -2,9 +2,9 @@
 //! Forward mode from every carrier into every carrier: the same headers come out whatever the
 //! source carrier, every value is a valid field value, and an error leaves the target as it was.
 use libfuzzer_sys::fuzz_target;
-use tracewire::carrier::{HeaderBlock, HeaderBlockWriter, Headers};
+use tracewire::carrier::{HeaderBlock, HeaderBlockWriter, Headers, Inject, StripSet};
 use tracewire::config::{Config, Style, StyleSet};
-use tracewire::propagate;
+use tracewire::propagate::{self, InjectBuffers};
 use tracewire::transport::sqs::{JsonObject, JsonObjectWriter};
 use tracewire::SpanId;
 
@@ -108,6 +108,44 @@ fuzz_target!(|data: &[u8]| {
     let mut map = http::HeaderMap::new();
     propagate::forward(pairs.as_slice(), span, &cfg, &mut map).expect("a HeaderMap takes every valid value");
     assert_eq!(map.len(), want.len());
+    // In place: the request's own headers, stripped and rewritten; and a raw block rewritten.
+    let mut req = Headers::<16, 16384>::new();
+    for (n, v) in &pairs {
+        if let Some(name) = tracewire::wire::name::ALL.iter().find(|x| x.as_bytes().eq_ignore_ascii_case(n)) {
+            let _ = req.set(name, v);
+        }
+    }
+    let mut bufs = Box::new(InjectBuffers::new());
+    let strip = StripSet::for_config(&cfg);
+    let before: Vec<(&str, Vec<u8>)> = req.iter().map(|(n, v)| (n, v.to_vec())).collect();
+    match propagate::forward_in_place(&mut bufs, &mut req, span, &cfg, strip) {
+        Ok(_) => {
+            for (n, v) in req.iter() {
+                assert!(field_value_ok(v) || !strip.contains(n), "{n}: {v:?}");
+            }
+        }
+        Err(_) => {
+            let after: Vec<(&str, Vec<u8>)> = req.iter().map(|(n, v)| (n, v.to_vec())).collect();
+            assert_eq!(after, before, "an error leaves the request as it was");
+        }
+    }
+    if propagate::continue_in_place(&mut bufs, &mut req, &cfg, strip, |_| span).is_ok() {
+        for (n, v) in req.iter() {
+            assert!(field_value_ok(v) || !strip.contains(n), "{n}: {v:?}");
+        }
+    }
+    let mut text = Vec::new();
+    for (n, v) in &pairs {
+        text.extend_from_slice(n);
+        text.extend_from_slice(b": ");
+        text.extend_from_slice(v);
+        text.extend_from_slice(b"\r\n");
+    }
+    let mut out = vec![0u8; cap * 4];
+    if let Ok((n, _)) = propagate::continue_block(&mut bufs, &text, &mut out, &cfg, strip, |_| span) {
+        assert!(n <= out.len());
+    }
+
     let mut small = Headers::<4, 256>::new();
     if propagate::forward(pairs.as_slice(), span, &cfg, &mut small).is_err() {
         assert!(small.is_empty(), "partial Headers");
