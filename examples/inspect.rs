@@ -1,25 +1,28 @@
-//! The inspector: decodes a request's trace headers and prints what tracewire extracted and what
+//! The inspector: decodes a request's trace headers and shows what tracewire extracted and what
 //! each style would inject for the next hop.
 //!
 //! ```text
-//! cargo run --example inspect                       # a built-in sample request
-//! cargo run --example inspect -- FILE               # `name: value` lines ("-" for stdin)
-//! cargo run --example inspect -- FILE --style b3,tracecontext --behavior restart
-//! cargo run --example inspect -- FILE --env          # configuration from DD_*/OTEL_* variables
-//! cargo run --example inspect -- FILE --json         # one JSON object
-//! cargo run --example inspect -- FILE --span-id 42   # fix the child span id
+//! cargo run --example inspect                        # a built-in sample request
+//! cargo run --example inspect -- FILE                # headers from a file ("-" for stdin)
+//! cargo run --example inspect -- --help              # every flag and the input formats
 //! ```
-use std::fmt::Write as _;
-use std::io::Read as _;
+//!
+//! It reads what people paste: `name: value` lines, a raw HTTP request head (request line,
+//! CRLF or LF, up to the blank line), `curl -v` output (`> name: value`), and curl arguments
+//! (`-H 'name: value'`, `--header "name: value"`). A line it cannot read is reported, never
+//! silently skipped.
+use std::io::{Read as _, Write as _};
 
+use serde_json::{json, Value};
 use tracewire::carrier::Headers;
 use tracewire::config::{Behavior, Config, Style, StyleSet};
 use tracewire::context::SpanContext;
-use tracewire::propagate::{self, BaggageOut, Extracted, Status};
+use tracewire::propagate::{self, Extracted, Status, StyleError};
 use tracewire::wire::buf::Writer;
 use tracewire::SpanId;
 
 const SAMPLE: &str = "\
+GET /orders HTTP/1.1
 host: api.example.com
 user-agent: curl/8.5.0
 x-datadog-trace-id: 11803532876627986230
@@ -32,16 +35,61 @@ tracestate: dd=s:2;o:rum;p:00f067aa0ba902b7;t.dm:-4,rojo=00f067aa0ba902b7,congo=
 baggage: user.id=amy,session.id=abc%20123,account.id=42;prop=1
 ";
 
-/// One inject style's result: style name, headers, note.
-type StyleOutput = (String, Vec<(String, String)>, String);
+const HELP: &str = "\
+usage: inspect [FILE|-] [options]
+
+Decodes the trace headers of one request and prints what tracewire extracted and what each
+configured style would inject for the next hop. Without FILE, a built-in sample request.
+
+input (FILE, or - for standard input), one header per line, in any of these forms:
+  name: value                      plain header lines
+  GET /path HTTP/1.1 ...           a raw HTTP/1.1 request head (request line skipped; the
+                                   first blank line ends it; CRLF or LF)
+  > name: value                    curl -v output (other curl -v lines are ignored)
+  -H 'name: value'                 curl arguments (-H or --header, quoted or not, several
+                                   on one line; a trailing \\ is a line continuation)
+  Lines that fit none of these are listed as unread.
+
+options:
+  --style LIST        extract and inject styles, comma-separated (datadog, tracecontext, b3,
+                      b3multi, xray, baggage, none; Datadog's aliases work)
+  --behavior B        continue | restart | ignore (DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT)
+  --extract-first     stop at the first valid style (DD_TRACE_PROPAGATION_EXTRACT_FIRST)
+  --env               configuration from the DD_* / OTEL_PROPAGATORS environment variables
+                      (--style and --behavior still override it)
+  --span-id ID        the child span id for the next hop: decimal (42) or 0x hex (0x2a);
+                      not 0. Default: an id derived from the trace, the same on every run.
+  --json              one JSON object instead of text (see below)
+  -h, --help          this text
+
+--json fields: input.headers ([[name, value]]), input.unread ([{line, text}]), config
+(extract, inject: lists of style names; behavior; extract_first), styles ([{style, status,
+detail}]), continued_from (style or null), context (null, or trace_id: 32 hex digits,
+parent_id: 16 hex digits or null, sampling_priority: number or null, decision_maker: number
+or null (3 for _dd.p.dm=-3), origin, tags {key: value}, last_parent_id, propagation_error,
+tracestate_other [\"key=value\"]), decision_only (number or null), links ([{reason, style,
+trace_id, span_id, sampling_priority}]), baggage ({status, members: [{key, value,
+properties}]}), child_span_id (16 hex digits), inject ({style: {headers, notes}}), notes.
+Every id is a lowercase hex string; every count and priority is a number.
+";
 
 struct Args {
     input: Option<String>,
     style: Option<String>,
     behavior: Option<String>,
+    extract_first: bool,
     env: bool,
     json: bool,
-    span_id: Option<u64>,
+    span_id: Option<SpanId>,
+}
+
+fn parse_span_id(v: &str) -> Result<SpanId, String> {
+    let n = match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => v.parse(),
+    }
+    .map_err(|_| format!("--span-id {v:?}: not a decimal or 0x hex 64-bit number"))?;
+    SpanId::new(n).ok_or_else(|| format!("--span-id {v:?}: a span id cannot be 0"))
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -49,6 +97,7 @@ fn parse_args() -> Result<Args, String> {
         input: None,
         style: None,
         behavior: None,
+        extract_first: false,
         env: false,
         json: false,
         span_id: None,
@@ -58,45 +107,133 @@ fn parse_args() -> Result<Args, String> {
         match arg.as_str() {
             "--style" => a.style = Some(it.next().ok_or("--style needs a value")?),
             "--behavior" => a.behavior = Some(it.next().ok_or("--behavior needs a value")?),
+            "--extract-first" => a.extract_first = true,
             "--env" => a.env = true,
             "--json" => a.json = true,
             "--span-id" => {
-                let v = it.next().ok_or("--span-id needs a value")?;
-                a.span_id = Some(v.parse().map_err(|_| format!("bad --span-id {v}"))?);
+                a.span_id = Some(parse_span_id(&it.next().ok_or("--span-id needs a value")?)?)
             }
             "-h" | "--help" => {
-                println!("usage: inspect [FILE|-] [--style LIST] [--behavior continue|restart|ignore] [--env] [--json] [--span-id N]");
+                emit(HELP);
                 std::process::exit(0);
             }
+            "-" => a.input = Some(arg),
+            _ if arg.starts_with('-') => {
+                return Err(format!("unknown option {arg:?} (see --help)"));
+            }
             _ if a.input.is_none() => a.input = Some(arg),
-            _ => return Err(format!("unexpected argument {arg}")),
+            _ => return Err(format!("one input file only; {arg:?} is a second one")),
         }
     }
     Ok(a)
 }
 
-fn read_headers(input: &Option<String>) -> Result<Vec<(String, String)>, String> {
-    let text = match input.as_deref() {
-        None => SAMPLE.to_string(),
-        Some("-") => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| e.to_string())?;
-            s
-        }
-        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?,
+/// The headers read from the input, and the lines that could not be read.
+struct Input {
+    headers: Vec<(String, String)>,
+    unread: Vec<(usize, String)>,
+}
+
+/// `-H 'a: b' --header "c: d"` on one line: the quoted or bare arguments after each flag.
+fn curl_args(line: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = line.trim().trim_start_matches("curl").trim();
+    if !(rest.starts_with("-H") || rest.starts_with("--header")) {
+        return None;
+    }
+    while !rest.is_empty() {
+        let after = if let Some(r) = rest.strip_prefix("--header") {
+            r
+        } else if let Some(r) = rest.strip_prefix("-H") {
+            r
+        } else {
+            // Another curl argument: skip one word.
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            rest = rest[end..].trim_start();
+            continue;
+        };
+        let after = after.trim_start();
+        let (value, tail) = match after.chars().next() {
+            Some(q @ ('\'' | '"')) => {
+                let body = &after[1..];
+                let end = body.find(q)?;
+                (&body[..end], &body[end + 1..])
+            }
+            _ => {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            }
+        };
+        out.push(value.to_string());
+        rest = tail.trim_start();
+    }
+    Some(out)
+}
+
+fn read_input(text: &str) -> Input {
+    let mut inp = Input {
+        headers: Vec::new(),
+        unread: Vec::new(),
     };
-    Ok(text
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| {
-            (
-                n.trim().to_string(),
-                v.trim_matches([' ', '\t']).to_string(),
-            )
-        })
-        .collect())
+    let mut push = |h: &str, n: usize, unread: &mut Vec<(usize, String)>| match h.split_once(':') {
+        Some((name, value))
+            if !name.is_empty() && !name.contains(char::is_whitespace) && name.is_ascii() =>
+        {
+            inp.headers.push((
+                name.to_string(),
+                value.trim_matches([' ', '\t']).to_string(),
+            ));
+        }
+        _ => unread.push((n, h.to_string())),
+    };
+    let mut unread = Vec::new();
+    let mut seen_header = false;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = line.strip_suffix('\\').unwrap_or(line).trim_end();
+        if line.trim().is_empty() {
+            // A blank line ends a raw request head; before any header it is just spacing.
+            if seen_header {
+                break;
+            }
+            continue;
+        }
+        // curl -v: `> name: value` is a request header, other `>`, `<`, `*`, `{`, `}` lines are
+        // curl's own.
+        if let Some(h) = line.strip_prefix("> ") {
+            if h.contains(':') && !h.contains(" HTTP/") {
+                push(h, n, &mut unread);
+                seen_header = true;
+            }
+            continue;
+        }
+        if matches!(line.chars().next(), Some('<' | '*' | '{' | '}' | '>')) {
+            continue;
+        }
+        if let Some(args) = curl_args(line) {
+            for a in args {
+                push(&a, n, &mut unread);
+            }
+            continue;
+        }
+        // A request line (`GET /path HTTP/1.1`) before the headers.
+        if !seen_header && line.contains(" HTTP/") && !line.contains(':') {
+            continue;
+        }
+        if !seen_header
+            && line
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| w.contains("HTTP/"))
+        {
+            continue;
+        }
+        push(line.trim_start(), n, &mut unread);
+        seen_header = true;
+    }
+    inp.unread = unread;
+    inp
 }
 
 fn config(args: &Args) -> Result<(Config, Vec<String>), String> {
@@ -108,9 +245,7 @@ fn config(args: &Args) -> Result<(Config, Vec<String>), String> {
             .collect();
         let (cfg, report) =
             Config::from_lookup(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()));
-        for issue in report.issues() {
-            notes.push(format!("config: {}: {:?}", issue.var, issue.kind));
-        }
+        notes.extend(report.issues().map(|i| format!("configuration: {i}")));
         cfg
     } else {
         Config::new()
@@ -120,13 +255,19 @@ fn config(args: &Args) -> Result<(Config, Vec<String>), String> {
         for tok in list.split(',') {
             match Style::parse(tok) {
                 Some(s) => set = set.with(s),
-                None => return Err(format!("unknown style {tok:?}")),
+                None => return Err(format!("--style: unknown style {:?}", tok.trim())),
             }
         }
         cfg = cfg.with_styles(set);
     }
     if let Some(b) = &args.behavior {
-        cfg = cfg.with_behavior(Behavior::parse(b).ok_or(format!("unknown behavior {b:?}"))?);
+        let behavior = Behavior::parse(b).ok_or(format!(
+            "--behavior: {b:?} is not continue, restart or ignore"
+        ))?;
+        cfg = cfg.with_behavior(behavior);
+    }
+    if args.extract_first {
+        cfg = cfg.with_extract_first(true);
     }
     Ok((cfg, notes))
 }
@@ -139,119 +280,123 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn describe_context(c: &SpanContext<'_>) -> Vec<(String, String)> {
-    let mut f = vec![
-        (
-            "trace_id".into(),
-            format!("{} (low 64 bits: {})", c.trace_id, c.trace_id.low()),
-        ),
-        (
-            "parent_id".into(),
-            c.span_id
-                .map_or("none".into(), |s| format!("{s} ({})", s.get())),
-        ),
-        (
-            "sampling_priority".into(),
-            c.sampling_priority
-                .map_or("none".into(), |p| p.0.to_string()),
-        ),
-    ];
-    if let Some(dm) = c.decision_maker {
-        f.push(("_dd.p.dm".into(), format!("-{}", dm.0)));
-    }
-    if let Some(o) = c.origin {
-        f.push(("origin".into(), text(o)));
-    }
-    for t in c.tags.iter() {
-        f.push((format!("_dd.p.{}", lossy(t.key)), text(t.value)));
-    }
+fn hex16(s: SpanId) -> String {
+    format!("{:016x}", s.get())
+}
+
+/// A style's status as a sentence, with what the inspector can add about a malformed value.
+fn status_text(style: Style, st: Status, headers: &[(String, String)]) -> (String, String) {
+    let detail = match st {
+        Status::Invalid(StyleError::Traceparent(_)) => headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("traceparent"))
+            .map(|(_, v)| {
+                if v.starts_with("00-") && v.len() != 55 {
+                    format!("version 00 needs 55 characters, got {}", v.len())
+                } else {
+                    format!("value {v:?}")
+                }
+            })
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    let _ = style;
+    (st.to_string(), detail)
+}
+
+fn context_json(c: &SpanContext<'_>) -> Value {
+    let mut last_parent = None;
     if let Some(lp) = c.last_parent_id {
         let mut b = [0u8; 256];
         let mut w = Writer::new(&mut b);
         let _ = lp.write(&mut w);
-        f.push(("_dd.parent_id".into(), lossy(w.written())));
+        last_parent = Some(lossy(w.written()));
     }
-    if let Some(e) = c.propagation_error {
-        let v = e
-            .value
-            .map(|v| format!(" {}", lossy(v)))
-            .unwrap_or_default();
-        f.push((
-            "_dd.propagation_error".into(),
-            format!("{}{v}", e.error.as_str()),
-        ));
-    }
-    if let Some(ts) = &c.tracestate {
-        let members: Vec<String> = ts
-            .others()
+    let tags: serde_json::Map<String, Value> = c
+        .tags
+        .iter()
+        .map(|t| (format!("_dd.p.{}", lossy(t.key)), json!(text(t.value))))
+        .collect();
+    json!({
+        "trace_id": format!("{:032x}", c.trace_id.get()),
+        "parent_id": c.span_id.map(hex16),
+        "sampling_priority": c.sampling_priority.map(|p| p.0),
+        "decision_maker": c.decision_maker.map(|d| d.0),
+        "origin": c.origin.map(text),
+        "tags": tags,
+        "last_parent_id": last_parent,
+        "propagation_error": c.propagation_error.map(|e| match e.value {
+            Some(v) => format!("{} {}", e.error.as_str(), lossy(v)),
+            None => e.error.as_str().to_string(),
+        }),
+        "tracestate_other": c.tracestate.map(|ts| ts.others()
             .map(|m| format!("{}={}", lossy(m.key), lossy(m.value)))
-            .collect();
-        f.push(("tracestate (other vendors)".into(), members.join(",")));
-    }
-    f
-}
-
-fn status(s: Status) -> String {
-    match s {
-        Status::Skipped => "skipped (extract-first)".into(),
-        Status::Absent => "absent".into(),
-        Status::Valid => "valid".into(),
-        Status::ValidIgnoring(e) => format!("valid, ignoring {e:?}"),
-        Status::DecisionOnly => "sampling decision only".into(),
-        Status::Invalid(e) => format!("invalid: {e:?}"),
-    }
+            .collect::<Vec<_>>()),
+    })
 }
 
 fn child_span_id(args: &Args, ex: &Extracted<'_>) -> SpanId {
-    if let Some(id) = args.span_id.and_then(SpanId::new) {
+    if let Some(id) = args.span_id {
         return id;
     }
     // Demo only: a reproducible id derived from the trace (a tracer would use its RNG).
-    let seed = ex.context.map_or(0x9e37_79b9_7f4a_7c15, |c| {
+    let mut x = ex.context.map_or(0x9e37_79b9_7f4a_7c15, |c| {
         c.trace_id.low() ^ 0x9e37_79b9_7f4a_7c15
     });
-    let mut x = seed;
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    SpanId::new(x).unwrap_or(SpanId::new(1).expect("non-zero"))
+    SpanId::new(x).unwrap_or(SpanId::MIN)
 }
 
-fn json_str(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
+/// Writes to standard output; a closed pipe (`inspect | head`) ends the program quietly.
+fn emit(s: &str) {
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(s.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        std::process::exit(0);
+    }
+}
+
+fn fail(e: String) -> ! {
+    eprintln!("inspect: {e}");
+    std::process::exit(2)
 }
 
 fn main() {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("inspect: {e}");
-            std::process::exit(2);
+    let args = parse_args().unwrap_or_else(|e| fail(e));
+    let text = match args.input.as_deref() {
+        None => SAMPLE.to_string(),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .unwrap_or_else(|e| fail(format!("standard input: {e}")));
+            s
+        }
+        Some(path) => {
+            std::fs::read_to_string(path).unwrap_or_else(|e| fail(format!("{path}: {e}")))
         }
     };
-    let headers = read_headers(&args.input).unwrap_or_else(|e| {
-        eprintln!("inspect: {e}");
-        std::process::exit(2)
-    });
-    let (cfg, notes) = config(&args).unwrap_or_else(|e| {
-        eprintln!("inspect: {e}");
-        std::process::exit(2)
-    });
-    let carrier: Vec<(&str, &str)> = headers
+    let input = read_input(&text);
+    let (cfg, mut notes) = config(&args).unwrap_or_else(|e| fail(e));
+    for (n, l) in &input.unread {
+        notes.push(format!("line {n} was not read (not a header line): {l:?}"));
+    }
+    let carrier: Vec<(&str, &str)> = input
+        .headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     let ex = propagate::extract(carrier.as_slice(), &cfg);
-
     let span = child_span_id(&args, &ex);
     let child = ex.context.map(|c| c.child(span));
-    let baggage = ex
-        .baggage
-        .as_ref()
-        .map_or(BaggageOut::None, BaggageOut::Extracted);
 
-    // What each configured style writes, one at a time, then all together.
-    let mut per_style: Vec<StyleOutput> = Vec::new();
+    // What each configured style writes, one at a time.
+    let mut inject = serde_json::Map::new();
     let mut styles: Vec<Style> = cfg.inject.as_slice().to_vec();
     if styles.is_empty() {
         styles.push(Style::None);
@@ -259,206 +404,304 @@ fn main() {
     for style in styles {
         let one = cfg.clone().with_inject(StyleSet::EMPTY.with(style));
         let mut out = Headers::<16, 16384>::new();
-        let r = propagate::inject(child.as_ref(), baggage, &one, &mut out);
-        let hs = out.iter().map(|(n, v)| (n.to_string(), lossy(v))).collect();
-        let note = match r {
+        let mut style_notes = Vec::new();
+        match propagate::inject(child.as_ref(), ex.baggage_out(), &one, &mut out) {
             Ok(rep) => {
-                let mut s = String::new();
                 if let Some(e) = rep.tags_error {
-                    let _ = write!(s, "x-datadog-tags left out: {}", e.as_str());
+                    style_notes.push(format!("x-datadog-tags left out: {}", e.as_str()));
                 }
                 if rep.baggage_dropped > 0 {
-                    let _ = write!(s, "{} baggage member(s) left out", rep.baggage_dropped);
+                    style_notes.push(format!(
+                        "{} baggage member(s) left out",
+                        rep.baggage_dropped
+                    ));
                 }
-                s
+                if rep.origin_sanitized {
+                    style_notes.push("the origin was sanitised".into());
+                }
+                if rep.origin_dropped {
+                    style_notes.push("the origin was too long and left out".into());
+                }
             }
-            Err(e) => e.to_string(),
-        };
-        per_style.push((style.name().to_string(), hs, note));
+            Err(e) => style_notes.push(e.to_string()),
+        }
+        let hs: Vec<Value> = out.iter().map(|(n, v)| json!([n, lossy(v)])).collect();
+        inject.insert(
+            style.name().into(),
+            json!({"headers": hs, "notes": style_notes}),
+        );
     }
 
-    let ctx_fields = ex.context.map(|c| describe_context(&c)).unwrap_or_default();
-    let links: Vec<String> = ex
-        .links
-        .iter()
-        .map(|l| {
-            format!(
-                "{} from {} ({}): trace {} span {}",
-                l.reason.as_str(),
-                l.style.name(),
-                l.flags()
-                    .map_or("no decision".into(), |f| format!("flags {f}")),
-                l.trace_id,
-                l.span_id.map_or("none".into(), |s| s.to_string())
-            )
-        })
-        .collect();
-    let mut bag: Vec<(String, String, String)> = Vec::new();
-    if let Some(b) = &ex.baggage {
-        for m in b.members() {
-            let mut buf = vec![0u8; m.value.len() * 3 + 3];
-            let mut w = Writer::new(&mut buf);
-            let v = if m.decode_value(&mut w).is_ok() {
-                lossy(w.written())
-            } else {
-                lossy(m.value)
-            };
-            bag.push((lossy(m.key), v, lossy(m.properties)));
-        }
-    }
-    let report: Vec<(String, String)> = ex
+    let styles_json: Vec<Value> = ex
         .report
         .entries()
         .iter()
-        .map(|(s, st)| (s.name().to_string(), status(*st)))
+        .map(|(s, st)| {
+            let (status, detail) = status_text(*s, *st, &input.headers);
+            json!({"style": s.name(), "status": status, "detail": detail})
+        })
         .collect();
-
+    let links: Vec<Value> = ex
+        .links
+        .iter()
+        .map(|l| {
+            json!({
+                "reason": l.reason.as_str(),
+                "style": l.style.name(),
+                "trace_id": format!("{:032x}", l.trace_id.get()),
+                "span_id": l.span_id.map(hex16),
+                "sampling_priority": l.sampling_priority.map(|p| p.0),
+            })
+        })
+        .collect();
+    let bag_members: Vec<Value> =
+        ex.baggage.as_ref().map_or(Vec::new(), |b| {
+            b.members()
+                .map(|m| {
+                    let dec = |raw: &[u8],
+                               f: &dyn Fn(
+                        &mut Writer<'_>,
+                    )
+                        -> Result<(), tracewire::BufferTooSmall>| {
+                        let mut buf = vec![0u8; raw.len() * 3 + 3];
+                        let mut w = Writer::new(&mut buf);
+                        if f(&mut w).is_ok() {
+                            lossy(w.written())
+                        } else {
+                            lossy(raw)
+                        }
+                    };
+                    json!({
+                        "key": dec(m.key, &|w| m.decode_key(w)),
+                        "value": dec(m.value, &|w| m.decode_value(w)),
+                        "properties": lossy(m.properties),
+                    })
+                })
+                .collect()
+        });
+    let bag_status = match &ex.report.baggage {
+        None => "absent".to_string(),
+        Some(Ok(())) => "ok".to_string(),
+        Some(Err(e)) => format!("rejected: {e}"),
+    };
+    let doc = json!({
+        "input": {
+            "headers": input.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
+            "unread": input.unread.iter().map(|(n, t)| json!({"line": n, "text": t})).collect::<Vec<_>>(),
+        },
+        "config": {
+            "extract": cfg.extract.as_slice().iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "inject": cfg.inject.as_slice().iter().map(|s| s.name()).collect::<Vec<_>>(),
+            "behavior": cfg.behavior.name(),
+            "extract_first": cfg.extract_first,
+        },
+        "styles": styles_json,
+        "continued_from": if ex.context.is_some() { ex.style.map(|s| s.name()) } else { None },
+        "context": ex.context.map(|c| context_json(&c)),
+        "decision_only": ex.decision_only.map(|p| p.0),
+        "links": links,
+        "baggage": {"status": bag_status, "members": bag_members},
+        "child_span_id": hex16(span),
+        "inject": inject,
+        "notes": notes,
+    });
     if args.json {
-        let mut o = String::from("{");
-        let _ = write!(
-            o,
-            "\"config\":{{\"extract\":{},\"inject\":{},\"behavior\":{}}},",
-            json_str(&cfg.extract.to_string()),
-            json_str(&cfg.inject.to_string()),
-            json_str(cfg.behavior.name())
-        );
-        let _ = write!(
-            o,
-            "\"continued_from\":{},",
-            ex.style.map_or("null".into(), |s| json_str(s.name()))
-        );
-        o.push_str("\"context\":{");
-        o.push_str(
-            &ctx_fields
-                .iter()
-                .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("},\"links\":[");
-        o.push_str(
-            &links
-                .iter()
-                .map(|l| json_str(l))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("],\"baggage\":[");
-        o.push_str(
-            &bag.iter()
-                .map(|(k, v, p)| {
-                    format!(
-                        "{{\"key\":{},\"value\":{},\"properties\":{}}}",
-                        json_str(k),
-                        json_str(v),
-                        json_str(p)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("],\"report\":{");
-        o.push_str(
-            &report
-                .iter()
-                .map(|(k, v)| format!("{}:{}", json_str(k), json_str(v)))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        let _ = write!(
-            o,
-            "}},\"child_span_id\":{},\"inject\":{{",
-            json_str(&span.get().to_string())
-        );
-        o.push_str(
-            &per_style
-                .iter()
-                .map(|(s, hs, note)| {
-                    format!(
-                        "{}:{{\"headers\":[{}],\"note\":{}}}",
-                        json_str(s),
-                        hs.iter()
-                            .map(|(n, v)| format!("[{},{}]", json_str(n), json_str(v)))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        json_str(note)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("},\"notes\":[");
-        o.push_str(
-            &notes
-                .iter()
-                .map(|n| json_str(n))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        o.push_str("]}");
-        println!("{o}");
+        emit(&format!("{doc}\n"));
         return;
     }
+    emit(&render(&doc, &cfg, &ex));
+}
 
-    println!(
-        "configuration: extract {} / inject {} / behavior {}",
+/// The text form of the JSON document.
+fn render(doc: &Value, cfg: &Config, ex: &Extracted<'_>) -> String {
+    use std::fmt::Write as _;
+    let s = |v: &Value| match v {
+        Value::String(x) => x.clone(),
+        Value::Null => "none".into(),
+        other => other.to_string(),
+    };
+    let mut o = String::new();
+    let _ = writeln!(o, "input headers:");
+    for h in doc["input"]["headers"].as_array().into_iter().flatten() {
+        let _ = writeln!(o, "  {}: {}", s(&h[0]), s(&h[1]));
+    }
+    let _ = writeln!(
+        o,
+        "\nconfiguration: extract {} / inject {} / behavior {}{}",
         cfg.extract,
         cfg.inject,
-        cfg.behavior.name()
+        cfg.behavior.name(),
+        if cfg.extract_first {
+            " / extract-first"
+        } else {
+            ""
+        }
     );
-    for n in &notes {
-        println!("  {n}");
+    let _ = writeln!(o, "\nstyles tried:");
+    for st in doc["styles"].as_array().into_iter().flatten() {
+        let detail = s(&st["detail"]);
+        let detail = if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({detail})")
+        };
+        let _ = writeln!(
+            o,
+            "  {:<13} {}{}",
+            s(&st["style"]),
+            s(&st["status"]),
+            detail
+        );
     }
-    println!("\nstyles tried:");
-    for (s, st) in &report {
-        println!("  {s:<13} {st}");
-    }
-    match ex.style {
-        Some(s) if ex.context.is_some() => println!("\ncontinuing the trace from {s}:"),
-        Some(s) => println!(
-            "\nnew trace (behavior {}), linked to the {s} context",
-            cfg.behavior.name()
-        ),
-        None => println!("\nno trace context: a new trace starts here"),
-    }
-    for (k, v) in &ctx_fields {
-        println!("  {k:<28} {v}");
-    }
-    if let Some(p) = ex.decision_only {
-        println!("  sampling decision without ids: {}", p.0);
-    }
-    if !links.is_empty() {
-        println!("\nspan links:");
-        for l in &links {
-            println!("  {l}");
+    match (ex.style, ex.context.is_some()) {
+        (Some(st), true) => {
+            let _ = writeln!(o, "\ncontinuing the trace from {st}:");
+        }
+        (Some(st), false) => {
+            let _ = writeln!(
+                o,
+                "\na new trace starts (behavior {}), linked to the {st} context",
+                cfg.behavior.name()
+            );
+        }
+        (None, _) => {
+            let _ = writeln!(o, "\nno trace context: a new trace starts here");
         }
     }
-    match &ex.report.baggage {
-        Some(Err(e)) => println!("\nbaggage rejected: {e:?}"),
-        _ if !bag.is_empty() => {
-            println!("\nbaggage:");
-            for (k, v, p) in &bag {
-                let p = if p.is_empty() {
-                    String::new()
-                } else {
-                    format!("  ;{p}")
-                };
-                println!("  {k} = {v:?}{p}");
+    if let Some(c) = doc["context"].as_object() {
+        let order = [
+            "trace_id",
+            "parent_id",
+            "sampling_priority",
+            "decision_maker",
+            "origin",
+            "tags",
+            "last_parent_id",
+            "propagation_error",
+            "tracestate_other",
+        ];
+        for (k, v) in order.iter().filter_map(|k| Some((*k, c.get(*k)?))) {
+            match v {
+                Value::Object(m) if m.is_empty() => {}
+                Value::Object(m) => {
+                    for (tk, tv) in m {
+                        let _ = writeln!(o, "  {:<20} {}", tk, s(tv));
+                    }
+                }
+                Value::Array(l) => {
+                    let _ = writeln!(
+                        o,
+                        "  {:<20} {}",
+                        k,
+                        l.iter().map(s).collect::<Vec<_>>().join(",")
+                    );
+                }
+                Value::Null => {}
+                _ => {
+                    let _ = writeln!(o, "  {:<20} {}", k, s(v));
+                }
             }
         }
-        _ => {}
     }
-    println!("\nnext hop (child span {} = {}):", span, span.get());
-    for (s, hs, note) in &per_style {
-        println!("  [{s}]");
+    if let Some(p) = doc["decision_only"].as_i64() {
+        let _ = writeln!(o, "  sampling decision without ids: {p}");
+    }
+    let links = doc["links"].as_array().cloned().unwrap_or_default();
+    if !links.is_empty() {
+        let _ = writeln!(o, "\nspan links:");
+        for l in &links {
+            let _ = writeln!(
+                o,
+                "  {} from {}: trace {} span {} priority {}",
+                s(&l["reason"]),
+                s(&l["style"]),
+                s(&l["trace_id"]),
+                s(&l["span_id"]),
+                s(&l["sampling_priority"])
+            );
+        }
+    }
+    let bag = &doc["baggage"];
+    match s(&bag["status"]).as_str() {
+        "absent" => {}
+        "ok" => {
+            let _ = writeln!(o, "\nbaggage:");
+            for m in bag["members"].as_array().into_iter().flatten() {
+                let props = s(&m["properties"]);
+                let props = if props.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ;{props}")
+                };
+                let _ = writeln!(o, "  {} = {:?}{}", s(&m["key"]), s(&m["value"]), props);
+            }
+        }
+        other => {
+            let _ = writeln!(o, "\nbaggage {other}");
+        }
+    }
+    let _ = writeln!(o, "\nnext hop (child span {}):", s(&doc["child_span_id"]));
+    let mut order: Vec<&str> = cfg.inject.as_slice().iter().map(|s| s.name()).collect();
+    if order.is_empty() {
+        order.push(Style::None.name());
+    }
+    for (style, v) in order
+        .iter()
+        .filter_map(|k| Some((*k, doc["inject"].get(*k)?)))
+    {
+        let _ = writeln!(o, "  [{style}]");
+        let hs = v["headers"].as_array().cloned().unwrap_or_default();
         if hs.is_empty() {
-            println!("    (nothing)");
+            let _ = writeln!(o, "    (nothing)");
         }
-        for (n, v) in hs {
-            println!("    {n}: {v}");
+        for h in &hs {
+            let _ = writeln!(o, "    {}: {}", s(&h[0]), s(&h[1]));
         }
-        if !note.is_empty() {
-            println!("    note: {note}");
+        for n in v["notes"].as_array().into_iter().flatten() {
+            let _ = writeln!(o, "    note: {}", s(n));
         }
+    }
+    let notes = doc["notes"].as_array().cloned().unwrap_or_default();
+    if !notes.is_empty() {
+        let _ = writeln!(o, "\nnotes:");
+        for n in &notes {
+            let _ = writeln!(o, "  {}", s(n));
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_people_paste() {
+        let curl_v = "*   Trying 127.0.0.1:8080...\n> GET / HTTP/1.1\n> Host: x\n> traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\n>\n< HTTP/1.1 200 OK\n";
+        let i = read_input(curl_v);
+        assert_eq!(i.headers.len(), 2, "{:?}", i.headers);
+        assert!(i.unread.is_empty());
+        let args =
+            "curl -H 'traceparent: 00-x' --header \"b3: 1-2\" -s http://x \\\n  -H 'baggage: a=1'";
+        let i = read_input(args);
+        let names: Vec<&str> = i.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["traceparent", "b3", "baggage"]);
+        let raw = "GET /x HTTP/1.1\r\nHost: a\r\nb3: 1-2-1\r\n\r\nbody: not a header\r\n";
+        let i = read_input(raw);
+        assert_eq!(
+            i.headers,
+            [("Host".into(), "a".into()), ("b3".into(), "1-2-1".into())]
+        );
+        let junk = "traceparent: 00-x\nthis is not a header\n";
+        let i = read_input(junk);
+        assert_eq!(i.unread, [(2, "this is not a header".to_string())]);
+    }
+
+    #[test]
+    fn span_ids_are_decimal_or_hex_and_never_zero() {
+        assert_eq!(parse_span_id("42").map(|s| s.get()), Ok(42));
+        assert_eq!(parse_span_id("0x2a").map(|s| s.get()), Ok(42));
+        assert!(parse_span_id("0").is_err() && parse_span_id("0x0").is_err());
+        assert!(parse_span_id("z").is_err());
     }
 }

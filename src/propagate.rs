@@ -158,7 +158,7 @@ impl core::fmt::Display for StyleError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             StyleError::Datadog(e) => write!(f, "{e}"),
-            StyleError::Traceparent(e) => write!(f, "traceparent: {e}"),
+            StyleError::Traceparent(e) => write!(f, "{e}"),
             StyleError::DuplicateTraceparent => {
                 f.write_str("traceparent: more than one (several lines, or values folded with ',')")
             }

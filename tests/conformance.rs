@@ -1,6 +1,7 @@
-//! Runs `../shared/conformance/vectors.json` through the conformance runner under `cargo test`:
-//! fails on any case that fails and is not listed in `tests/conformance/exceptions.toml`, and on
-//! any listed case that passes.
+//! Runs `tests/conformance/vectors.json` (the cases of the peers' own test suites, see
+//! `tests/conformance/README.md`) through the conformance runner under `cargo test`: fails on any
+//! case that fails and is not listed in `tests/conformance/exceptions.toml`, on any listed case
+//! that passes, and when the vectors are missing.
 
 #[path = "../examples/conformance/engine.rs"]
 #[allow(dead_code)]
@@ -16,15 +17,9 @@ use std::path::PathBuf;
 #[test]
 fn shared_vectors() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let file = root.join("../shared/conformance/vectors.json");
-    if !file.exists() {
-        eprintln!(
-            "{} not found: skipping (the shared folder sits beside the repository)",
-            file.display()
-        );
-        return;
-    }
-    let cases = runner::load(&file).expect("vectors load");
+    let file = root.join("tests/conformance/vectors.json");
+    let cases = runner::load(&file).expect("the conformance vectors are part of the repository");
+    assert!(cases.len() > 500, "{} cases only", cases.len());
     let ex = runner::Exceptions::load(&root.join("tests/conformance/exceptions.toml"))
         .expect("exceptions load");
     let mut out = Vec::new();
@@ -34,8 +29,8 @@ fn shared_vectors() {
     assert_eq!(s.failed, 0, "conformance failures:\n{report}\n{}", s.line());
 }
 
-/// Our own cases in the same format (SEMANTICS.md §11's worked vectors): the runner works on any
-/// file in the format, and these run even where `shared/` is absent.
+/// Our own cases in the same format (the worked vectors of docs/BEHAVIOUR.md §11): the runner
+/// works on any file in the format.
 #[test]
 fn semantics_vectors() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -48,8 +43,8 @@ fn semantics_vectors() {
     assert_eq!((s.failed, s.passed), (0, cases.len()), "{report}");
 }
 
-/// Cases written for the second conformance round (SEMANTICS.md §12 #45–#49, FORMAT.md's
-/// `serialize` kind and absence rules), each naming its source.
+/// Cases written for the second conformance round (docs/BEHAVIOUR.md §12 #45–#49, the
+/// `serialize` kind and the absence rules), each naming its source.
 #[test]
 fn round2_vectors() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

@@ -1,7 +1,8 @@
-//! The conformance runner: `cargo run --release --example conformance -- FILE [FILE...]`.
+//! The conformance runner: `cargo run --release --example conformance [-- FILE...]`.
 //!
-//! Reads case files in the format of `shared/conformance/FORMAT.md`, runs every case against
-//! tracewire, prints `FAIL <id>: <check> — expected …, got …` for each failing case and, last,
+//! Reads case files in the format described in `tests/conformance/README.md` (by default the
+//! repository's `tests/conformance/vectors.json`), runs every case against tracewire, prints
+//! `FAIL <id>: <check> — expected …, got …` for each failing case and, last,
 //! `N passed, M failed, K skipped`. Exit status 0 when nothing failed.
 //!
 //! Options: `--exceptions PATH` (default `tests/conformance/exceptions.toml`), `--only FEATURE`,
@@ -28,11 +29,17 @@ fn main() {
             _ => files.push(PathBuf::from(a)),
         }
     }
+    if files
+        .iter()
+        .any(|f| f.as_os_str() == "--help" || f.as_os_str() == "-h")
+    {
+        println!("usage: conformance [FILE...] [--exceptions PATH] [--only FEATURE] [--verbose]");
+        println!("FILE defaults to tests/conformance/vectors.json");
+        return;
+    }
     if files.is_empty() {
-        eprintln!(
-            "usage: conformance FILE [FILE...] [--exceptions PATH] [--only FEATURE] [--verbose]"
-        );
-        std::process::exit(2);
+        files
+            .push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/vectors.json"));
     }
     let ex = runner::Exceptions::load(&exceptions).unwrap_or_else(|e| {
         eprintln!("conformance: {e}");
