@@ -454,11 +454,10 @@ fn main() {
             })
         })
         .collect();
-    let bag_members: Vec<Value> =
-        ex.baggage.as_ref().map_or(Vec::new(), |b| {
-            b.members()
-                .map(|m| {
-                    let dec = |raw: &[u8],
+    let bag_members: Vec<Value> = ex.baggage.as_ref().map_or(Vec::new(), |b| {
+        b.members()
+            .map(|m| {
+                let dec = |raw: &[u8],
                                f: &dyn Fn(
                         &mut Writer<'_>,
                     )
@@ -471,14 +470,14 @@ fn main() {
                             lossy(raw)
                         }
                     };
-                    json!({
-                        "key": dec(m.key, &|w| m.decode_key(w)),
-                        "value": dec(m.value, &|w| m.decode_value(w)),
-                        "properties": lossy(m.properties),
-                    })
+                json!({
+                    "key": dec(m.key, &|w| m.decode_key(w)),
+                    "value": dec(m.value, &|w| m.decode_value(w)),
+                    "properties": lossy(m.properties),
                 })
-                .collect()
-        });
+            })
+            .collect()
+    });
     let bag_status = match &ex.report.baggage {
         None => "absent".to_string(),
         Some(Ok(())) => "ok".to_string(),

@@ -6,8 +6,8 @@
 //! [`propagate::forward_in_place`] rewrites each valid incoming style with only its parent id
 //! replaced.
 //!
-//! `cargo run --features http --example proxy -- 127.0.0.1:8080 127.0.0.1:9000 [--forward]`
-//! (listen address, upstream address). `cargo test --features http --example proxy` drives it
+//! `cargo run -p tracewire-integration --example proxy -- 127.0.0.1:8080 127.0.0.1:9000 [--forward]`
+//! (listen address, upstream address). `cargo test -p tracewire-integration --example proxy` drives it
 //! over loopback against a small upstream that echoes the headers it received.
 
 use std::convert::Infallible;

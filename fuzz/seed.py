@@ -2,7 +2,7 @@
 """Writes the seed corpora fuzz/corpus/<target>/ from the conformance vectors and the bench inputs.
 
 usage: python3 fuzz/seed.py [VECTORS_JSON] [BENCH_DIR]
-(defaults: ../shared/conformance/vectors.json and benches/inputs, relative to the repository)
+(defaults: tests/conformance/vectors.json and benches/inputs, relative to the repository)
 """
 import hashlib
 import json
@@ -10,7 +10,7 @@ import os
 import sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-vectors = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "..", "shared", "conformance", "vectors.json")
+vectors = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "tests", "conformance", "vectors.json")
 bench = sys.argv[2] if len(sys.argv) > 2 else os.path.join(root, "benches", "inputs")
 out = os.path.join(root, "fuzz", "corpus")
 

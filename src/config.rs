@@ -1,4 +1,4 @@
-//! Configuration as Datadog's tracers take it (SEMANTICS.md §9, §5.6, §5.7, §1.6, §8.2, §8.5).
+//! Configuration as Datadog's tracers take it (docs/BEHAVIOUR.md §9, §5.6, §5.7, §1.6, §8.2, §8.5).
 //!
 //! [`Config`] is a plain value with `const fn` constructors. [`Config::from_lookup`] reads the
 //! environment-style variables through a function the caller supplies, so firmware without an
@@ -309,7 +309,7 @@ pub struct Config {
     pub limits: Limits,
     /// Accept any AWS X-Ray root as a 128-bit trace id (`epoch << 96 | id`, as OpenTelemetry's
     /// X-Ray propagator does) instead of only Datadog-shaped roots (dd-trace-java's rule, the
-    /// default; SEMANTICS.md §12 #32).
+    /// default; docs/BEHAVIOUR.md §12 #32).
     pub xray_128bit_roots: bool,
     baggage_tag_keys: ArrayBuf<BAGGAGE_TAG_KEYS_MAX>,
 }

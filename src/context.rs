@@ -60,7 +60,7 @@ impl<'a> Tags<'a> {
     }
 }
 
-/// The `_dd.propagation_error` a context carries, if any (SEMANTICS.md §1.6).
+/// The `_dd.propagation_error` a context carries, if any (docs/BEHAVIOUR.md §1.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PropagationErrorTag<'a> {
     /// The error.
@@ -69,7 +69,7 @@ pub struct PropagationErrorTag<'a> {
     pub value: Option<&'a [u8]>,
 }
 
-/// The value of `_dd.parent_id` (SEMANTICS.md §3.4, §5.3).
+/// The value of `_dd.parent_id` (docs/BEHAVIOUR.md §3.4, §5.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LastParent<'a> {
     /// The `p:` value of the `dd=` member, verbatim (it is not validated, §3.4).

@@ -257,7 +257,7 @@ impl DecisionMaker {
     /// Longest encoded form: `-255`.
     pub const MAX_LEN: usize = 4;
 
-    /// Parses `-[0-9]{1,3}` with a value ≤ 255 (SEMANTICS.md §1.6, the dd-trace-py rule).
+    /// Parses `-[0-9]{1,3}` with a value ≤ 255 (docs/BEHAVIOUR.md §1.6, the dd-trace-py rule).
     #[inline]
     pub fn parse(s: &[u8]) -> Option<Self> {
         match s {

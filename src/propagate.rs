@@ -1,4 +1,4 @@
-//! Extraction and injection across styles: Datadog's propagation semantics (SEMANTICS.md §5, §8.6,
+//! Extraction and injection across styles: Datadog's propagation semantics (docs/BEHAVIOUR.md §5, §8.6,
 //! §9, §10; defaults of §12 #23–25, #29, #44).
 //!
 //! **Extraction** ([`extract`]) makes one pass over the carrier and keeps the slots of every
@@ -721,6 +721,10 @@ pub struct InjectReport {
     pub origin_sanitized: bool,
     /// The origin was too long for a header or the `dd=` member and was left out there.
     pub origin_dropped: bool,
+    /// No `x-datadog-*` header was written: the trace id's low 64 bits are zero, which
+    /// `x-datadog-trace-id` cannot carry (every Datadog tracer reads `0` as invalid), so the
+    /// next hop would have rejected them or continued another trace.
+    pub datadog_unrepresentable: bool,
     /// Encoded values that were not valid header values and were not written: always 0 unless
     /// tracewire has a bug (the property tests and the fuzzers check that it stays 0).
     pub refused: usize,
@@ -998,6 +1002,10 @@ fn put_datadog<'b>(
     pending: &mut Pending<'b>,
     report: &mut InjectReport,
 ) {
+    if c.trace_id.low() == 0 {
+        report.datadog_unrepresentable = true;
+        return;
+    }
     datadog::encode(c.trace_id, span, c.sampling_priority, c.origin, dd_buf);
     report.origin_sanitized |= dd_buf.origin_sanitized();
     report.origin_dropped |= dd_buf.origin_dropped();

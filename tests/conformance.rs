@@ -1,5 +1,5 @@
 //! Runs `tests/conformance/vectors.json` (the cases of the peers' own test suites, see
-//! `tests/conformance/README.md`) through the conformance runner under `cargo test`: fails on any
+//! `tests/conformance/FORMAT.md`) through the conformance runner under `cargo test`: fails on any
 //! case that fails and is not listed in `tests/conformance/exceptions.toml`, on any listed case
 //! that passes, and when the vectors are missing.
 

@@ -1,5 +1,5 @@
 //! Zero allocations: a counting global allocator around extract and inject for every style on
-//! every bench input (benches/inputs/, the same files as shared/bench/), and around the format
+//! every bench input (benches/inputs/), and around the format
 //! parsers and encoders.
 
 use std::alloc::{GlobalAlloc, Layout, System};

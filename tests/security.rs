@@ -415,3 +415,24 @@ fn a_failed_set_leaves_headers_as_they_were() {
         "one slot left"
     );
 }
+
+// Found while writing the behaviour reference: a 128-bit trace id whose low 64 bits are zero
+// went out as `x-datadog-trace-id: 0`, which every Datadog tracer rejects.
+
+#[test]
+fn a_zero_low_half_writes_no_datadog_headers() {
+    let incoming = [(
+        "traceparent",
+        "00-4bf92f3577b34da60000000000000000-00f067aa0ba902b7-01",
+    )];
+    let ex = propagate::extract(&incoming, &Config::new());
+    let child = ex.context.expect("a valid traceparent").child(span());
+    let mut h = Headers::<16, 1024>::new();
+    let r = propagate::inject(Some(&child), BaggageOut::None, &Config::new(), &mut h).unwrap();
+    assert!(r.datadog_unrepresentable);
+    assert!(h.iter().all(|(n, _)| !n.starts_with("x-datadog-")), "{h:?}");
+    assert!(
+        h.get("traceparent").is_some(),
+        "the other styles still go out"
+    );
+}

@@ -1,4 +1,4 @@
-//! Bench inputs: the request header samples of `shared/bench/` (copied into benches/inputs/),
+//! Bench inputs: the request header samples in `benches/inputs/`,
 //! embedded at compile time, and the configurations each one is measured under.
 #![allow(dead_code)]
 

@@ -1,4 +1,4 @@
-//! The check language of `shared/conformance/FORMAT.md` §6, evaluated against an observation.
+//! The check language of `tests/conformance/FORMAT.md` §6, evaluated against an observation.
 //!
 //! The observation is a JSON object produced by a subject (see `tracewire_subject.rs`):
 //! `span`, `context` (with `tracestate` as the kept string and `tracestate_fields` for the

@@ -1,6 +1,6 @@
 //! The conformance runner: `cargo run --release --example conformance [-- FILE...]`.
 //!
-//! Reads case files in the format described in `tests/conformance/README.md` (by default the
+//! Reads case files in the format described in `tests/conformance/FORMAT.md` (by default the
 //! repository's `tests/conformance/vectors.json`), runs every case against tracewire, prints
 //! `FAIL <id>: <check> — expected …, got …` for each failing case and, last,
 //! `N passed, M failed, K skipped`. Exit status 0 when nothing failed.

@@ -33,7 +33,7 @@ pub fn allocs_per_op<R>(n: usize, mut f: impl FnMut() -> R) -> f64 {
     (ALLOCS.load(Ordering::Relaxed) - before) as f64 / n as f64
 }
 
-/// The bench inputs (the same files as `shared/bench/`).
+/// The bench inputs (`benches/inputs/`).
 pub fn input(stem: &str) -> &'static str {
     match stem {
         "default" => include_str!("../../benches/inputs/default.txt"),

@@ -1,5 +1,5 @@
 //! B3 propagation: the single header `b3` and the multi headers `x-b3-*`
-//! (<https://github.com/openzipkin/b3-propagation>; SEMANTICS.md §6; §12 #26–#31).
+//! (<https://github.com/openzipkin/b3-propagation>; docs/BEHAVIOUR.md §6; §12 #26–#31).
 //!
 //! Reading:
 //! - ids are hex of either case (every Datadog tracer accepts uppercase), trimmed of OWS: a trace

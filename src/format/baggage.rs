@@ -1,4 +1,4 @@
-//! W3C Baggage (<https://www.w3.org/TR/baggage/>; SEMANTICS.md §8; §12 #34–#39).
+//! W3C Baggage (<https://www.w3.org/TR/baggage/>; docs/BEHAVIOUR.md §8; §12 #34–#39).
 //!
 //! Reading ([`parse`]): the `baggage` field lines are combined as if joined by `,`. A member is
 //! `key OWS "=" OWS value *(OWS ";" OWS property)`; the key must be an RFC 7230 token, the value

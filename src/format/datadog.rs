@@ -1,5 +1,5 @@
 //! Datadog's headers `x-datadog-trace-id`, `-parent-id`, `-sampling-priority`, `-origin`
-//! (SEMANTICS.md §1.1–1.5, §1.7, §10; §12 #1–#3, #44). `x-datadog-tags` is [`super::dd_tags`].
+//! (docs/BEHAVIOUR.md §1.1–1.5, §1.7, §10; §12 #1–#3, #44). `x-datadog-tags` is [`super::dd_tags`].
 //!
 //! - Each header is read from its first field line, cut at its first `,` (a proxy may fold
 //!   repeats into one line) and trimmed of OWS. Only the first [`MAX_VALUE_SCAN`] bytes are

@@ -1,4 +1,4 @@
-//! Datadog's `dd=` tracestate member (SEMANTICS.md §3, §4; §12 #16–#22).
+//! Datadog's `dd=` tracestate member (docs/BEHAVIOUR.md §3, §4; §12 #16–#22).
 //!
 //! Reading ([`parse`], on the value after `dd=`): sub-members split on `;`, OWS and empty ones
 //! skipped, each split at its first `:` (ones without `:` skipped), key and value trimmed of OWS
@@ -138,7 +138,7 @@ fn tag_of<'a>(k: &'a [u8], v: &'a [u8]) -> Option<Tag<'a>> {
 }
 
 /// The sampling priority and decision maker of a W3C context: the traceparent's sampled flag
-/// against `s:` and `t.dm:` (SEMANTICS.md §4).
+/// against `s:` and `t.dm:` (docs/BEHAVIOUR.md §4).
 pub fn reconcile(
     sampled: bool,
     s: Option<i32>,

@@ -1,4 +1,4 @@
-//! `x-datadog-tags`: Datadog's propagated trace tags (SEMANTICS.md §1.6, §12 #4–#8).
+//! `x-datadog-tags`: Datadog's propagated trace tags (docs/BEHAVIOUR.md §1.6, §12 #4–#8).
 //!
 //! Grammar: comma-separated `key=value` pairs, key printable ASCII 0x21–0x7E without `,` and
 //! `=`, value printable ASCII 0x20–0x7E without `,`; a value may contain `=` (the pair splits at

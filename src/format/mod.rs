@@ -1,6 +1,10 @@
 //! One module per wire format. Each parses borrowed bytes into a small borrowed view and encodes
 //! into caller storage; none touches a carrier or the configuration.
 //!
+//! Each module's documentation names the specification it follows and the sections of the
+//! repository's behaviour reference, `docs/BEHAVIOUR.md`, that hold its rules; a bare `§N` or
+//! `§12 #N` in this crate's documentation refers to that file.
+//!
 //! Shared vocabulary: [`Text`], a borrowed value that may be stored in Datadog's tracestate
 //! escaping (`~` standing for `=`), and [`Tag`], one Datadog propagated tag (`_dd.p.<key>`).
 

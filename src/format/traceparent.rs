@@ -1,4 +1,4 @@
-//! W3C `traceparent` (Trace Context, <https://www.w3.org/TR/trace-context/> §3.2; SEMANTICS.md
+//! W3C `traceparent` (Trace Context, <https://www.w3.org/TR/trace-context/> §3.2; docs/BEHAVIOUR.md
 //! §2.1–2.8, §12 #9–#11).
 //!
 //! `version "-" trace-id "-" parent-id "-" trace-flags`, every field lowercase hex:

@@ -1,4 +1,4 @@
-//! W3C `tracestate` (Trace Context §3.3; SEMANTICS.md §2.9–2.12, §3.8, §10; §12 #12–#15).
+//! W3C `tracestate` (Trace Context §3.3; docs/BEHAVIOUR.md §2.9–2.12, §3.8, §10; §12 #12–#15).
 //!
 //! Reading ([`TraceState`]): the field lines are combined in order as if joined by `,`; OWS
 //! (space, tab) around members is ignored; empty and whitespace-only members are allowed and

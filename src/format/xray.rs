@@ -1,4 +1,4 @@
-//! AWS X-Ray `x-amzn-trace-id` (AWS X-Ray developer guide, "Tracing header"; SEMANTICS.md §7;
+//! AWS X-Ray `x-amzn-trace-id` (AWS X-Ray developer guide, "Tracing header"; docs/BEHAVIOUR.md §7;
 //! §12 #32–#33), read and written the way dd-trace-java does.
 //!
 //! Reading ([`parse`]): `;`-separated `Key=value` fields, trimmed; the first `Root`, `Parent`

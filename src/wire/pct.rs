@@ -1,7 +1,7 @@
 //! Percent-coding (RFC 3986 §2.1) into caller storage, as W3C Baggage uses it.
 //!
 //! Decoding: `%XX` (either case) becomes the byte; a `%` not followed by two hex digits is kept
-//! as is; `+` is a literal `+` (SEMANTICS.md §12 #36, #37). The decoded bytes are then made valid
+//! as is; `+` is a literal `+` (docs/BEHAVIOUR.md §12 #36, #37). The decoded bytes are then made valid
 //! UTF-8 by replacing each invalid sequence with U+FFFD (W3C Baggage), so a decoded value of
 //! `n` input bytes needs at most [`decoded_max_len`]`(n)` bytes.
 //!
