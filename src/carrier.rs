@@ -216,6 +216,16 @@ impl<N: AsRef<[u8]>, V: AsRef<[u8]>, const K: usize> Extract for [(N, V); K] {
 /// and a front end that rejects or joins it must never see a trace header where tracewire sees
 /// one. A blank line ends the block.
 #[derive(Clone, Copy, Debug)]
+///
+/// ```
+/// use tracewire::carrier::{Extract, HeaderBlock};
+///
+/// let head = b"GET / HTTP/1.1\r\nHost: a\r\nx-note: one\r\n two\r\nb3 : 1-2\r\nB3: 1-2-1\r\n\r\nbody";
+/// let mut seen = Vec::new();
+/// HeaderBlock(head).for_each_header(|n, v| seen.push((n.to_vec(), v.to_vec())));
+/// // The request line, the folded x-note and the `b3 :` line are not field lines.
+/// assert_eq!(seen, [(b"Host".to_vec(), b"a".to_vec()), (b"B3".to_vec(), b"1-2-1".to_vec())]);
+/// ```
 pub struct HeaderBlock<'b>(pub &'b [u8]);
 
 impl Extract for HeaderBlock<'_> {
@@ -253,6 +263,16 @@ impl Extract for HeaderBlock<'_> {
 /// An injector that appends `name: value\r\n` lines to a caller's byte buffer (for a request
 /// being written on the wire). It appends: use it on a block that holds no trace headers yet.
 #[derive(Debug)]
+///
+/// ```
+/// use tracewire::carrier::{HeaderBlockWriter, Inject};
+///
+/// let mut buf = [0u8; 32];
+/// let mut w = HeaderBlockWriter::new(&mut buf);
+/// w.set("b3", b"1-2-1").unwrap();
+/// assert_eq!(w.written(), b"b3: 1-2-1\r\n");
+/// assert!(w.prepare(&[("traceparent", &[b'0'; 55])]).is_err(), "would not fit");
+/// ```
 pub struct HeaderBlockWriter<'b> {
     w: crate::wire::buf::Writer<'b>,
 }
@@ -358,6 +378,19 @@ impl Inject for HeaderBlockWriter<'_> {
 /// A fixed-capacity header list: up to `H` headers whose values share an `N`-byte arena.
 /// `set` replaces an existing header of the same name.
 #[derive(Clone)]
+///
+/// ```
+/// use tracewire::carrier::{Headers, Inject};
+///
+/// let mut h = Headers::<4, 64>::new();
+/// h.set("b3", b"0").unwrap();
+/// h.set("b3", b"1").unwrap(); // replaces
+/// assert_eq!((h.len(), h.get("B3")), (1, Some(&b"1"[..])));
+/// assert!(h.set("traceparent", &[b'x'; 100]).is_err()); // over the 64-byte arena
+/// assert_eq!(h.len(), 1, "a failed set changes nothing");
+/// h.remove("b3");
+/// assert!(h.is_empty());
+/// ```
 pub struct Headers<const H: usize, const N: usize> {
     names: [&'static str; H],
     ends: [usize; H],
@@ -614,6 +647,22 @@ mod heapless_impls {
     }
 
     /// Replaces or appends; values longer than `V` bytes or a full list are [`CarrierError::Full`].
+    ///
+    /// ```
+    /// use tracewire::config::Config;
+    /// use tracewire::context::SpanContext;
+    /// use tracewire::propagate::{self, BaggageOut};
+    /// use tracewire::{SpanId, TraceId};
+    ///
+    /// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
+    /// let mut v: heapless::Vec<(&'static str, heapless::Vec<u8, 64>), 8> = heapless::Vec::new();
+    /// propagate::inject(Some(&ctx), BaggageOut::None, &Config::new(), &mut v).unwrap();
+    /// assert_eq!(v[0].0, "x-datadog-trace-id");
+    /// // Values of at most 16 bytes: the traceparent (55) does not fit, so nothing is written.
+    /// let mut small: heapless::Vec<(&'static str, heapless::Vec<u8, 16>), 8> = heapless::Vec::new();
+    /// assert!(propagate::inject(Some(&ctx), BaggageOut::None, &Config::new(), &mut small).is_err());
+    /// assert!(small.is_empty());
+    /// ```
     impl<const K: usize, const V: usize> Inject
         for heapless::Vec<(&'static str, heapless::Vec<u8, V>), K>
     {
@@ -704,6 +753,18 @@ mod arrayvec_impls {
     }
 
     /// Replaces or appends; values longer than `V` bytes or a full list are [`CarrierError::Full`].
+    ///
+    /// ```
+    /// use tracewire::carrier::{Extract, Inject};
+    ///
+    /// let mut v: arrayvec::ArrayVec<(&'static str, arrayvec::ArrayVec<u8, 32>), 4> =
+    ///     arrayvec::ArrayVec::new();
+    /// v.set("b3", b"1-2-1").unwrap();
+    /// v.set("b3", b"1-2-0").unwrap(); // replaces
+    /// let mut seen = 0;
+    /// v.for_each_header(|n, val| { assert_eq!((n, val), (&b"b3"[..], &b"1-2-0"[..])); seen += 1; });
+    /// assert_eq!(seen, 1);
+    /// ```
     impl<const K: usize, const V: usize> Inject
         for arrayvec::ArrayVec<(&'static str, arrayvec::ArrayVec<u8, V>), K>
     {
@@ -891,6 +952,20 @@ mod http_impls {
 
     /// Replaces any value of the name (`insert`, never `append`). `http` copies the value into
     /// its own storage: that allocation is the map's, not tracewire's.
+    ///
+    /// ```
+    /// use tracewire::config::Config;
+    /// use tracewire::propagate;
+    /// use tracewire::SpanId;
+    ///
+    /// let mut req = http::HeaderMap::new();
+    /// req.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+    /// let ex = propagate::extract(&req, &Config::new());
+    /// let child = ex.context.unwrap().child(SpanId::new(1).unwrap());
+    /// let mut out = http::HeaderMap::new();
+    /// propagate::inject(Some(&child), ex.baggage_out(), &Config::new(), &mut out).unwrap();
+    /// assert_eq!(out["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000001-01");
+    /// ```
     impl Inject for http::HeaderMap {
         fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
             let v = http::HeaderValue::from_bytes(value).map_err(|_| CarrierError::InvalidValue)?;

@@ -71,6 +71,15 @@ impl Style {
     /// accept: `datadog`; `tracecontext`, `w3c`; `b3`, `b3single`, `b3 single header`,
     /// `b3singleheader`, `b3_single_header`; `b3multi`, `b3 multi header`, `b3_multi_header`;
     /// `xray`, `aws-xray`, `awsxray`; `baggage`; `none`.
+    ///
+    /// ```
+    /// use tracewire::config::Style;
+    ///
+    /// assert_eq!(Style::parse("B3 single header"), Some(Style::B3Single));
+    /// assert_eq!(Style::parse("b3multi"), Some(Style::B3Multi));
+    /// assert_eq!(Style::parse(" tracecontext "), Some(Style::TraceContext));
+    /// assert_eq!(Style::parse("jaeger"), None);
+    /// ```
     pub fn parse(token: &str) -> Option<Style> {
         let t = token.trim_matches(|c: char| c.is_ascii_whitespace());
         const TABLE: &[(&str, Style)] = &[
@@ -347,6 +356,16 @@ impl<const N: usize> ArrayBuf<N> {
 impl Config {
     /// Datadog's defaults: `datadog,tracecontext,baggage` both ways, continue, not
     /// extract-first, default limits and baggage tag keys.
+    ///
+    /// ```
+    /// use tracewire::config::{Behavior, Config, Style};
+    ///
+    /// let c = Config::new();
+    /// assert_eq!(c.extract.as_slice(), [Style::Datadog, Style::TraceContext, Style::Baggage]);
+    /// assert_eq!(c.behavior, Behavior::Continue);
+    /// assert!(!c.extract_first);
+    /// assert_eq!(c.x_datadog_tags_max_len(), 512);
+    /// ```
     pub const fn new() -> Config {
         Config {
             extract: StyleSet::DEFAULT,
@@ -379,6 +398,19 @@ impl Config {
     }
 
     /// Sets the extraction behaviour.
+    ///
+    /// ```
+    /// use tracewire::config::{Behavior, Config};
+    /// use tracewire::propagate;
+    ///
+    /// let h = [("x-datadog-trace-id", "1"), ("x-datadog-parent-id", "2"), ("baggage", "k=v")];
+    /// // restart: a new trace, linked to the incoming one; the baggage is kept.
+    /// let ex = propagate::extract(&h, &Config::new().with_behavior(Behavior::Restart));
+    /// assert!(ex.context.is_none() && ex.links.len() == 1 && ex.baggage.is_some());
+    /// // ignore: nothing at all.
+    /// let ex = propagate::extract(&h, &Config::new().with_behavior(Behavior::Ignore));
+    /// assert!(ex.context.is_none() && ex.links.is_empty() && ex.baggage.is_none());
+    /// ```
     pub const fn with_behavior(mut self, b: Behavior) -> Config {
         self.behavior = b;
         self
@@ -426,6 +458,22 @@ impl Config {
     /// Reads the configuration from `lookup` (a variable name to its value), following the
     /// precedence in the module docs. Problems are recorded in the returned report; the
     /// configuration is always usable.
+    ///
+    /// ```
+    /// use tracewire::config::{Behavior, Config, Style};
+    ///
+    /// let env = [
+    ///     ("DD_TRACE_PROPAGATION_STYLE_EXTRACT", "b3 single header,tracecontext"),
+    ///     ("OTEL_PROPAGATORS", "b3multi"), // ignored: a DD_ style variable is set
+    ///     ("DD_TRACE_PROPAGATION_BEHAVIOR_EXTRACT", "Restart"),
+    /// ];
+    /// let (c, report) = Config::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| *v));
+    /// assert_eq!(c.extract.as_slice(), [Style::B3Single, Style::TraceContext]);
+    /// assert_eq!(c.inject.as_slice(), [Style::Datadog, Style::TraceContext, Style::Baggage]);
+    /// assert_eq!(c.behavior, Behavior::Restart);
+    /// assert_eq!(report.issues().next().unwrap().to_string(),
+    ///     "OTEL_PROPAGATORS: \"b3multi\" ignored because a DD_ style variable is set");
+    /// ```
     pub fn from_lookup<'v, F: Fn(&str) -> Option<&'v str>>(lookup: F) -> (Config, ConfigReport) {
         let mut report = ConfigReport::default();
         let mut cfg = Config::new();

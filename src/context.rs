@@ -135,6 +135,19 @@ impl<'a> SpanContext<'a> {
 
     /// The context of a local child span `span_id`: same trace, decision, origin, tags and
     /// tracestate; `_dd.parent_id` is dropped (the child is now the last Datadog parent).
+    ///
+    /// ```
+    /// use tracewire::config::Config;
+    /// use tracewire::propagate;
+    /// use tracewire::SpanId;
+    ///
+    /// let h = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+    ///          ("tracestate", "dd=s:2;p:00f067aa0ba902b7")];
+    /// let parent = propagate::extract(&h, &Config::new()).context.unwrap();
+    /// let child = parent.child(SpanId::new(7).unwrap());
+    /// assert_eq!((child.trace_id, child.sampling_priority), (parent.trace_id, parent.sampling_priority));
+    /// assert!(parent.last_parent_id.is_some() && child.last_parent_id.is_none());
+    /// ```
     pub fn child(&self, span_id: SpanId) -> Self {
         SpanContext {
             span_id: Some(span_id),

@@ -22,6 +22,14 @@ impl TraceId {
 
     /// The id for `v`, `None` for zero.
     #[inline]
+    ///
+    /// ```
+    /// use tracewire::TraceId;
+    ///
+    /// let t = TraceId::new(0x640c_fd8d_0000_0000_0000_0000_0000_002a).unwrap();
+    /// assert_eq!((t.high(), t.low()), (0x640c_fd8d_0000_0000, 42));
+    /// assert!(TraceId::new(0).is_none(), "zero is no trace id");
+    /// ```
     pub const fn new(v: u128) -> Option<Self> {
         match NonZeroU128::new(v) {
             Some(n) => Some(TraceId(n)),
@@ -107,6 +115,14 @@ impl SpanId {
 
     /// The id for `v`, `None` for zero.
     #[inline]
+    ///
+    /// ```
+    /// use tracewire::SpanId;
+    ///
+    /// let s = SpanId::new(42).unwrap();
+    /// assert_eq!(s.to_hex(), *b"000000000000002a");
+    /// assert!(SpanId::new(0).is_none());
+    /// ```
     pub const fn new(v: u64) -> Option<Self> {
         match NonZeroU64::new(v) {
             Some(n) => Some(SpanId(n)),

@@ -302,6 +302,18 @@ pub const MAX_LINKS: usize = 4;
 
 /// Up to one link per configured context style other than the continued one.
 #[derive(Clone, Copy, Debug, Default)]
+///
+/// ```
+/// use tracewire::config::{Config, Style, StyleSet};
+/// use tracewire::propagate::{self, LinkReason};
+///
+/// let h = [("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-1"), ("x-datadog-trace-id", "5")];
+/// let config = Config::new().with_styles(StyleSet::from_styles(&[Style::Datadog, Style::B3Single]));
+/// let ex = propagate::extract(&h, &config);
+/// let link = ex.links.iter().next().unwrap();
+/// assert_eq!((link.style, link.reason), (Style::B3Single, LinkReason::TerminatedContext));
+/// assert_eq!(link.flags(), Some(1));
+/// ```
 pub struct Links<'a> {
     items: [Option<SpanLink<'a>>; MAX_LINKS],
     len: u8,
@@ -379,6 +391,23 @@ enum Candidate<'a> {
 }
 
 /// Extracts the incoming trace context from `carrier` under `config`.
+///
+/// ```
+/// use tracewire::config::{Config, Style};
+/// use tracewire::propagate::{self, Status};
+///
+/// let h = [
+///     ("x-datadog-trace-id", "1234"),
+///     ("x-datadog-parent-id", "5678"),
+///     ("traceparent", "00-00000000000000000000000000000099-00f067aa0ba902b7-01"),
+/// ];
+/// let ex = propagate::extract(&h, &Config::new());
+/// // The first valid style (Datadog) is continued; the traceparent of another trace is a link.
+/// assert_eq!(ex.context.unwrap().trace_id.get(), 1234);
+/// assert_eq!(ex.style, Some(Style::Datadog));
+/// assert_eq!(ex.links.len(), 1);
+/// assert_eq!(ex.report.status(Style::TraceContext), Some(Status::Valid));
+/// ```
 pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extracted<'a> {
     let mut slots = Slots::default();
     carrier.for_each_header(|n, v| slots.offer(n, v));
@@ -387,6 +416,18 @@ pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extr
 
 /// [`extract`] from slots already collected (for carriers that look names up directly).
 #[inline]
+///
+/// ```
+/// use tracewire::config::Config;
+/// use tracewire::propagate::{self, Slots};
+///
+/// // A carrier with its own name lookup offers only the headers tracewire reads.
+/// let mut slots = Slots::default();
+/// slots.offer(b"x-datadog-trace-id", b"7");
+/// slots.offer(b"x-datadog-parent-id", b"8");
+/// let ex = propagate::extract_slots(&slots, &Config::new());
+/// assert_eq!(ex.context.unwrap().span_id.map(|s| s.get()), Some(8));
+/// ```
 pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
     let mut out = Extracted {
         context: None,
@@ -860,6 +901,25 @@ impl<'b> Pending<'b> {
 ///
 /// `ctx.span_id` is the span the next hop continues (usually a fresh local child); a context
 /// without one injects no trace headers. Baggage is injected even without a context (§8.6).
+///
+/// ```
+/// use tracewire::carrier::Headers;
+/// use tracewire::config::Config;
+/// use tracewire::context::SpanContext;
+/// use tracewire::propagate::{self, BaggageOut};
+/// use tracewire::{SamplingPriority, SpanId, TraceId};
+///
+/// // A new root span of your own: ids from your random source, a decision from your sampler.
+/// let mut root = SpanContext::new(TraceId::new(0x64).unwrap(), SpanId::new(0x2a));
+/// root.sampling_priority = Some(SamplingPriority::AUTO_KEEP);
+/// let mut out = Headers::<16, 1024>::new();
+/// let items = [("user.id", "amy")];
+/// let r = propagate::inject(Some(&root), BaggageOut::Pairs(&items), &Config::new(), &mut out)
+///     .unwrap();
+/// assert_eq!(r.headers, 6);
+/// assert_eq!(out.get("x-datadog-trace-id"), Some(&b"100"[..]));
+/// assert_eq!(out.get("baggage"), Some(&b"user.id=amy"[..]));
+/// ```
 pub fn inject<I: Inject + ?Sized>(
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
@@ -871,6 +931,22 @@ pub fn inject<I: Inject + ?Sized>(
 }
 
 /// [`inject`] with caller-provided buffers (to keep them off a small stack).
+///
+/// ```
+/// use tracewire::carrier::HeaderBlockWriter;
+/// use tracewire::config::Config;
+/// use tracewire::context::SpanContext;
+/// use tracewire::propagate::{self, BaggageOut, InjectBuffers};
+/// use tracewire::{SpanId, TraceId};
+///
+/// // The ~14 KiB of encoding buffers come from the caller (a static, the heap), not the stack.
+/// let mut bufs = Box::new(InjectBuffers::new());
+/// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
+/// let mut buf = [0u8; 512];
+/// let mut w = HeaderBlockWriter::new(&mut buf);
+/// propagate::inject_with(&mut bufs, Some(&ctx), BaggageOut::None, &Config::new(), &mut w).unwrap();
+/// assert!(w.written().starts_with(b"x-datadog-trace-id: 1\r\nx-datadog-parent-id: 2\r\n"));
+/// ```
 pub fn inject_with<I: Inject + ?Sized>(
     bufs: &mut InjectBuffers,
     ctx: Option<&SpanContext<'_>>,
@@ -1147,6 +1223,26 @@ pub struct ForwardReport {
 ///
 /// All or nothing, like [`inject`]: the carrier sees no header unless all of them fit. Uses
 /// about 14 KiB of stack for its buffers; [`forward_with`] takes them from the caller.
+///
+/// ```
+/// use tracewire::carrier::Headers;
+/// use tracewire::config::Config;
+/// use tracewire::propagate;
+/// use tracewire::SpanId;
+///
+/// let incoming = [
+///     ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"),
+///     ("tracestate", "congo=t61rcWkgMzE"),
+/// ];
+/// let mut out = Headers::<16, 1024>::new();
+/// let r = propagate::forward(&incoming, SpanId::new(0x2a).unwrap(), &Config::new(), &mut out)
+///     .unwrap();
+/// assert_eq!(r.rewritten, 1);
+/// // Only the parent changes; the flags (03) go on as they came.
+/// assert_eq!(out.get("traceparent"),
+///     Some(&b"00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-03"[..]));
+/// assert_eq!(out.get("tracestate"), Some(&b"congo=t61rcWkgMzE"[..]));
+/// ```
 pub fn forward<C: Extract + ?Sized, I: Inject + ?Sized>(
     carrier: &C,
     span: SpanId,

@@ -37,6 +37,17 @@ pub mod sqs {
     /// need a copy; header names and the values tracewire writes never contain one). A value that
     /// is not a string, or a malformed object, ends the scan: members before it are kept.
     #[derive(Clone, Copy, Debug)]
+    ///
+    /// ```
+    /// use tracewire::config::Config;
+    /// use tracewire::propagate;
+    /// use tracewire::transport::sqs::JsonObject;
+    ///
+    /// let attr = br#"{"x-datadog-trace-id":"12","x-datadog-parent-id":"34"}"#;
+    /// let carrier = JsonObject(attr);
+    /// let ex = propagate::extract(&carrier, &Config::new());
+    /// assert_eq!(ex.context.unwrap().trace_id.get(), 12);
+    /// ```
     pub struct JsonObject<'a>(pub &'a [u8]);
 
     fn ws(mut s: &[u8]) -> &[u8] {
@@ -102,6 +113,16 @@ pub mod sqs {
     /// Writes a flat JSON object of the injected headers into a caller's buffer. Call
     /// [`JsonObjectWriter::finish`] to get the attribute value.
     #[derive(Debug)]
+    ///
+    /// ```
+    /// use tracewire::carrier::Inject;
+    /// use tracewire::transport::sqs::JsonObjectWriter;
+    ///
+    /// let mut buf = [0u8; 64];
+    /// let mut w = JsonObjectWriter::new(&mut buf);
+    /// w.set("b3", b"1-2-1").unwrap();
+    /// assert_eq!(w.finish(), Some(&br#"{"b3":"1-2-1"}"#[..]));
+    /// ```
     pub struct JsonObjectWriter<'b> {
         w: Writer<'b>,
         members: usize,

@@ -151,6 +151,16 @@ fn span_id(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
 }
 
 /// Parses the `b3` single header.
+///
+/// ```
+/// use tracewire::format::b3::{self, SamplingState};
+///
+/// let b = b3::parse_single(b"80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-d").unwrap();
+/// let (t, s) = b.ids.unwrap();
+/// assert_eq!((t.low(), s.map(|s| s.get())), (0x64fe_8b2a_57d3_eff7, Some(0xe457_b5a2_e4d8_6bd1)));
+/// assert_eq!(b.sampling, Some(SamplingState::Debug));
+/// assert_eq!(b3::parse_single(b"0").unwrap().sampling, Some(SamplingState::Deny));
+/// ```
 pub fn parse_single(value: &[u8]) -> Result<B3, B3Error> {
     let v = bounded(value).ok_or(B3Error::Malformed)?;
     if v.len() > SINGLE_MAX_LEN {
@@ -206,6 +216,19 @@ pub struct B3MultiInput<'a> {
 /// Parses the multi headers; `Ok(None)` when neither `x-b3-traceid` nor a sampling header
 /// arrived. A lone `x-b3-sampled` or `x-b3-flags` is a sampling decision without ids (§12 #29),
 /// like a lone `b3: 0`.
+///
+/// ```
+/// use tracewire::format::b3::{self, B3MultiInput, SamplingState};
+///
+/// let b = b3::parse_multi(&B3MultiInput {
+///     trace_id: Some(b"463ac35c9f6413ad"),
+///     span_id: Some(b"a2fb4a1d1a96d312"),
+///     sampled: Some(b"1"),
+///     ..Default::default()
+/// }).unwrap().unwrap();
+/// assert_eq!(b.sampling, Some(SamplingState::Accept));
+/// assert!(b3::parse_multi(&B3MultiInput::default()).unwrap().is_none());
+/// ```
 pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
     // `x-b3-sampled` `0`/`1` (anything else: deferred, and said so); `x-b3-flags: 1` is debug.
     let (mut sampling, sampling_invalid) = match input.sampled.map(bounded) {
@@ -252,6 +275,17 @@ fn push_trace(t: TraceId, out: &mut ArrayBuf<SINGLE_MAX_LEN>) {
 }
 
 /// Writes the single header.
+///
+/// ```
+/// use tracewire::format::b3::{self, SamplingState};
+/// use tracewire::wire::buf::ArrayBuf;
+/// use tracewire::{SpanId, TraceId};
+///
+/// let mut out = ArrayBuf::new();
+/// b3::encode_single(TraceId::new(1).unwrap(), SpanId::new(2).unwrap(), Some(SamplingState::Accept),
+///     &mut out);
+/// assert_eq!(out.as_str(), Some("0000000000000001-0000000000000002-1"));
+/// ```
 pub fn encode_single(
     trace: TraceId,
     span: SpanId,
@@ -297,6 +331,18 @@ impl MultiOut {
 }
 
 /// Encodes the multi headers into `out`.
+///
+/// ```
+/// use tracewire::format::b3::{self, MultiOut, SamplingState};
+/// use tracewire::{SpanId, TraceId};
+///
+/// let mut out = MultiOut::default();
+/// b3::encode_multi(TraceId::new(1).unwrap(), SpanId::new(2).unwrap(), Some(SamplingState::Debug),
+///     &mut out);
+/// let mut got = Vec::new();
+/// out.for_each(|n, v| got.push((n, v.to_vec())));
+/// assert_eq!(got.last(), Some(&("x-b3-flags", b"1".to_vec())));
+/// ```
 pub fn encode_multi(
     trace: TraceId,
     span: SpanId,

@@ -238,6 +238,22 @@ pub struct Baggage<'a> {
 }
 
 /// Validates the combined `baggage` field lines under `limits`.
+///
+/// ```
+/// use tracewire::format::baggage::{self, Limits};
+/// use tracewire::wire::buf::Writer;
+/// use tracewire::wire::list::Fields;
+///
+/// let b = baggage::parse(Fields::one(b"user.id=amy, session.id = abc%20123;ttl=60"), Limits::DEFAULT).unwrap();
+/// assert_eq!(b.len(), 2);
+/// let m = b.get(b"session.id").unwrap();
+/// let mut buf = [0u8; 32];
+/// let mut w = Writer::new(&mut buf);
+/// m.decode_value(&mut w).unwrap();
+/// assert_eq!(w.written(), b"abc 123");
+/// assert_eq!(m.properties().next(), Some((&b"ttl"[..], Some(&b"60"[..]))));
+/// assert!(baggage::parse(Fields::one(b"no-equals-sign,k=v"), Limits::DEFAULT).is_err());
+/// ```
 pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
     let mut count = 0usize;
     let mut bytes = 0usize;
@@ -354,6 +370,22 @@ pub fn encode<'m>(
 /// Re-sends received baggage: each accepted member written as `key=value[;properties]` exactly
 /// as received (it is already valid on the wire), within `limits`. Returns how many were left
 /// out; on a full `out` nothing is written and every member counts as left out.
+///
+/// ```
+/// use tracewire::format::baggage::{self, Limits};
+/// use tracewire::wire::buf::Writer;
+/// use tracewire::wire::list::Fields;
+///
+/// let mut f = Fields::default();
+/// f.push(b"a=1");
+/// f.push(b"b=2,c=3");
+/// let b = baggage::parse(f, Limits::DEFAULT).unwrap();
+/// let mut buf = [0u8; 64];
+/// let mut w = Writer::new(&mut buf);
+/// let tight = Limits { max_items: 2, max_bytes: 8192 };
+/// assert_eq!(baggage::encode_raw(&b, tight, &mut w), 1, "one member left out");
+/// assert_eq!(w.written(), b"a=1,b=2");
+/// ```
 pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usize {
     let start = out.len();
     // Fast path: the lines already are the canonical encoding of every member, and all fit.

@@ -103,6 +103,20 @@ pub fn single(v: &[u8]) -> &[u8] {
 }
 
 /// Decodes the Datadog headers; `Ok(None)` when there is no trace id header.
+///
+/// ```
+/// use tracewire::format::datadog::{self, DatadogError, DatadogInput};
+///
+/// let d = datadog::parse(&DatadogInput {
+///     trace_id: Some(b"123"),
+///     parent_id: Some(b"456, 789"), // folded repeats: the first value is read
+///     sampling_priority: Some(b"2"),
+///     origin: None,
+/// }).unwrap().unwrap();
+/// assert_eq!((d.trace_id_low.get(), d.parent_id.map(|p| p.get())), (123, Some(456)));
+/// let bad = DatadogInput { trace_id: Some(b"+123"), ..Default::default() };
+/// assert_eq!(datadog::parse(&bad), Err(DatadogError::TraceId));
+/// ```
 pub fn parse<'a>(input: &DatadogInput<'a>) -> Result<Option<Datadog<'a>>, DatadogError> {
     let Some(t) = input.trace_id else {
         return Ok(None);
@@ -170,6 +184,20 @@ impl DatadogOut {
 }
 
 /// Encodes the Datadog headers for `trace_id` / `span_id` into `out` (replacing its content).
+///
+/// ```
+/// use tracewire::format::datadog::{self, DatadogOut};
+/// use tracewire::format::Text;
+/// use tracewire::{SamplingPriority, SpanId, TraceId};
+///
+/// let mut out = DatadogOut::default();
+/// datadog::encode(TraceId::new(5).unwrap(), SpanId::new(6).unwrap(), Some(SamplingPriority(1)),
+///     Some(Text::plain(b"rum\r\nx-evil: 1")), &mut out);
+/// let mut got = Vec::new();
+/// out.for_each(|n, v| got.push((n, v.to_vec())));
+/// assert_eq!(got[3], ("x-datadog-origin", b"rum__x-evil: 1".to_vec()));
+/// assert!(out.origin_sanitized());
+/// ```
 pub fn encode(
     trace_id: TraceId,
     span_id: SpanId,

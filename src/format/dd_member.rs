@@ -46,6 +46,18 @@ pub struct DdMember<'a> {
 }
 
 /// Views the value of a `dd` tracestate member.
+///
+/// ```
+/// use tracewire::format::dd_member;
+///
+/// let m = dd_member::parse(b"s:2;o:synthetics~web;p:00f067aa0ba902b7;t.usr.id:baz64~~");
+/// assert_eq!(m.sampling_priority(), Some(2));
+/// assert!(m.origin().unwrap().eq_bytes(b"synthetics=web"));
+/// assert_eq!(m.last_parent_id(), Some(&b"00f067aa0ba902b7"[..]));
+/// let tag = m.tags().next().unwrap();
+/// assert_eq!(tag.key, b"usr.id");
+/// assert!(tag.value.eq_bytes(b"baz64=="));
+/// ```
 pub fn parse(value: &[u8]) -> DdMember<'_> {
     let raw = value.get(..MAX_LEN).unwrap_or(value);
     let mut m = DdMember {
@@ -202,6 +214,17 @@ fn sanitized_len_fast(text: Text<'_>, safe: class::Class, lo: u8, extra: &[u8]) 
 
 /// Writes the whole `dd=…` member into `out` (replacing its content). `parent` is the `p:` value
 /// (16 hex digits of the span id, or an upstream value being passed through).
+///
+/// ```
+/// use tracewire::format::{dd_member, Text};
+/// use tracewire::wire::buf::ArrayBuf;
+/// use tracewire::{DecisionMaker, SamplingPriority};
+///
+/// let mut out = ArrayBuf::new();
+/// dd_member::encode(Some(SamplingPriority(1)), Some(Text::plain(b"rum;=x")), b"000000000000002a",
+///     Some(DecisionMaker(4)), core::iter::empty(), &mut out);
+/// assert_eq!(out.as_str(), Some("dd=s:1;o:rum_~x;p:000000000000002a;t.dm:-4"));
+/// ```
 pub fn encode<'t>(
     priority: Option<SamplingPriority>,
     origin: Option<Text<'_>>,

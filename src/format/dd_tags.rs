@@ -201,6 +201,17 @@ pub struct DdTags<'a> {
 
 /// Parses `x-datadog-tags` (all field lines, combined with `,`) under `max_len`
 /// (clamped to [`MAX_LEN`]).
+///
+/// ```
+/// use tracewire::format::dd_tags::{self, Tid};
+/// use tracewire::wire::list::Fields;
+///
+/// let t = dd_tags::parse(Fields::one(b"_dd.p.dm=-4,_dd.p.tid=640cfd8d00000000,any=tag"), 512).unwrap();
+/// assert_eq!(t.tid(), Tid::Valid(0x640c_fd8d_0000_0000));
+/// assert_eq!(t.dm(), Some(Ok(tracewire::DecisionMaker(4))));
+/// assert!(t.get(b"any").is_none(), "only _dd.p.* tags are kept");
+/// assert!(dd_tags::parse(Fields::one(b"_dd.p.a"), 512).is_err(), "no =: decoding_error");
+/// ```
 pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError> {
     let max_len = max_len.min(MAX_LEN);
     if max_len == 0 {
@@ -282,6 +293,19 @@ impl<'a> DdTags<'a> {
 /// Writes `x-datadog-tags` into `out`: `_dd.p.dm`, `_dd.p.tid` (when `tid_high` ≠ 0), then
 /// `tags` in order (any `dm`/`tid` among them skipped). Returns the bytes written; on error
 /// nothing is left in `out`.
+///
+/// ```
+/// use tracewire::format::{dd_tags, Tag, Text};
+/// use tracewire::wire::buf::Writer;
+/// use tracewire::DecisionMaker;
+///
+/// let tags = [Tag { key: b"usr.id", value: Text::plain(b"baz64==") }];
+/// let mut buf = [0u8; 128];
+/// let mut w = Writer::new(&mut buf);
+/// let n = dd_tags::encode(Some(DecisionMaker(0)), 0x640c_fd8d_0000_0000, tags.into_iter(), 512, &mut w)
+///     .unwrap();
+/// assert_eq!(&buf[..n], b"_dd.p.dm=-0,_dd.p.tid=640cfd8d00000000,_dd.p.usr.id=baz64==");
+/// ```
 pub fn encode<'t>(
     dm: Option<DecisionMaker>,
     tid_high: u64,

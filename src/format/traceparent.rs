@@ -93,6 +93,17 @@ impl fmt::Display for TraceparentError {
 impl core::error::Error for TraceparentError {}
 
 /// Parses a `traceparent` value.
+///
+/// ```
+/// use tracewire::format::traceparent::{self, TraceparentError};
+///
+/// let tp = traceparent::parse(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
+/// assert!(tp.flags.sampled());
+/// let mut out = [0u8; traceparent::LEN];
+/// assert_eq!(tp.encode(&mut out), b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+/// assert_eq!(traceparent::parse(b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+///     Err(TraceparentError::TraceId), "uppercase hex is not W3C");
+/// ```
 pub fn parse(value: &[u8]) -> Result<Traceparent, TraceparentError> {
     if value.len() > MAX_INPUT_LEN {
         return Err(TraceparentError::Malformed);

@@ -279,6 +279,16 @@ impl<'a> TraceState<'a> {
     }
 
     /// The valid members, in order, without later duplicates, at most [`MAX_MEMBERS`].
+    ///
+    /// ```
+    /// use tracewire::format::tracestate::TraceState;
+    /// use tracewire::wire::list::Fields;
+    ///
+    /// let ts = TraceState::new(Fields::one(b"congo=t61, bad key=1 ,rojo=00f0,congo=again"));
+    /// let keys: Vec<&[u8]> = ts.members().map(|m| m.key).collect();
+    /// assert_eq!(keys, [&b"congo"[..], b"rojo"], "invalid members and repeats skipped");
+    /// assert_eq!(ts.get(b"rojo"), Some(&b"00f0"[..]));
+    /// ```
     pub fn members(&self) -> Members<'a> {
         Members {
             items: Items::new(self.fields, None),
@@ -440,6 +450,18 @@ pub struct EncodeReport {
 /// `rest`'s members without `own_key`. Writes nothing when there is nothing to send (the caller
 /// then omits the header). Fails only when `out` cannot hold the result; nothing is left in `out`
 /// then.
+///
+/// ```
+/// use tracewire::format::tracestate::{self, TraceState};
+/// use tracewire::wire::buf::Writer;
+/// use tracewire::wire::list::Fields;
+///
+/// let incoming = TraceState::new(Fields::one(b"dd=s:1,congo=t61"));
+/// let mut buf = [0u8; 64];
+/// let mut w = Writer::new(&mut buf);
+/// tracestate::encode(Some(b"dd=s:2;p:000000000000002a"), b"dd", &incoming, &mut w).unwrap();
+/// assert_eq!(w.written(), b"dd=s:2;p:000000000000002a,congo=t61");
+/// ```
 pub fn encode(
     own: Option<&[u8]>,
     own_key: &[u8],

@@ -132,6 +132,16 @@ fn parse_root(v: &[u8]) -> Result<Root, XRayError> {
 }
 
 /// Parses an `x-amzn-trace-id` value.
+///
+/// ```
+/// use tracewire::format::xray;
+///
+/// let x = xray::parse(b"Root=1-00000000-000000000000000000000002;Parent=0000000000000003;Sampled=1").unwrap();
+/// assert_eq!(x.trace_id().map(|t| t.get()), Some(2), "a Datadog-shaped root");
+/// assert_eq!(x.parent.map(|p| p.get()), Some(3));
+/// let aws = xray::parse(b"Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8").unwrap();
+/// assert!(aws.trace_id().is_none() && aws.trace_id_128().is_some());
+/// ```
 pub fn parse(value: &[u8]) -> Result<XRay<'_>, XRayError> {
     if value.len() > MAX_INPUT_LEN {
         return Err(XRayError::TooLong);
@@ -216,6 +226,19 @@ pub struct EncodeReport {
 
 /// Writes the header into `out` (replacing its content). The header is always written; the
 /// origin is trimmed and sanitised, or left out when too long, as the report says.
+///
+/// ```
+/// use tracewire::format::{xray, Text};
+/// use tracewire::wire::buf::ArrayBuf;
+/// use tracewire::{SamplingPriority, SpanId, TraceId};
+///
+/// let mut out = ArrayBuf::new();
+/// let r = xray::encode(TraceId::new(2).unwrap(), SpanId::new(3).unwrap(), Some(SamplingPriority(1)),
+///     Some(Text::plain(b"synthetics browser")), &mut out);
+/// assert_eq!(out.as_str(), Some(
+///     "Root=1-00000000-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=synthetics_browser"));
+/// assert!(r.origin_sanitized);
+/// ```
 pub fn encode(
     trace: TraceId,
     span: SpanId,

@@ -6,6 +6,14 @@
 /// Parses `[0-9]{1,20}` into a `u64`; `None` on any other byte, on empty input and on overflow.
 /// Leading zeros are allowed (every Datadog tracer accepts them).
 #[inline]
+///
+/// ```
+/// use tracewire::wire::dec;
+///
+/// assert_eq!(dec::parse_u64(b"18446744073709551615"), Some(u64::MAX));
+/// assert_eq!(dec::parse_u64(b"18446744073709551616"), None);
+/// assert_eq!(dec::parse_u64(b"+1"), None);
+/// ```
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 20 {
         return None;

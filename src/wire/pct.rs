@@ -104,6 +104,18 @@ pub struct DecodeReport {
 }
 
 /// Appends the percent-decoded, UTF-8-repaired form of `src`; all or nothing.
+///
+/// ```
+/// use tracewire::wire::buf::Writer;
+/// use tracewire::wire::pct;
+///
+/// let mut buf = [0u8; 16];
+/// let mut w = Writer::new(&mut buf);
+/// let r = pct::decode(b"a%20b+%zz%FF", &mut w).unwrap();
+/// // `+` is literal, a bad escape stays, an invalid UTF-8 byte becomes U+FFFD.
+/// assert_eq!(w.written(), "a b+%zz\u{fffd}".as_bytes());
+/// assert_eq!(r.replaced, 1);
+/// ```
 pub fn decode(src: &[u8], out: &mut Writer<'_>) -> Result<DecodeReport, BufferTooSmall> {
     let start = out.len();
     let r = decode_inner(src, out);
