@@ -14,8 +14,9 @@
 //!   without a property) drops the whole header, as system-tests expect (§12 #34); a single
 //!   trailing `,` is tolerated, and an empty header is baggage with no members.
 //! - Limits ([`Limits`], 64 members and 8192 bytes by default, §12 #38) count across all field
-//!   lines: members are taken in order until the next one would exceed either limit (its bytes
-//!   plus one `,` per earlier member); the rest are dropped whole and the view says so
+//!   lines: members are taken in order until the next one would exceed either limit (the bytes
+//!   it takes when sent again — raw UTF-8 of a value counts as its `%XX` escapes — plus one `,`
+//!   per earlier member); the rest are dropped whole and the view says so
 //!   ([`Baggage::truncated`]). Scanning stops there, and at most [`MAX_LINE_LEN`] bytes of each
 //!   field line are read (the line is cut after its last `,` within them), so a header of
 //!   megabytes costs work bounded by the limits.
@@ -269,7 +270,9 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
         }
         let m = member(item).ok_or(BaggageError::Malformed { index })?;
         canonical &= m.wire_len() == item.len() && m.value.is_ascii();
-        let need = m.wire_len().saturating_add(usize::from(count > 0));
+        // A member counts the bytes it takes when sent again (raw UTF-8 in a value is
+        // percent-encoded then), so that what is accepted under the limits is re-sent whole.
+        let need = m.encoded_len().saturating_add(usize::from(count > 0));
         if count >= limits.max_items || bytes.saturating_add(need) > limits.max_bytes {
             truncated = true;
             break;
@@ -554,6 +557,22 @@ mod tests {
         // Still no raw UTF-8 in keys or properties.
         assert!(parse(fields(&["\u{e9}=1"]), Limits::DEFAULT).is_err());
         assert!(parse(fields(&["k=1;p=\u{e9}"]), Limits::DEFAULT).is_err());
+    }
+
+    #[test]
+    fn raw_utf8_counts_as_it_is_sent() {
+        // Found by the `baggage` fuzz target: a member accepted by its raw bytes did not fit
+        // the same limits once its UTF-8 was percent-encoded for sending.
+        let limits = Limits {
+            max_items: 8,
+            max_bytes: 12,
+        };
+        let b = parse(fields(&["a=1,k=\u{e9}\u{e9}"]), limits).unwrap();
+        assert_eq!((b.len(), b.truncated()), (1, true));
+        let mut out = [0u8; 64];
+        let mut w = Writer::new(&mut out);
+        assert_eq!(encode_raw(&b, limits, &mut w), 0);
+        assert_eq!(w.written(), b"a=1");
     }
 
     fn enc(items: &[(&str, &str)], limits: Limits) -> String {
