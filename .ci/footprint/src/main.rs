@@ -58,9 +58,21 @@ fn main() {
     let mut over = Vec::new();
     println!("sizes (bytes)                   now  budget");
     for (name, size, budget) in [
-        ("SpanContext", std::mem::size_of::<SpanContext<'static>>(), Some(128)),
-        ("Extracted", std::mem::size_of::<Extracted<'static>>(), Some(384)),
-        ("InjectBuffers", std::mem::size_of::<InjectBuffers>(), Some(1024)),
+        (
+            "SpanContext",
+            std::mem::size_of::<SpanContext<'static>>(),
+            Some(128),
+        ),
+        (
+            "Extracted",
+            std::mem::size_of::<Extracted<'static>>(),
+            Some(384),
+        ),
+        (
+            "InjectBuffers",
+            std::mem::size_of::<InjectBuffers>(),
+            Some(1024),
+        ),
         ("Config", std::mem::size_of::<Config>(), None),
     ] {
         let b = budget.map_or("-".to_string(), |b: usize| b.to_string());
@@ -71,10 +83,16 @@ fn main() {
         }
     }
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/inputs");
-    let mut files: Vec<_> = std::fs::read_dir(dir).expect("bench inputs").flatten().map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("bench inputs")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     files.sort();
     let child = SpanId::new(0x2a).unwrap();
-    println!("\npeak stack (bytes below the caller)        extract   +inject  +inject_with  budget");
+    println!(
+        "\npeak stack (bytes below the caller)        extract   +inject  +inject_with  budget"
+    );
     // Run on a thread with a known, ample stack so painting never reaches its end.
     std::thread::Builder::new()
         .stack_size(1 << 20)
@@ -86,10 +104,23 @@ fn main() {
                 let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
                 let text = std::fs::read_to_string(path).unwrap();
                 let hs = headers(&text);
-                let carrier: Vec<(&str, &str)> = hs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                let carrier: Vec<(&str, &str)> =
+                    hs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
                 let mut configs = vec![("default".to_string(), Config::new())];
-                for s in [Style::Datadog, Style::TraceContext, Style::B3Single, Style::B3Multi, Style::XRay, Style::Baggage] {
-                    configs.push((s.name().to_string(), Config::new().with_styles(StyleSet::EMPTY.with(s)).with_xray_128bit_roots(true)));
+                for s in [
+                    Style::Datadog,
+                    Style::TraceContext,
+                    Style::B3Single,
+                    Style::B3Multi,
+                    Style::XRay,
+                    Style::Baggage,
+                ] {
+                    configs.push((
+                        s.name().to_string(),
+                        Config::new()
+                            .with_styles(StyleSet::EMPTY.with(s))
+                            .with_xray_128bit_roots(true),
+                    ));
                 }
                 for (cname, cfg) in &configs {
                     let extract_only = peak(&|| {
@@ -99,7 +130,9 @@ fn main() {
                         let ex = propagate::extract(black_box(carrier.as_slice()), cfg);
                         let c = ex.context.map(|c| c.child(child));
                         let mut out = Headers::<16, 16384>::new();
-                        black_box(propagate::inject(c.as_ref(), ex.baggage_out(), cfg, &mut out).is_ok());
+                        black_box(
+                            propagate::inject(c.as_ref(), ex.baggage_out(), cfg, &mut out).is_ok(),
+                        );
                         black_box(&out);
                     });
                     let with_inject_with = peak(&|| {
@@ -108,7 +141,10 @@ fn main() {
                         let mut out = Headers::<16, 16384>::new();
                         // SAFETY: `bufs` outlives every call and nothing else uses it meanwhile.
                         let b = unsafe { &mut *bufs_ptr };
-                        black_box(propagate::inject_with(b, c.as_ref(), ex.baggage_out(), cfg, &mut out).is_ok());
+                        black_box(
+                            propagate::inject_with(b, c.as_ref(), ex.baggage_out(), cfg, &mut out)
+                                .is_ok(),
+                        );
                         black_box(&out);
                     });
                     // The carrier (Headers, 16 KiB) lives in the measured frame too: subtract it.
@@ -120,7 +156,11 @@ fn main() {
                     if !flag.is_empty() {
                         over.push(format!("{stem}/{cname}"));
                     }
-                    println!("  {:<40} {extract_only:>7} {inj:>9} {inj_with:>13} {:>7}{flag}", format!("{stem} / {cname}"), 2048);
+                    println!(
+                        "  {:<40} {extract_only:>7} {inj:>9} {inj_with:>13} {:>7}{flag}",
+                        format!("{stem} / {cname}"),
+                        2048
+                    );
                 }
             }
             over
@@ -129,7 +169,14 @@ fn main() {
         .join()
         .map(|o| over.extend(o))
         .unwrap();
-    println!("\nover budget: {}", if over.is_empty() { "none".to_string() } else { over.len().to_string() });
+    println!(
+        "\nover budget: {}",
+        if over.is_empty() {
+            "none".to_string()
+        } else {
+            over.len().to_string()
+        }
+    );
     if enforce && !over.is_empty() {
         std::process::exit(1);
     }

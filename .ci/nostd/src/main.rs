@@ -58,7 +58,9 @@ pub extern "C" fn _start() -> ! {
     let cfg = Config::new();
     let block = HeaderBlock(data);
     let ex = propagate::extract(&block, &cfg);
-    let child = ex.context.map(|c| c.child(SpanId::new(black_box(7)).unwrap_or(SpanId::MIN)));
+    let child = ex
+        .context
+        .map(|c| c.child(SpanId::new(black_box(7)).unwrap_or(SpanId::MIN)));
     let mut out = [0u8; 4096];
     let mut w = HeaderBlockWriter::new(&mut out);
     let r = propagate::inject(child.as_ref(), ex.baggage_out(), &cfg, &mut w);
