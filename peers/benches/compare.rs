@@ -164,9 +164,20 @@ fn compare_datadog(
     );
 }
 
+/// Where criterion writes its results and the ratio table reads them back: set explicitly, so
+/// that both agree whatever `CARGO_TARGET_DIR` or `CRITERION_HOME` say.
+fn criterion_dir() -> std::path::PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => std::path::PathBuf::from(t).join("criterion"),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion"),
+    }
+}
+
 fn estimate_ns(id: &str) -> Option<f64> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/criterion")
+    let dir = criterion_dir()
         .join(id.replace('/', "_"))
         .join("new/estimates.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir).ok()?).ok()?;
@@ -178,6 +189,7 @@ fn estimate_ns(id: &str) -> Option<f64> {
 #[allow(deprecated)]
 fn main() {
     let mut c = Criterion::default()
+        .output_directory(&criterion_dir())
         .configure_from_args()
         .warm_up_time(std::time::Duration::from_millis(500))
         .measurement_time(std::time::Duration::from_secs(2));

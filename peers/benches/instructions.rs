@@ -195,6 +195,35 @@ fn count(case: usize, op: &str, side: &str) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
+/// The lean-core budget for a row (issue 14), and the instruction count an untuned safe-Rust
+/// prototype of the same grammar checks measured for it (the "floor"), where there is one.
+fn budget(label: &str, op: &str) -> (Option<u64>, Option<u64>) {
+    match (label, op) {
+        ("default (datadog,tracecontext,baggage)", "extract") => (Some(2_500), Some(3_574)),
+        ("default (datadog,tracecontext,baggage)", "inject") => (Some(1_500), Some(2_296)),
+        ("tracecontext (dd)" | "tracecontext", "extract") => (Some(1_300), Some(1_739)),
+        ("no trace headers (default config)", "extract") => (Some(350), Some(478)),
+        ("traceparent parse alone", _) => (Some(300), None),
+        ("b3-single", "extract") => (Some(600), None),
+        ("b3-multi", "extract") => (Some(1_000), None),
+        ("xray", "extract") => (Some(1_100), None),
+        ("baggage", "extract") => (Some(900), None),
+        _ => (None, None),
+    }
+}
+
+/// The budget, floor and verdict cells of a row.
+fn budget_cells(label: &str, op: &str, tw: Option<u64>) -> String {
+    let (b, floor) = budget(label, op);
+    let f = |x: Option<u64>| x.map_or("—".to_string(), |v| v.to_string());
+    let met = match (tw, b) {
+        (Some(t), Some(b)) if t <= b => "yes".to_string(),
+        (Some(t), Some(b)) => format!("no ({:.1}×)", t as f64 / b as f64),
+        _ => "—".to_string(),
+    };
+    format!("{} | {} | {met}", f(b), f(floor))
+}
+
 fn main() {
     if let Ok(job) = std::env::var("TRACEWIRE_INSN_CHILD") {
         let mut it = job.split(':');
@@ -209,11 +238,15 @@ fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return; // `cargo test --benches` and `--list`: nothing to run
     }
-    println!("| operation | peer | tracewire instructions | peer instructions | ratio |");
-    println!("|---|---|--:|--:|--:|");
     println!(
-        "| traceparent parse alone | — | {} | — | — |",
-        count(usize::MAX, "parse", "tracewire").map_or("?".to_string(), |v| v.to_string())
+        "| operation | peer | tracewire instructions | peer instructions | ratio | budget | floor prototype | within budget |"
+    );
+    println!("|---|---|--:|--:|--:|--:|--:|---|");
+    let parse = count(usize::MAX, "parse", "tracewire");
+    println!(
+        "| traceparent parse alone | — | {} | — | — | {} |",
+        parse.map_or("?".to_string(), |v| v.to_string()),
+        budget_cells("traceparent parse alone", "parse", parse)
     );
     for (case, (label, _, peer)) in CASES.iter().enumerate() {
         for op in ["extract", "inject"] {
@@ -228,9 +261,10 @@ fn main() {
                 _ => "?".into(),
             };
             println!(
-                "| {label}/{op} | {peer} | {} | {} | {ratio} |",
+                "| {label}/{op} | {peer} | {} | {} | {ratio} | {} |",
                 f(tw),
-                f(pe)
+                f(pe),
+                budget_cells(label, op, tw)
             );
         }
     }
