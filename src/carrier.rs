@@ -279,7 +279,7 @@ pub struct HeaderBlockWriter<'b> {
 
 impl<'b> HeaderBlockWriter<'b> {
     /// Writes into `buf` from its start.
-    pub fn new(buf: &'b mut [u8]) -> Self {
+    pub const fn new(buf: &'b mut [u8]) -> Self {
         HeaderBlockWriter {
             w: crate::wire::buf::Writer::new(buf),
         }

@@ -795,7 +795,28 @@ impl core::error::Error for InjectError {}
 /// Longest `x-datadog-origin` written.
 pub const ORIGIN_MAX_LEN: usize = 256;
 
-/// Every buffer one injection encodes into (about 10 KiB: baggage is the largest).
+/// Every buffer one injection encodes into (about 14 KiB: baggage is the largest).
+///
+/// [`InjectBuffers::new`] is `const`, so the buffers can sit in a `static` instead of on a small
+/// task stack:
+///
+/// ```
+/// use std::sync::Mutex;
+/// use tracewire::carrier::Headers;
+/// use tracewire::config::Config;
+/// use tracewire::context::SpanContext;
+/// use tracewire::propagate::{self, BaggageOut, InjectBuffers};
+/// use tracewire::{SpanId, TraceId};
+///
+/// static BUFS: Mutex<InjectBuffers> = Mutex::new(InjectBuffers::new());
+///
+/// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
+/// let mut out = Headers::<16, 1024>::new();
+/// let mut bufs = BUFS.lock().unwrap();
+/// propagate::inject_with(&mut bufs, Some(&ctx), BaggageOut::None, &Config::new(), &mut out)
+///     .unwrap();
+/// assert_eq!(out.get("x-datadog-parent-id"), Some(&b"2"[..]));
+/// ```
 pub struct InjectBuffers {
     traceparent: [u8; traceparent::LEN],
     tracestate: [u8; tracestate::MAX_ENCODED_LEN],
@@ -809,16 +830,17 @@ pub struct InjectBuffers {
 }
 
 impl InjectBuffers {
-    /// Fresh buffers.
-    pub fn new() -> Self {
+    /// Fresh buffers. `const`, so they can live in a `static` (behind the lock of your choice)
+    /// rather than on a small task stack.
+    pub const fn new() -> Self {
         InjectBuffers {
             traceparent: [0; traceparent::LEN],
             tracestate: [0; tracestate::MAX_ENCODED_LEN],
             dd_member: ArrayBuf::new(),
-            datadog: datadog::DatadogOut::default(),
+            datadog: datadog::DatadogOut::new(),
             dd_tags: [0; dd_tags::MAX_LEN],
             b3: ArrayBuf::new(),
-            b3multi: b3::MultiOut::default(),
+            b3multi: b3::MultiOut::new(),
             xray: ArrayBuf::new(),
             baggage: [0; crate::config::Limits::BAGGAGE_BYTES_MAX],
         }

@@ -130,7 +130,7 @@ pub mod sqs {
 
     impl<'b> JsonObjectWriter<'b> {
         /// A writer over `buf`.
-        pub fn new(buf: &'b mut [u8]) -> Self {
+        pub const fn new(buf: &'b mut [u8]) -> Self {
             JsonObjectWriter {
                 w: Writer::new(buf),
                 members: 0,

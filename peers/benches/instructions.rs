@@ -75,6 +75,15 @@ fn tracewire_side(case: usize, op: &str) {
             black_box(tracewire::format::traceparent::parse(black_box(v)).is_ok());
         });
     }
+    if op == "empty" {
+        // The fixed cost of a default-config extraction: a carrier with no header at all.
+        let none: [(&str, &str); 0] = [];
+        let cfg = Config::new();
+        return run(&mut || {
+            let ex = propagate::extract(black_box(&none[..]), &cfg);
+            black_box(ex.context.is_some() || ex.baggage.is_some());
+        });
+    }
     let (_, stem, _) = CASES[case];
     let headers = pairs(stem);
     let cfg = tw_config(case);
@@ -248,12 +257,21 @@ fn main() {
         parse.map_or("?".to_string(), |v| v.to_string()),
         budget_cells("traceparent parse alone", "parse", parse)
     );
+    let empty = count(usize::MAX, "empty", "tracewire");
+    println!(
+        "| empty carrier (default config)/extract | — | {} | — | — | — | — | — |",
+        empty.map_or("?".to_string(), |v| v.to_string()),
+    );
+    let mut none = None;
     for (case, (label, _, peer)) in CASES.iter().enumerate() {
         for op in ["extract", "inject"] {
             if case == 1 && op == "inject" {
                 continue; // nothing extracted, nothing to inject
             }
             let tw = count(case, op, "tracewire");
+            if case == 1 {
+                none = tw;
+            }
             let pe = count(case, op, "peer");
             let f = |x: Option<u64>| x.map_or("?".to_string(), |v| v.to_string());
             let ratio = match (tw, pe) {
@@ -267,5 +285,12 @@ fn main() {
                 budget_cells(label, op, tw)
             );
         }
+    }
+    if let (Some(n), Some(e)) = (none, empty) {
+        println!(
+            "\nno trace headers: {n} instructions = {e} fixed (an empty carrier) + {} scanning the \
+             15 ordinary headers of none.txt",
+            n.saturating_sub(e)
+        );
     }
 }

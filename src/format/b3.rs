@@ -314,6 +314,16 @@ pub struct MultiOut {
 }
 
 impl MultiOut {
+    /// Empty: no header to send until [`encode_multi`] fills it. `const`, so it can live in a
+    /// `static`.
+    pub const fn new() -> Self {
+        MultiOut {
+            trace_id: ArrayBuf::new(),
+            span_id: ArrayBuf::new(),
+            sampling: None,
+        }
+    }
+
     /// Calls `f` with each header to send.
     pub fn for_each<'s>(&'s self, mut f: impl FnMut(&'static str, &'s [u8])) {
         if self.trace_id.is_empty() {

@@ -156,6 +156,19 @@ pub struct DatadogOut {
 }
 
 impl DatadogOut {
+    /// Empty: no header to send until [`encode`] fills it. `const`, so it can live in a
+    /// `static`.
+    pub const fn new() -> Self {
+        DatadogOut {
+            trace_id: ArrayBuf::new(),
+            parent_id: ArrayBuf::new(),
+            priority: ArrayBuf::new(),
+            origin: ArrayBuf::new(),
+            origin_dropped: false,
+            origin_sanitized: false,
+        }
+    }
+
     /// Calls `f` with each header to send, lowercase names, in a fixed order.
     pub fn for_each<'s>(&'s self, mut f: impl FnMut(&'static str, &'s [u8])) {
         if self.trace_id.is_empty() {

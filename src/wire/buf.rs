@@ -14,7 +14,7 @@ pub struct Writer<'b> {
 impl<'b> Writer<'b> {
     /// A writer at the start of `buf`.
     #[inline]
-    pub fn new(buf: &'b mut [u8]) -> Self {
+    pub const fn new(buf: &'b mut [u8]) -> Self {
         Writer { buf, len: 0 }
     }
 
