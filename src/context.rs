@@ -31,27 +31,26 @@ impl<'a> Tags<'a> {
     /// The propagated tags in order, without `tid` and `dm`.
     pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> + 'a {
         // Headers and members record whether they hold anything besides `tid` and `dm`, so
-        // the usual case (nothing else) costs no scan.
-        let (h, d, p) = match *self {
-            Tags::None => (None, None, None),
-            Tags::Header(t) => (Some(t).filter(DdTags::has_other_tags), None, None),
-            Tags::DdMember(m) => (None, Some(m).filter(DdMember::has_other_tags), None),
-            Tags::Pairs(p) => (None, None, Some(p)),
+        // the usual case (nothing else) costs no scan. One variant per source (not a chain of
+        // all three), so the iterator is as small as its largest source and cheap to move.
+        let pairs = |p: &'a [(&'a str, &'a str)]| {
+            p.iter().filter_map(|(k, v)| {
+                k.as_bytes()
+                    .strip_prefix(DD_P_PREFIX)
+                    .filter(|k| !k.is_empty())
+                    .map(|key| Tag {
+                        key,
+                        value: Text::plain(v.as_bytes()),
+                    })
+            })
         };
-        let pairs = p.into_iter().flatten().filter_map(|(k, v)| {
-            k.as_bytes()
-                .strip_prefix(DD_P_PREFIX)
-                .filter(|k| !k.is_empty())
-                .map(|key| Tag {
-                    key,
-                    value: Text::plain(v.as_bytes()),
-                })
-        });
-        h.into_iter()
-            .flat_map(|t| t.iter())
-            .chain(d.into_iter().flat_map(|m| m.tags()))
-            .chain(pairs)
-            .filter(|t| t.key != b"tid" && t.key != b"dm")
+        let source = match *self {
+            Tags::Header(t) if t.has_other_tags() => OneOf::A(t.iter()),
+            Tags::DdMember(m) if m.has_other_tags() => OneOf::B(m.tags()),
+            Tags::Pairs(p) => OneOf::C(pairs(p)),
+            Tags::None | Tags::Header(_) | Tags::DdMember(_) => OneOf::Empty,
+        };
+        source.filter(|t| t.key != b"tid" && t.key != b"dm")
     }
 
     /// The value of `_dd.p.<key>`.
@@ -67,6 +66,32 @@ pub struct PropagationErrorTag<'a> {
     pub error: PropagationError,
     /// For `malformed_tid`: the rejected value (borrowed from the request).
     pub value: Option<&'a [u8]>,
+}
+
+/// One of three iterators over the same item (or none): what [`Tags::iter`] walks.
+enum OneOf<A, B, C> {
+    Empty,
+    A(A),
+    B(B),
+    C(C),
+}
+
+impl<T, A, B, C> Iterator for OneOf<A, B, C>
+where
+    A: Iterator<Item = T>,
+    B: Iterator<Item = T>,
+    C: Iterator<Item = T>,
+{
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            OneOf::Empty => None,
+            OneOf::A(a) => a.next(),
+            OneOf::B(b) => b.next(),
+            OneOf::C(c) => c.next(),
+        }
+    }
 }
 
 /// The value of `_dd.parent_id` (docs/BEHAVIOUR.md §3.4, §5.3).

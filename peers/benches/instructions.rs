@@ -8,6 +8,9 @@
 //! once inside it. Dropping what the operation returned (the peers' `Context` and `HashMap`) is
 //! part of the measured call, as it is of every request. Counts are exact and repeatable for a
 //! given binary; the table printed at the end is what BENCHMARKS.md quotes.
+//!
+//! `TRACEWIRE_INSN_PROFILE=0:inject cargo bench -p tracewire-peers --bench instructions` prints
+//! instead where one tracewire operation's instructions go, function by function.
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -204,6 +207,34 @@ fn count(case: usize, op: &str, side: &str) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
+/// Where one tracewire operation's instructions go: `TRACEWIRE_INSN_PROFILE=<case>:<op>` (case
+/// as an index into [`CASES`], op `extract` or `inject`; `parse` and `empty` take any case) runs
+/// it under callgrind and prints `callgrind_annotate`'s inclusive per-function counts.
+fn profile(job: &str) {
+    let mut it = job.split(':');
+    let case: usize = it.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let op = it.next().unwrap_or("extract");
+    let exe = std::env::current_exe().expect("own path");
+    let out = std::env::temp_dir().join(format!("tracewire-profile-{}.out", std::process::id()));
+    let status = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg("--collect-atstart=no")
+        .arg("--toggle-collect=*instructions::measured*")
+        .arg(exe)
+        .env("TRACEWIRE_INSN_CHILD", format!("{case}:{op}:tracewire"))
+        .output()
+        .expect("valgrind");
+    assert!(status.status.success(), "valgrind failed");
+    let annotated = Command::new("callgrind_annotate")
+        .args(["--inclusive=yes", "--threshold=99"])
+        .arg(&out)
+        .output()
+        .expect("callgrind_annotate");
+    let _ = std::fs::remove_file(&out);
+    print!("{}", String::from_utf8_lossy(&annotated.stdout));
+}
+
 /// The lean-core budget for a row (issue 14), and the instruction count an untuned safe-Rust
 /// prototype of the same grammar checks measured for it (the "floor"), where there is one.
 fn budget(label: &str, op: &str) -> (Option<u64>, Option<u64>) {
@@ -246,6 +277,9 @@ fn main() {
     }
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return; // `cargo test --benches` and `--list`: nothing to run
+    }
+    if let Ok(job) = std::env::var("TRACEWIRE_INSN_PROFILE") {
+        return profile(&job);
     }
     println!(
         "| operation | peer | tracewire instructions | peer instructions | ratio | budget | floor prototype | within budget |"
