@@ -1,0 +1,618 @@
+//! Extraction: each configured style's candidate, the merge of a later W3C context (§5.3),
+//! span links (§5.4) and the extraction behaviour (§5.7).
+
+use super::inject::BaggageOut;
+use super::Slots;
+use crate::carrier::Extract;
+use crate::config::{Behavior, Config, Style};
+use crate::context::{LastParent, PropagationErrorTag, SpanContext, Tags};
+use crate::format::baggage::{self, Baggage, BaggageError};
+use crate::format::datadog::{self, DatadogError, DatadogInput};
+use crate::format::dd_member;
+use crate::format::dd_tags::{self, PropagationError, Tid};
+use crate::format::traceparent::{self, TraceparentError};
+use crate::format::tracestate::TraceState;
+use crate::format::{b3, xray, Text};
+use crate::id::{SamplingPriority, SpanId, TraceFlags, TraceId};
+
+/// Why a style's headers were rejected (or, in [`Status::ValidIgnoring`], what was ignored).
+/// `Display` says which header and what was wrong with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StyleError {
+    /// Datadog headers.
+    Datadog(DatadogError),
+    /// `traceparent`.
+    Traceparent(TraceparentError),
+    /// More than one `traceparent`: several field lines, or values folded into one line with
+    /// `,`.
+    DuplicateTraceparent,
+    /// B3 single or multi.
+    B3(b3::B3Error),
+    /// X-Ray.
+    XRay(xray::XRayError),
+}
+
+impl core::fmt::Display for StyleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StyleError::Datadog(e) => write!(f, "{e}"),
+            StyleError::Traceparent(e) => write!(f, "{e}"),
+            StyleError::DuplicateTraceparent => {
+                f.write_str("traceparent: more than one (several lines, or values folded with ',')")
+            }
+            StyleError::B3(e) => write!(f, "{e}"),
+            StyleError::XRay(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl core::error::Error for StyleError {}
+
+/// What one style found. `Display` reads as a sentence (`valid`, `invalid: traceparent: ...`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not looked at (extract-first stopped earlier).
+    Skipped,
+    /// None of its headers arrived.
+    Absent,
+    /// A valid context.
+    Valid,
+    /// A valid context, but one part of the headers was not read and is ignored: a sampling
+    /// value outside the specification (B3 `true`, an `x-datadog-sampling-priority` that is no
+    /// integer). The ids are kept and the decision is left to the local sampler (§12 #2, #46).
+    ValidIgnoring(StyleError),
+    /// Only a sampling decision, no ids (a lone `b3: 0`).
+    DecisionOnly,
+    /// Its headers were rejected.
+    Invalid(StyleError),
+}
+
+impl core::fmt::Display for Status {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Status::Skipped => f.write_str("skipped (extract-first: an earlier style was valid)"),
+            Status::Absent => f.write_str("absent"),
+            Status::Valid => f.write_str("valid"),
+            Status::ValidIgnoring(e) => write!(f, "valid, ignoring {e}"),
+            Status::DecisionOnly => f.write_str("a sampling decision without ids"),
+            Status::Invalid(e) => write!(f, "invalid: {e}"),
+        }
+    }
+}
+
+/// What each style found, in configured order.
+#[derive(Clone, Copy, Debug)]
+pub struct Report {
+    entries: [(Style, Status); 6],
+    len: u8,
+    /// Baggage: `None` when absent or not configured.
+    pub baggage: Option<Result<(), BaggageError>>,
+}
+
+impl Report {
+    fn push(&mut self, style: Style, status: Status) {
+        if let Some(e) = self.entries.get_mut(usize::from(self.len)) {
+            *e = (style, status);
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    /// `(style, status)` for every trace-context style tried, in order.
+    pub fn entries(&self) -> &[(Style, Status)] {
+        &self.entries[..usize::from(self.len)]
+    }
+
+    /// The status of `style`, if it is configured.
+    pub fn status(&self, style: Style) -> Option<Status> {
+        self.entries()
+            .iter()
+            .find(|(s, _)| *s == style)
+            .map(|(_, st)| *st)
+    }
+}
+
+/// Why a span link was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkReason {
+    /// A valid context of another trace arrived beside the continued one (§5.4).
+    TerminatedContext,
+    /// The behaviour is `restart`: the new trace links to the incoming one (§5.7).
+    PropagationBehaviorExtract,
+}
+
+impl LinkReason {
+    /// The `reason` attribute value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LinkReason::TerminatedContext => "terminated_context",
+            LinkReason::PropagationBehaviorExtract => "propagation_behavior_extract",
+        }
+    }
+}
+
+/// A span link to a context that is not continued: only what a link records (§5.4).
+#[derive(Clone, Copy, Debug)]
+pub struct SpanLink<'a> {
+    /// The linked trace.
+    pub trace_id: TraceId,
+    /// The linked span.
+    pub span_id: Option<SpanId>,
+    /// Its sampling decision.
+    pub sampling_priority: Option<SamplingPriority>,
+    /// The style it came from (`context_headers` attribute).
+    pub style: Style,
+    /// The `reason` attribute.
+    pub reason: LinkReason,
+    tracestate: Option<TraceState<'a>>,
+}
+
+impl<'a> SpanLink<'a> {
+    /// The link to `ctx`, extracted in `style`.
+    pub fn new(ctx: &SpanContext<'a>, style: Style, reason: LinkReason) -> Self {
+        SpanLink {
+            trace_id: ctx.trace_id,
+            span_id: ctx.span_id,
+            sampling_priority: ctx.sampling_priority,
+            style,
+            reason,
+            tracestate: if style == Style::TraceContext {
+                ctx.tracestate
+            } else {
+                None
+            },
+        }
+    }
+
+    /// The link's W3C flags: 1 when kept, 0 when dropped, `None` when no decision was made.
+    pub fn flags(&self) -> Option<u8> {
+        self.sampling_priority.map(|p| u8::from(p.is_keep()))
+    }
+
+    /// The raw tracestate of a `tracecontext` context (other styles carry none).
+    pub fn tracestate(&self) -> Option<&TraceState<'a>> {
+        self.tracestate.as_ref()
+    }
+}
+
+/// Most span links one extraction yields: one per context style (Datadog, tracecontext, B3
+/// single, B3 multi, X-Ray) but the one continued; under `restart` there is only one.
+pub const MAX_LINKS: usize = 4;
+
+/// Up to one link per configured context style other than the continued one.
+#[derive(Clone, Copy, Debug, Default)]
+///
+/// ```
+/// use tracewire::config::{Config, Style, StyleSet};
+/// use tracewire::propagate::{self, LinkReason};
+///
+/// let h = [("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-1"), ("x-datadog-trace-id", "5")];
+/// let config = Config::new().with_styles(StyleSet::from_styles(&[Style::Datadog, Style::B3Single]));
+/// let ex = propagate::extract(&h, &config);
+/// let link = ex.links.iter().next().unwrap();
+/// assert_eq!((link.style, link.reason), (Style::B3Single, LinkReason::TerminatedContext));
+/// assert_eq!(link.flags(), Some(1));
+/// ```
+pub struct Links<'a> {
+    items: [Option<SpanLink<'a>>; MAX_LINKS],
+    len: u8,
+}
+
+impl<'a> Links<'a> {
+    fn push(&mut self, l: SpanLink<'a>) {
+        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
+            *slot = Some(l);
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    /// The links in style order.
+    pub fn iter(&self) -> impl Iterator<Item = &SpanLink<'a>> {
+        self.items.iter().flatten()
+    }
+
+    /// Number of links.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The result of [`extract`](fn@super::extract), borrowing from the carrier.
+#[derive(Clone, Copy, Debug)]
+pub struct Extracted<'a> {
+    /// The context to continue (`None` for a new trace: nothing valid arrived, or the behaviour
+    /// is `restart` or `ignore`).
+    pub context: Option<SpanContext<'a>>,
+    /// The style the continued context came from (also set under `restart`, for the link).
+    pub style: Option<Style>,
+    /// Span links for the first span.
+    pub links: Links<'a>,
+    /// Incoming baggage (kept under `restart`, dropped under `ignore`).
+    pub baggage: Option<Baggage<'a>>,
+    /// A sampling decision that arrived without ids (`b3: 0`), when no style gave a context.
+    pub decision_only: Option<SamplingPriority>,
+    /// What each style found.
+    pub report: Report,
+}
+
+impl<'a> Extracted<'a> {
+    /// The incoming baggage, to re-send with [`inject`](fn@super::inject) (`BaggageOut::None` when none arrived).
+    ///
+    /// ```
+    /// use tracewire::config::Config;
+    /// use tracewire::propagate;
+    ///
+    /// let h = [("baggage", "user.id=amy")];
+    /// let ex = propagate::extract(&h, &Config::new());
+    /// assert!(matches!(ex.baggage_out(), propagate::BaggageOut::Extracted(b) if b.len() == 1));
+    /// ```
+    pub fn baggage_out(&self) -> BaggageOut<'_> {
+        self.baggage
+            .as_ref()
+            .map_or(BaggageOut::None, BaggageOut::Extracted)
+    }
+}
+
+// One candidate lives on the stack per style for the duration of `extract`; without `alloc`
+// there is nothing to box it into, and the size is that of the context it carries.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Candidate<'a> {
+    Absent,
+    /// A context, and what of its headers was ignored.
+    Valid(SpanContext<'a>, Option<StyleError>),
+    DecisionOnly(SamplingPriority),
+    Invalid(StyleError),
+}
+
+/// Extracts the incoming trace context from `carrier` under `config`.
+///
+/// ```
+/// use tracewire::config::{Config, Style};
+/// use tracewire::propagate::{self, Status};
+///
+/// let h = [
+///     ("x-datadog-trace-id", "1234"),
+///     ("x-datadog-parent-id", "5678"),
+///     ("traceparent", "00-00000000000000000000000000000099-00f067aa0ba902b7-01"),
+/// ];
+/// let ex = propagate::extract(&h, &Config::new());
+/// // The first valid style (Datadog) is continued; the traceparent of another trace is a link.
+/// assert_eq!(ex.context.unwrap().trace_id.get(), 1234);
+/// assert_eq!(ex.style, Some(Style::Datadog));
+/// assert_eq!(ex.links.len(), 1);
+/// assert_eq!(ex.report.status(Style::TraceContext), Some(Status::Valid));
+/// ```
+pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extracted<'a> {
+    let mut slots = Slots::default();
+    carrier.for_each_header(|n, v| slots.offer(n, v));
+    extract_slots(&slots, config)
+}
+
+/// [`extract`](fn@super::extract) from slots already collected (for carriers that look names up directly).
+#[inline]
+///
+/// ```
+/// use tracewire::config::Config;
+/// use tracewire::propagate::{self, Slots};
+///
+/// // A carrier with its own name lookup offers only the headers tracewire reads.
+/// let mut slots = Slots::default();
+/// slots.offer(b"x-datadog-trace-id", b"7");
+/// slots.offer(b"x-datadog-parent-id", b"8");
+/// let ex = propagate::extract_slots(&slots, &Config::new());
+/// assert_eq!(ex.context.unwrap().span_id.map(|s| s.get()), Some(8));
+/// ```
+pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
+    let mut out = Extracted {
+        context: None,
+        style: None,
+        links: Links::default(),
+        baggage: None,
+        decision_only: None,
+        report: Report {
+            entries: [(Style::None, Status::Skipped); 6],
+            len: 0,
+            baggage: None,
+        },
+    };
+    if config.behavior == Behavior::Ignore {
+        return out;
+    }
+
+    let mut primary: Option<(Style, SpanContext<'a>)> = None;
+    // A later tracecontext context of the same trace is merged once every style has been read
+    // (its `_dd.parent_id` fallback needs the Datadog parent, whatever the style order).
+    let mut w3c_same_trace: Option<SpanContext<'a>> = None;
+    let mut datadog_parent: Option<(TraceId, Option<SpanId>)> = None;
+    for &style in config.extract.as_slice() {
+        if style == Style::Baggage {
+            continue;
+        }
+        if config.extract_first && primary.is_some() {
+            out.report.push(style, Status::Skipped);
+            continue;
+        }
+        let status = match candidate(style, slots, config) {
+            Candidate::Absent => Status::Absent,
+            Candidate::Invalid(e) => Status::Invalid(e),
+            Candidate::DecisionOnly(p) => {
+                out.decision_only.get_or_insert(p);
+                Status::DecisionOnly
+            }
+            Candidate::Valid(ctx, ignored) => {
+                if style == Style::Datadog {
+                    datadog_parent = Some((ctx.trace_id, ctx.span_id));
+                }
+                match &primary {
+                    None => primary = Some((style, ctx)),
+                    Some((_, p)) if p.trace_id == ctx.trace_id => {
+                        if style == Style::TraceContext {
+                            w3c_same_trace = Some(ctx);
+                        }
+                    }
+                    Some(_) if ctx.span_id.is_some() => {
+                        out.links
+                            .push(SpanLink::new(&ctx, style, LinkReason::TerminatedContext));
+                    }
+                    Some(_) => {}
+                }
+                ignored.map_or(Status::Valid, Status::ValidIgnoring)
+            }
+        };
+        out.report.push(style, status);
+    }
+
+    if let Some((pstyle, mut ctx)) = primary {
+        if let Some(w3c) = &w3c_same_trace {
+            merge_w3c(&mut ctx, w3c, datadog_parent);
+        }
+        out.style = Some(pstyle);
+        out.decision_only = None;
+        match config.behavior {
+            Behavior::Restart => {
+                out.links = Links::default();
+                out.links.push(SpanLink::new(
+                    &ctx,
+                    pstyle,
+                    LinkReason::PropagationBehaviorExtract,
+                ));
+            }
+            _ => out.context = Some(ctx),
+        }
+    }
+
+    if config.extract.contains(Style::Baggage) && !slots.baggage.is_empty() {
+        let limits = baggage::Limits {
+            max_items: config.limits.baggage_max_items,
+            max_bytes: config.limits.baggage_max_bytes,
+        };
+        match baggage::parse(slots.baggage, limits) {
+            Ok(b) => {
+                out.baggage = Some(b);
+                out.report.baggage = Some(Ok(()));
+            }
+            Err(e) => out.report.baggage = Some(Err(e)),
+        }
+    }
+    out
+}
+
+/// §5.3: a later tracecontext context of the same trace.
+fn merge_w3c<'a>(
+    ctx: &mut SpanContext<'a>,
+    w3c: &SpanContext<'a>,
+    datadog: Option<(TraceId, Option<SpanId>)>,
+) {
+    ctx.tracestate = w3c.tracestate;
+    if w3c.span_id == ctx.span_id {
+        return;
+    }
+    // `p:0000000000000000` is kept verbatim like any other `p` value (§12 #45).
+    ctx.last_parent_id = match w3c.last_parent_id {
+        Some(p) => Some(p),
+        None => datadog
+            .filter(|(t, _)| *t == ctx.trace_id)
+            .and_then(|(_, parent)| parent)
+            .map(LastParent::Id),
+    };
+    ctx.span_id = w3c.span_id;
+}
+
+pub(super) fn candidate<'a>(style: Style, s: &Slots<'a>, config: &Config) -> Candidate<'a> {
+    match style {
+        Style::Datadog => datadog_candidate(s, config),
+        Style::TraceContext => w3c_candidate(s),
+        Style::B3Single => match s.b3 {
+            None => Candidate::Absent,
+            Some(v) => b3_candidate(b3::parse_single(v).map(Some)),
+        },
+        Style::B3Multi => b3_candidate(b3::parse_multi(&b3::B3MultiInput {
+            trace_id: s.b3_trace_id,
+            span_id: s.b3_span_id,
+            sampled: s.b3_sampled,
+            flags: s.b3_flags,
+            parent_span_id: None,
+        })),
+        Style::XRay => match s.xray {
+            None => Candidate::Absent,
+            Some(v) => xray_candidate(v, config.xray_128bit_roots),
+        },
+        Style::Baggage | Style::None => Candidate::Absent,
+    }
+}
+
+fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
+    let input = DatadogInput {
+        trace_id: s.dd_trace_id,
+        parent_id: s.dd_parent_id,
+        sampling_priority: s.dd_sampling_priority,
+        origin: s.dd_origin,
+    };
+    let dd = match datadog::parse(&input) {
+        Ok(None) => return Candidate::Absent,
+        Ok(Some(dd)) => dd,
+        Err(e) => return Candidate::Invalid(StyleError::Datadog(e)),
+    };
+    let mut high = 0u64;
+    let mut tags = Tags::None;
+    let mut decision_maker = None;
+    let mut propagation_error = None;
+    if !s.dd_tags.is_empty() {
+        match dd_tags::parse(s.dd_tags, config.x_datadog_tags_max_len()) {
+            Ok(t) => {
+                match t.tid() {
+                    Tid::Absent => {}
+                    Tid::Valid(h) => high = h,
+                    Tid::Malformed(raw) => {
+                        propagation_error = Some(PropagationErrorTag {
+                            error: PropagationError::MalformedTid,
+                            value: Some(raw),
+                        })
+                    }
+                }
+                match t.dm() {
+                    None => {}
+                    Some(Ok(dm)) => decision_maker = Some(dm),
+                    Some(Err(())) => {
+                        propagation_error.get_or_insert(PropagationErrorTag {
+                            error: PropagationError::DecodingError,
+                            value: None,
+                        });
+                    }
+                }
+                tags = Tags::Header(t);
+            }
+            Err(e) => {
+                propagation_error = Some(PropagationErrorTag {
+                    error: e.into(),
+                    value: None,
+                });
+            }
+        }
+    }
+    let Some(trace_id) = TraceId::from_halves(high, dd.trace_id_low.get()) else {
+        return Candidate::Absent;
+    };
+    let ignored = dd
+        .priority_invalid
+        .then_some(StyleError::Datadog(DatadogError::SamplingPriority));
+    Candidate::Valid(
+        SpanContext {
+            trace_id,
+            span_id: dd.parent_id,
+            sampling_priority: dd.sampling_priority,
+            decision_maker,
+            origin: dd.origin.map(Text::plain),
+            tags,
+            trace_flags: TraceFlags(u8::from(dd.sampling_priority.is_some_and(|p| p.is_keep()))),
+            tracestate: None,
+            last_parent_id: None,
+            propagation_error,
+        },
+        ignored,
+    )
+}
+
+fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
+    let Some(v) = s.traceparent else {
+        return Candidate::Absent;
+    };
+    // Two values folded into one line by a proxy are two `traceparent`s, as much as two lines.
+    let head = v.get(..traceparent::MAX_INPUT_LEN).unwrap_or(v);
+    if s.traceparent_count > 1 || crate::wire::class::find(head, b',').is_some() {
+        return Candidate::Invalid(StyleError::DuplicateTraceparent);
+    }
+    let tp = match traceparent::parse(v) {
+        Ok(tp) => tp,
+        Err(e) => return Candidate::Invalid(StyleError::Traceparent(e)),
+    };
+    let ts = if s.tracestate.is_empty() {
+        None
+    } else {
+        Some(TraceState::new(s.tracestate))
+    };
+    let member = ts.as_ref().and_then(|t| t.dd()).map(dd_member::parse);
+    // `t.tid` is redundant with the traceparent, which always wins; a malformed one is reported
+    // as dd-trace-cpp and -java do (`malformed_tid <value>`), and one that names another high
+    // half as `inconsistent_tid <value>` (§12 #49).
+    let propagation_error = member
+        .as_ref()
+        .and_then(|m| m.tags().find(|t| t.key == b"tid"))
+        .and_then(|t| {
+            let error = match crate::wire::hex::decode_u64(t.value.raw()) {
+                None | Some(0) => PropagationError::MalformedTid,
+                Some(h) if h != tp.trace_id.high() => PropagationError::InconsistentTid,
+                Some(_) => return None,
+            };
+            Some(PropagationErrorTag {
+                error,
+                value: Some(t.value.raw()),
+            })
+        });
+    let (priority, dm) = dd_member::reconcile(
+        tp.flags.sampled(),
+        member.as_ref().and_then(|m| m.sampling_priority()),
+        member.as_ref().and_then(|m| m.decision_maker()),
+    );
+    Candidate::Valid(
+        SpanContext {
+            trace_id: tp.trace_id,
+            span_id: Some(tp.parent_id),
+            sampling_priority: Some(priority),
+            decision_maker: dm,
+            origin: member.as_ref().and_then(|m| m.origin()),
+            tags: member.map_or(Tags::None, Tags::DdMember),
+            trace_flags: tp.flags,
+            tracestate: ts,
+            last_parent_id: member
+                .as_ref()
+                .and_then(|m| m.last_parent_id())
+                .map(LastParent::Raw),
+            propagation_error,
+        },
+        None,
+    )
+}
+
+fn b3_candidate<'a>(r: Result<Option<b3::B3>, b3::B3Error>) -> Candidate<'a> {
+    match r {
+        Ok(None) => Candidate::Absent,
+        Err(e) => Candidate::Invalid(StyleError::B3(e)),
+        Ok(Some(b)) => {
+            let priority = b.sampling.map(b3::SamplingState::priority);
+            match b.ids {
+                Some((trace_id, span_id)) => {
+                    let mut ctx = SpanContext::new(trace_id, span_id);
+                    ctx.sampling_priority = priority;
+                    let ignored = b
+                        .sampling_invalid
+                        .then_some(StyleError::B3(b3::B3Error::Sampling));
+                    Candidate::Valid(ctx, ignored)
+                }
+                None => match priority {
+                    Some(p) => Candidate::DecisionOnly(p),
+                    None => Candidate::Absent,
+                },
+            }
+        }
+    }
+}
+
+fn xray_candidate(v: &[u8], full: bool) -> Candidate<'_> {
+    match xray::parse(v) {
+        Err(e) => Candidate::Invalid(StyleError::XRay(e)),
+        Ok(x) => match if full { x.trace_id_128() } else { x.trace_id() } {
+            None => Candidate::Absent,
+            Some(trace_id) => {
+                let mut ctx = SpanContext::new(trace_id, x.parent);
+                ctx.sampling_priority = x.sampling_priority();
+                ctx.origin = x.origin.map(Text::plain);
+                Candidate::Valid(ctx, None)
+            }
+        },
+    }
+}

@@ -1,0 +1,308 @@
+//! Forward mode: each style's incoming headers read by the extraction rules and written again
+//! with only the parent id replaced.
+
+use super::extract::{candidate, Candidate};
+use super::inject::{
+    dd_member_of, put_b3_multi, put_b3_single, put_baggage, put_datadog, put_tracestate,
+    BaggageOut, InjectBuffers, InjectError, InjectReport, Pending,
+};
+use super::Slots;
+use crate::carrier::{Extract, Inject};
+use crate::config::{Config, Style};
+use crate::context::LastParent;
+use crate::format::baggage;
+use crate::format::traceparent;
+use crate::format::tracestate::TraceState;
+use crate::id::SpanId;
+use crate::wire::name;
+
+/// What [`forward`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ForwardReport {
+    /// Headers handed to the carrier.
+    pub headers: usize,
+    /// Styles whose incoming headers were valid and were rewritten for the next hop.
+    pub rewritten: usize,
+    /// What was left out or changed on the way, as [`inject`](fn@super::inject) reports it.
+    pub inject: InjectReport,
+}
+
+/// Forward mode, for proxies: for every configured inject style whose incoming headers are
+/// valid, writes that style's headers for the next hop with only the parent id replaced by
+/// `span`. Each style keeps its own incoming state (trace id, sampling decision, origin,
+/// `_dd.p.*` tags; `traceparent` keeps its flags; the `dd=` member keeps its `p:`, which still
+/// names the last Datadog span, and the other vendors' tracestate members go on) and `baggage`
+/// is re-sent.
+///
+/// Everything forwarded is read and validated by the same rules as [`extract`](fn@super::extract) and written by
+/// the same encoders as [`inject`](fn@super::inject), with the same limits: what forward passes on is exactly what
+/// extraction accepts, and no byte that arrived invalid (a CR or LF in an origin, an over-long
+/// `tracestate`, a malformed `_dd.p.tid`) is written. Invalid or absent styles write nothing;
+/// X-Ray is not rewritten in this mode.
+///
+/// All or nothing, like [`inject`](fn@super::inject): the carrier sees no header unless all of them fit. Uses
+/// about 14 KiB of stack for its buffers; [`forward_with`] takes them from the caller.
+///
+/// ```
+/// use tracewire::carrier::Headers;
+/// use tracewire::config::Config;
+/// use tracewire::propagate;
+/// use tracewire::SpanId;
+///
+/// let incoming = [
+///     ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"),
+///     ("tracestate", "congo=t61rcWkgMzE"),
+/// ];
+/// let mut out = Headers::<16, 1024>::new();
+/// let r = propagate::forward(&incoming, SpanId::new(0x2a).unwrap(), &Config::new(), &mut out)
+///     .unwrap();
+/// assert_eq!(r.rewritten, 1);
+/// // Only the parent changes; the flags (03) go on as they came.
+/// assert_eq!(out.get("traceparent"),
+///     Some(&b"00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-03"[..]));
+/// assert_eq!(out.get("tracestate"), Some(&b"congo=t61rcWkgMzE"[..]));
+/// ```
+pub fn forward<C: Extract + ?Sized, I: Inject + ?Sized>(
+    carrier: &C,
+    span: SpanId,
+    config: &Config,
+    out: &mut I,
+) -> Result<ForwardReport, InjectError> {
+    let mut bufs = InjectBuffers::new();
+    forward_with(&mut bufs, carrier, span, config, out)
+}
+
+/// [`forward`] with caller-provided buffers.
+pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
+    bufs: &mut InjectBuffers,
+    carrier: &C,
+    span: SpanId,
+    config: &Config,
+    out: &mut I,
+) -> Result<ForwardReport, InjectError> {
+    let (pending, mut report) = encode_forward(bufs, &Slots::collect(carrier), span, config);
+    report.headers = pending.commit(out)?;
+    report.inject.headers = report.headers;
+    Ok(report)
+}
+
+/// Every header [`forward`] writes, encoded into `bufs` (borrowing only `bufs`).
+pub(super) fn encode_forward<'b>(
+    bufs: &'b mut InjectBuffers,
+    s: &Slots<'_>,
+    span: SpanId,
+    config: &Config,
+) -> (Pending<'b>, ForwardReport) {
+    let mut report = ForwardReport::default();
+    let mut pending = Pending::new();
+    let InjectBuffers {
+        traceparent: tp_buf,
+        tracestate: ts_buf,
+        dd_member: member_buf,
+        datadog: dd_buf,
+        dd_tags: tags_buf,
+        b3: b3_buf,
+        b3multi: b3m_buf,
+        xray: _,
+        baggage: bag_buf,
+    } = bufs;
+    let styles = config.inject;
+    let valid = |style| match candidate(style, s, config) {
+        Candidate::Valid(c, _) if styles.contains(style) => Some(c),
+        _ => None,
+    };
+    if let Some(c) = valid(Style::TraceContext) {
+        report.rewritten = report.rewritten.saturating_add(1);
+        let tp = traceparent::Traceparent {
+            version: 0,
+            trace_id: c.trace_id,
+            parent_id: span,
+            flags: c.trace_flags,
+        };
+        pending.add(name::TRACEPARENT, tp.encode(tp_buf));
+        // The `dd=` member is written again from what extraction read of it, its `p:` kept;
+        // without one, none is added. The other members go on as validated.
+        let has_member = c.tracestate.as_ref().and_then(TraceState::dd).is_some();
+        let parent = match c.last_parent_id {
+            Some(LastParent::Raw(r)) => r,
+            _ => &[],
+        };
+        let own = if has_member {
+            dd_member_of(&c, parent, member_buf, &mut report.inject)
+        } else {
+            None
+        };
+        put_tracestate(own, c.tracestate.as_ref(), ts_buf, &mut pending);
+    }
+    if let Some(c) = valid(Style::Datadog) {
+        report.rewritten = report.rewritten.saturating_add(1);
+        put_datadog(
+            &c,
+            span,
+            config,
+            dd_buf,
+            tags_buf,
+            &mut pending,
+            &mut report.inject,
+        );
+    }
+    if let Some(c) = valid(Style::B3Single) {
+        report.rewritten = report.rewritten.saturating_add(1);
+        put_b3_single(&c, span, b3_buf, &mut pending);
+    }
+    if let Some(c) = valid(Style::B3Multi) {
+        report.rewritten = report.rewritten.saturating_add(1);
+        put_b3_multi(&c, span, b3m_buf, &mut pending);
+    }
+    if styles.contains(Style::Baggage) && !s.baggage.is_empty() {
+        let limits = baggage::Limits {
+            max_items: config.limits.baggage_max_items,
+            max_bytes: config.limits.baggage_max_bytes,
+        };
+        if let Ok(b) = baggage::parse(s.baggage, limits) {
+            report.inject.baggage_dropped =
+                put_baggage(BaggageOut::Extracted(&b), config, bag_buf, &mut pending);
+        }
+    }
+    report.inject.refused = pending.refused;
+    (pending, report)
+}
+
+#[cfg(test)]
+mod forward_tests {
+    use super::*;
+    use crate::carrier::Headers;
+    use crate::format::dd_tags::PropagationError;
+    use crate::propagate::extract;
+
+    #[test]
+    fn rewrites_only_the_parent() {
+        let incoming = [
+            (
+                "traceparent",
+                "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03-future",
+            ),
+            ("tracestate", "dd=s:2;p:00f067aa0ba902b7"),
+            ("tracestate", "congo=t61rcWkgMzE"),
+            ("x-datadog-trace-id", "11803532876627986230"),
+            ("x-datadog-parent-id", "67667974448284343"),
+            ("x-datadog-sampling-priority", "2"),
+            ("x-datadog-tags", "_dd.p.dm=-4,_dd.p.tid=4bf92f3577b34da6"),
+            (
+                "b3",
+                "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-d-0000000000000001",
+            ),
+            ("baggage", "user.id=amy"),
+        ];
+        let cfg = Config::new().with_styles(crate::config::StyleSet::from_styles(&Style::ALL));
+        let mut out = Headers::<16, 2048>::new();
+        let r = forward(&incoming, SpanId::new(0x2a).unwrap(), &cfg, &mut out).unwrap();
+        assert_eq!(r.rewritten, 3);
+        let get = |n| out.get(n).map(|v| core::str::from_utf8(v).unwrap());
+        assert_eq!(
+            get("traceparent"),
+            Some("00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-03")
+        );
+        assert_eq!(
+            get("tracestate"),
+            Some("dd=s:2;p:00f067aa0ba902b7,congo=t61rcWkgMzE")
+        );
+        assert_eq!(get("x-datadog-parent-id"), Some("42"));
+        assert_eq!(
+            get("x-datadog-tags"),
+            Some("_dd.p.dm=-4,_dd.p.tid=4bf92f3577b34da6")
+        );
+        assert_eq!(
+            get("b3"),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-d")
+        );
+        assert_eq!(get("baggage"), Some("user.id=amy"));
+    }
+
+    #[test]
+    fn a_tid_that_names_another_high_half_is_inconsistent() {
+        // §12 #49: the traceparent's id is kept and the disagreement reported.
+        let tp = "00-640cfd8d00000000abcdefab12345678-000000003ade68b1-01";
+        for (ts, error, value) in [
+            (
+                "dd=s:1;t.tid:640cfd8d0000ffff",
+                Some(PropagationError::InconsistentTid),
+                Some(&b"640cfd8d0000ffff"[..]),
+            ),
+            (
+                "dd=s:1;t.tid:XYZ",
+                Some(PropagationError::MalformedTid),
+                Some(&b"XYZ"[..]),
+            ),
+            ("dd=s:1;t.tid:640cfd8d00000000", None, None),
+        ] {
+            let h = [("traceparent", tp), ("tracestate", ts)];
+            let ex = extract(&h, &Config::new());
+            let c = ex.context.unwrap();
+            assert_eq!(c.trace_id.high(), 0x640c_fd8d_0000_0000, "{ts}");
+            assert_eq!(c.propagation_error.map(|e| e.error), error, "{ts}");
+            assert_eq!(c.propagation_error.and_then(|e| e.value), value, "{ts}");
+        }
+    }
+
+    #[test]
+    fn a_zero_p_is_kept_in_the_same_trace_merge() {
+        // §12 #45: `p:0000000000000000` is a `p` value like any other.
+        let h = [
+            ("x-datadog-trace-id", "7277407061855694839"),
+            ("x-datadog-parent-id", "5678"),
+            (
+                "traceparent",
+                "00-000000000000000064fe8b2a57d3eff7-00f067aa0ba902b7-01",
+            ),
+            ("tracestate", "dd=s:1;p:0000000000000000"),
+        ];
+        let c = extract(&h, &Config::new()).context.unwrap();
+        assert_eq!(c.span_id, SpanId::new(0x00f0_67aa_0ba9_02b7));
+        assert_eq!(c.last_parent_id, Some(LastParent::Raw(b"0000000000000000")));
+        // Without a `p`, the Datadog parent stands in.
+        let h = [h[0], h[1], h[2], ("tracestate", "dd=s:1")];
+        let c = extract(&h, &Config::new()).context.unwrap();
+        assert_eq!(c.last_parent_id, SpanId::new(5678).map(LastParent::Id));
+    }
+
+    #[test]
+    fn empty_field_lines_contribute_nothing() {
+        let h = [
+            ("baggage", "a=1"),
+            ("baggage", " "),
+            ("baggage", "b=2"),
+            ("x-datadog-trace-id", "1"),
+            ("x-datadog-tags", ""),
+            ("x-datadog-tags", "_dd.p.x=y"),
+        ];
+        let ex = extract(&h, &Config::new());
+        assert_eq!(ex.baggage.map(|b| b.len()), Some(2));
+        assert!(ex.context.unwrap().propagation_error.is_none());
+        assert!(ex.context.unwrap().tags.get(b"x").is_some());
+    }
+
+    #[test]
+    fn invalid_styles_write_nothing_and_a_full_carrier_gets_nothing() {
+        let incoming = [
+            (
+                "traceparent",
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            ),
+            ("x-datadog-trace-id", "abc"),
+        ];
+        let mut out = Headers::<16, 2048>::new();
+        let r = forward(&incoming, SpanId::new(1).unwrap(), &Config::new(), &mut out).unwrap();
+        assert_eq!((r.rewritten, out.len()), (0, 0));
+        let ok = [
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+            ("baggage", "a=1"),
+        ];
+        let mut tiny = Headers::<1, 2048>::new();
+        assert!(forward(&ok, SpanId::new(1).unwrap(), &Config::new(), &mut tiny).is_err());
+        assert!(tiny.is_empty());
+    }
+}
