@@ -134,14 +134,25 @@ impl fmt::Display for B3Error {
 
 impl core::error::Error for B3Error {}
 
+/// A whole header value (`x-b3-traceid`), read by [`bounded`].
 fn trace_id(v: &[u8]) -> Result<TraceId, B3Error> {
-    let v = bounded(v).ok_or(B3Error::TraceId)?;
-    let t = hex::decode_any_case(v).ok_or(B3Error::TraceId)?;
+    trace_id_field(bounded(v).ok_or(B3Error::TraceId)?)
+}
+
+/// A trace id already cut out of its value: trimmed, nothing else.
+fn trace_id_field(v: &[u8]) -> Result<TraceId, B3Error> {
+    let t = hex::decode_any_case(list::trim_ows(v)).ok_or(B3Error::TraceId)?;
     TraceId::new(t).ok_or(B3Error::ZeroTraceId)
 }
 
+/// A whole header value (`x-b3-spanid`), read by [`bounded`].
 fn span_id(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
-    let v = bounded(v).ok_or(err)?;
+    span_id_field(bounded(v).ok_or(err)?, err)
+}
+
+/// A span id already cut out of its value: trimmed, nothing else.
+fn span_id_field(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
+    let v = list::trim_ows(v);
     if v.len() > 16 {
         return Err(err);
     }
@@ -178,13 +189,15 @@ pub fn parse_single(value: &[u8]) -> Result<B3, B3Error> {
             sampling_invalid: false,
         });
     };
-    let t = trace_id(first)?;
-    let s = span_id(second, B3Error::SpanId)?;
+    // The fields of a value already cut at its first `,` and bounded: each is only trimmed
+    // (what `bounded` would do to it, without scanning for a `,` again).
+    let t = trace_id_field(first)?;
+    let s = span_id_field(second, B3Error::SpanId)?;
     let raw_sampling = parts.next();
     let sampling = raw_sampling.and_then(SamplingState::parse);
     let parent = match parts.next() {
         None => None,
-        Some(p) => span_id(p, B3Error::ParentId)?,
+        Some(p) => span_id_field(p, B3Error::ParentId)?,
     };
     if parts.next().is_some() {
         return Err(B3Error::Malformed);
