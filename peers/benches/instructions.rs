@@ -177,8 +177,9 @@ fn peer_side(case: usize, op: &str) {
     }
 }
 
-/// Runs one (case, op, side) under callgrind and returns its instruction count.
-fn count(case: usize, op: &str, side: &str) -> Option<u64> {
+/// Runs one (case, op, side) of this bench under callgrind, counting only inside [`measured`];
+/// returns the callgrind output file, or `None` (said on stderr) when the run failed.
+fn callgrind(case: usize, op: &str, side: &str) -> Option<std::path::PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let out = std::env::temp_dir().join(format!(
         "tracewire-insn-{}-{case}-{op}-{side}.out",
@@ -200,6 +201,12 @@ fn count(case: usize, op: &str, side: &str) -> Option<u64> {
         );
         return None;
     }
+    Some(out)
+}
+
+/// The instruction count of one (case, op, side).
+fn count(case: usize, op: &str, side: &str) -> Option<u64> {
+    let out = callgrind(case, op, side)?;
     let text = std::fs::read_to_string(&out).ok()?;
     let _ = std::fs::remove_file(&out);
     text.lines()
@@ -214,18 +221,7 @@ fn profile(job: &str) {
     let mut it = job.split(':');
     let case: usize = it.next().and_then(|c| c.parse().ok()).unwrap_or(0);
     let op = it.next().unwrap_or("extract");
-    let exe = std::env::current_exe().expect("own path");
-    let out = std::env::temp_dir().join(format!("tracewire-profile-{}.out", std::process::id()));
-    let status = Command::new("valgrind")
-        .arg("--tool=callgrind")
-        .arg(format!("--callgrind-out-file={}", out.display()))
-        .arg("--collect-atstart=no")
-        .arg("--toggle-collect=*instructions::measured*")
-        .arg(exe)
-        .env("TRACEWIRE_INSN_CHILD", format!("{case}:{op}:tracewire"))
-        .output()
-        .expect("valgrind");
-    assert!(status.status.success(), "valgrind failed");
+    let out = callgrind(case, op, "tracewire").expect("valgrind run");
     let annotated = Command::new("callgrind_annotate")
         .args(["--inclusive=yes", "--threshold=99"])
         .arg(&out)
