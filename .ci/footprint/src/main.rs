@@ -8,8 +8,19 @@
 //! the call went. Reading that dead stack memory is outside what safe Rust can say, hence the
 //! `unsafe` below (this tool only; the library is `#![forbid(unsafe_code)]`).
 //!
-//! `cargo run --release --manifest-path .ci/footprint/Cargo.toml` prints the table; with
-//! `FOOTPRINT_ENFORCE=1` it exits 1 when a figure is over its budget.
+//! It also counts, under callgrind, the instructions of every operation issue 14 budgets (the
+//! probe re-runs itself under `valgrind --tool=callgrind`, counting only inside [`measured`]).
+//!
+//! Two limits per figure: the lean-core **budget** (issue 14), reported, and enforced only with
+//! `FOOTPRINT_ENFORCE=1` until the lean core lands; and a **ceiling**, the figure as last
+//! measured (commit `86cc0ae`) plus a small margin for toolchain noise, which CI enforces, so
+//! that no change makes a figure worse unnoticed while the budgets are unmet. A change that makes
+//! a figure better lowers its ceiling in the same commit.
+//!
+//! `cargo run --release --manifest-path .ci/footprint/Cargo.toml` prints the tables (valgrind
+//! needed for the instruction table) and exits 1 when a figure is over its ceiling.
+//! `FOOTPRINT_CEILING_PERCENT=50` scales every ceiling (CI uses it to check that the check
+//! fails when it should).
 use std::hint::black_box;
 
 use tracewire::carrier::Headers;
@@ -19,6 +30,15 @@ use tracewire::propagate::{self, Extracted, InjectBuffers};
 use tracewire::SpanId;
 
 const PAINT: usize = 96 * 1024;
+
+/// `ceiling` scaled by `FOOTPRINT_CEILING_PERCENT` (100 when unset).
+fn ceiling_of<T: TryFrom<u128> + Into<u128> + Copy>(ceiling: T) -> T {
+    let pct: u128 = std::env::var("FOOTPRINT_CEILING_PERCENT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100);
+    T::try_from(ceiling.into() * pct / 100).unwrap_or(ceiling)
+}
 const PATTERN: u8 = 0xa5;
 
 /// Fills a frame of `PAINT` bytes with the pattern; returns its lowest address.
@@ -54,32 +74,48 @@ fn headers(text: &str) -> Vec<(String, String)> {
 }
 
 fn main() {
+    if let Ok(i) = std::env::var("FOOTPRINT_CHILD") {
+        return run_counted(i.parse().expect("child index"));
+    }
     let enforce = std::env::var_os("FOOTPRINT_ENFORCE").is_some();
     let mut over = Vec::new();
-    println!("sizes (bytes)                   now  budget");
-    for (name, size, budget) in [
+    let mut over_ceiling = Vec::new();
+    println!("sizes (bytes)                   now  budget  ceiling");
+    for (name, size, budget, ceiling) in [
         (
             "SpanContext",
             std::mem::size_of::<SpanContext<'static>>(),
             Some(128),
+            304,
         ),
         (
             "Extracted",
             std::mem::size_of::<Extracted<'static>>(),
             Some(384),
+            928,
         ),
         (
             "InjectBuffers",
             std::mem::size_of::<InjectBuffers>(),
             Some(1024),
+            14_016,
         ),
-        ("Config", std::mem::size_of::<Config>(), None),
+        ("Config", std::mem::size_of::<Config>(), None, 312),
     ] {
         let b = budget.map_or("-".to_string(), |b: usize| b.to_string());
         let flag = budget.filter(|&b| size > b).map_or("", |_| "  OVER");
-        println!("  {name:<26} {size:>6} {b:>7}{flag}");
+        let ceiling = ceiling_of(ceiling as u64) as usize;
+        let above = if size > ceiling {
+            "  ABOVE CEILING"
+        } else {
+            ""
+        };
+        println!("  {name:<26} {size:>6} {b:>7} {ceiling:>8}{flag}{above}");
         if !flag.is_empty() {
             over.push(name.to_string());
+        }
+        if !above.is_empty() {
+            over_ceiling.push(name.to_string());
         }
     }
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../benches/inputs");
@@ -98,6 +134,7 @@ fn main() {
         .stack_size(1 << 20)
         .spawn(move || {
             let mut over = Vec::new();
+            let mut deepest = [0usize; 3];
             let mut bufs = Box::new(InjectBuffers::new());
             let bufs_ptr: *mut InjectBuffers = &mut *bufs;
             for path in &files {
@@ -151,6 +188,9 @@ fn main() {
                     let carrier_size = std::mem::size_of::<Headers<16, 16384>>();
                     let inj = with_inject.saturating_sub(carrier_size);
                     let inj_with = with_inject_with.saturating_sub(carrier_size);
+                    for (d, v) in deepest.iter_mut().zip([extract_only, inj, inj_with]) {
+                        *d = (*d).max(v);
+                    }
                     let worst = inj.max(inj_with);
                     let flag = if worst > 2048 { "  OVER" } else { "" };
                     if !flag.is_empty() {
@@ -163,12 +203,28 @@ fn main() {
                     );
                 }
             }
-            over
+            (over, deepest)
         })
         .unwrap()
         .join()
-        .map(|o| over.extend(o))
+        .map(|(o, deepest)| {
+            over.extend(o);
+            println!("\ndeepest over every input and style, against its ceiling:");
+            for ((what, d), ceiling) in ["extract", "+inject", "+inject_with"]
+                .iter()
+                .zip(deepest)
+                .zip(STACK_CEILINGS)
+            {
+                let ceiling = ceiling_of(ceiling as u64) as usize;
+                let above = if d > ceiling { "  ABOVE CEILING" } else { "" };
+                println!("  {what:<14} {d:>7} {ceiling:>8}{above}");
+                if !above.is_empty() {
+                    over_ceiling.push(format!("stack {what}"));
+                }
+            }
+        })
         .unwrap();
+    instructions(&mut over, &mut over_ceiling);
     println!(
         "\nover budget: {}",
         if over.is_empty() {
@@ -177,7 +233,190 @@ fn main() {
             over.len().to_string()
         }
     );
-    if enforce && !over.is_empty() {
+    println!(
+        "above ceiling: {}",
+        if over_ceiling.is_empty() {
+            "none".to_string()
+        } else {
+            over_ceiling.join(", ")
+        }
+    );
+    if !over_ceiling.is_empty() || (enforce && !over.is_empty()) {
         std::process::exit(1);
+    }
+}
+
+/// Ceilings of the deepest stack over every input and style (extract, + `inject`, +
+/// `inject_with`): the figures of `86cc0ae` (5,351 / 20,119 / 6,815 B) plus 10%.
+const STACK_CEILINGS: [usize; 3] = [5_890, 22_130, 7_500];
+
+/// The budgeted operations: (label, bench input, styles (`None`: the default configuration),
+/// operation, budget, ceiling). Ceilings are the counts of `86cc0ae` plus about 5%.
+const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
+    ("traceparent parse", "", None, "parse", 300, 330),
+    (
+        "default extract (default.txt)",
+        "default",
+        None,
+        "extract",
+        2_500,
+        8_000,
+    ),
+    (
+        "default inject (default.txt)",
+        "default",
+        None,
+        "inject",
+        1_500,
+        7_030,
+    ),
+    (
+        "tracecontext extract",
+        "tracecontext",
+        Some(Style::TraceContext),
+        "extract",
+        1_300,
+        3_670,
+    ),
+    (
+        "no trace headers (none.txt)",
+        "none",
+        None,
+        "extract",
+        350,
+        780,
+    ),
+    (
+        "b3-single extract",
+        "b3-single",
+        Some(Style::B3Single),
+        "extract",
+        600,
+        1_720,
+    ),
+    (
+        "b3-multi extract",
+        "b3-multi",
+        Some(Style::B3Multi),
+        "extract",
+        1_000,
+        1_720,
+    ),
+    (
+        "xray extract",
+        "xray",
+        Some(Style::XRay),
+        "extract",
+        1_100,
+        1_940,
+    ),
+    (
+        "baggage extract",
+        "baggage",
+        Some(Style::Baggage),
+        "extract",
+        900,
+        2_500,
+    ),
+];
+
+/// The only function whose instructions are counted.
+#[inline(never)]
+fn measured(f: &mut dyn FnMut()) {
+    f();
+}
+
+/// The child side: runs operation `i` of [`COUNTED`] once to warm up, then once measured.
+fn run_counted(i: usize) {
+    let (_, stem, style, op, _, _) = COUNTED[i];
+    let cfg = match style {
+        None => Config::new(),
+        Some(s) => Config::new()
+            .with_styles(StyleSet::EMPTY.with(s))
+            .with_xray_128bit_roots(true),
+    };
+    let run = |f: &mut dyn FnMut()| {
+        f();
+        measured(f);
+    };
+    if op == "parse" {
+        let v = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        return run(&mut || {
+            black_box(tracewire::format::traceparent::parse(black_box(v)).is_ok());
+        });
+    }
+    let path = format!(
+        "{}/../../benches/inputs/{stem}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let hs = headers(&std::fs::read_to_string(path).expect("bench input"));
+    let carrier: Vec<(&str, &str)> = hs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    if op == "extract" {
+        return run(&mut || {
+            let ex = propagate::extract(black_box(carrier.as_slice()), &cfg);
+            black_box(ex.context.is_some() || ex.baggage.is_some());
+        });
+    }
+    let ex = propagate::extract(carrier.as_slice(), &cfg);
+    let child = ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap()));
+    let mut bufs = Box::new(InjectBuffers::new());
+    let mut out = Box::new(Headers::<16, 16384>::new());
+    run(&mut || {
+        out.clear();
+        let r = propagate::inject_with(
+            &mut bufs,
+            black_box(child.as_ref()),
+            ex.baggage_out(),
+            &cfg,
+            out.as_mut(),
+        );
+        black_box(r.map_or(0, |r| r.headers));
+    });
+}
+
+/// Counts every operation of [`COUNTED`] under callgrind and prints them against budget and
+/// ceiling. Without valgrind it says so and counts nothing (CI installs valgrind first).
+fn instructions(over: &mut Vec<String>, over_ceiling: &mut Vec<String>) {
+    println!("\ninstructions (callgrind)                   now  budget  ceiling");
+    let exe = std::env::current_exe().expect("own path");
+    for (i, (label, _, _, _, budget, ceiling)) in COUNTED.iter().enumerate() {
+        let out = std::env::temp_dir().join(format!("footprint-{}-{i}.out", std::process::id()));
+        let ran = std::process::Command::new("valgrind")
+            .arg("--tool=callgrind")
+            .arg(format!("--callgrind-out-file={}", out.display()))
+            .arg("--collect-atstart=no")
+            .arg("--toggle-collect=*tracewire_footprint::measured*")
+            .arg(&exe)
+            .env("FOOTPRINT_CHILD", i.to_string())
+            .output();
+        let Ok(ran) = ran else {
+            println!("  valgrind not found: instructions not counted");
+            over_ceiling.push("instructions (no valgrind)".to_string());
+            return;
+        };
+        let n: Option<u64> = std::fs::read_to_string(&out).ok().and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("summary:").or(l.strip_prefix("totals:")))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        });
+        let _ = std::fs::remove_file(&out);
+        let Some(n) = n.filter(|_| ran.status.success()) else {
+            println!(
+                "  {label:<36} failed: {}",
+                String::from_utf8_lossy(&ran.stderr)
+            );
+            over_ceiling.push(label.to_string());
+            continue;
+        };
+        let ceiling = ceiling_of(*ceiling);
+        let flag = if n > *budget { "  OVER" } else { "" };
+        let above = if n > ceiling { "  ABOVE CEILING" } else { "" };
+        println!("  {label:<36} {n:>7} {budget:>7} {ceiling:>8}{flag}{above}");
+        if !flag.is_empty() {
+            over.push(label.to_string());
+        }
+        if !above.is_empty() {
+            over_ceiling.push(label.to_string());
+        }
     }
 }
