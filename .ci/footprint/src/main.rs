@@ -400,7 +400,9 @@ fn instructions(over: &mut Vec<String>, over_ceiling: &mut Vec<String>) {
                 .and_then(|v| v.split_whitespace().next()?.parse().ok())
         });
         let _ = std::fs::remove_file(&out);
-        let Some(n) = n.filter(|_| ran.status.success()) else {
+        // Zero means the toggle matched nothing (a renamed or inlined `measured`), not a free
+        // operation: that fails too.
+        let Some(n) = n.filter(|&n| ran.status.success() && n > 0) else {
             println!(
                 "  {label:<36} failed: {}",
                 String::from_utf8_lossy(&ran.stderr)
