@@ -273,7 +273,8 @@ pub struct Limits {
     pub x_datadog_tags_max_len: usize,
     /// `DD_TRACE_BAGGAGE_MAX_ITEMS`: default 64.
     pub baggage_max_items: usize,
-    /// `DD_TRACE_BAGGAGE_MAX_BYTES`: default and ceiling 8192.
+    /// `DD_TRACE_BAGGAGE_MAX_BYTES`: default and ceiling 8192 (a larger value set here is read
+    /// as 8192 by extraction, injection and forward mode alike).
     pub baggage_max_bytes: usize,
 }
 

@@ -436,3 +436,35 @@ fn a_zero_low_half_writes_no_datadog_headers() {
         "the other styles still go out"
     );
 }
+
+/// Found by the `baggage` fuzz target: a byte limit set above the 8,192-byte ceiling let
+/// extraction accept a member that injection (held to the ceiling) then dropped. Every path now
+/// reads by the same limit, so what extraction accepts is re-sent whole, and forward agrees.
+#[test]
+fn baggage_over_the_ceiling_is_read_as_the_ceiling() {
+    let mut config = styles(&[Style::Baggage]);
+    config.limits.baggage_max_bytes = 10_000;
+    for value_len in 8_180..8_200 {
+        let header = format!("k={}", "v".repeat(value_len));
+        let incoming = [("baggage", header.as_str())];
+        let ex = propagate::extract(&incoming, &config);
+        let mut out = Headers::<4, 16384>::new();
+        let r = propagate::inject(None, ex.baggage_out(), &config, &mut out).unwrap();
+        assert_eq!(
+            r.baggage_dropped, 0,
+            "{value_len}: accepted, then dropped on inject"
+        );
+        let accepted = ex.baggage.as_ref().map_or(0, |b| b.len());
+        let written = out.get("baggage").map_or(0, |v| v.len());
+        assert_eq!(accepted > 0, written > 0, "{value_len}");
+        assert!(written <= 8_192, "{value_len}");
+        let mut fwd = Headers::<4, 16384>::new();
+        let f = propagate::forward(&incoming, span(), &config, &mut fwd).unwrap();
+        assert_eq!(f.inject.baggage_dropped, 0, "{value_len}: forward");
+        assert_eq!(
+            fwd.get("baggage").is_some(),
+            accepted > 0,
+            "{value_len}: forward"
+        );
+    }
+}

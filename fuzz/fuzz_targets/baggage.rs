@@ -22,7 +22,9 @@ fuzz_target!(|data: &[u8]| {
             m.decode_value(&mut w).unwrap();
             let _ = m.properties().count();
         }
-        let mut out = [0u8; 8192];
+        // Room for the largest byte limit this target sets (255 * 40), not just the library's
+        // 8,192-byte ceiling: `encode_raw` is checked against the limits it is given.
+        let mut out = [0u8; 255 * 40];
         let mut w = Writer::new(&mut out);
         let dropped = baggage::encode_raw(&b, limits, &mut w);
         assert_eq!(dropped, 0, "what was accepted under the limits re-encodes under them");

@@ -386,11 +386,7 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
     }
 
     if config.extract.contains(Style::Baggage) && !slots.baggage.is_empty() {
-        let limits = baggage::Limits {
-            max_items: config.limits.baggage_max_items,
-            max_bytes: config.limits.baggage_max_bytes,
-        };
-        match baggage::parse(slots.baggage, limits) {
+        match baggage::parse(slots.baggage, super::baggage_limits(config)) {
             Ok(b) => {
                 out.baggage = Some(b);
                 out.report.baggage = Some(Ok(()));

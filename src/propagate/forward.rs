@@ -155,10 +155,7 @@ pub(super) fn encode_forward<'b>(
         put_b3_multi(&c, span, b3m_buf, &mut pending);
     }
     if styles.contains(Style::Baggage) && !s.baggage.is_empty() {
-        let limits = baggage::Limits {
-            max_items: config.limits.baggage_max_items,
-            max_bytes: config.limits.baggage_max_bytes,
-        };
+        let limits = super::baggage_limits(config);
         if let Ok(b) = baggage::parse(s.baggage, limits) {
             report.inject.baggage_dropped =
                 put_baggage(BaggageOut::Extracted(&b), config, bag_buf, &mut pending);

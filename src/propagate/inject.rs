@@ -472,13 +472,7 @@ pub(super) fn put_baggage<'b>(
     bag_buf: &'b mut [u8; crate::config::Limits::BAGGAGE_BYTES_MAX],
     pending: &mut Pending<'b>,
 ) -> usize {
-    let limits = baggage::Limits {
-        max_items: config.limits.baggage_max_items,
-        max_bytes: config
-            .limits
-            .baggage_max_bytes
-            .min(crate::config::Limits::BAGGAGE_BYTES_MAX),
-    };
+    let limits = super::baggage_limits(config);
     let mut w = Writer::new(bag_buf);
     let dropped = match baggage {
         BaggageOut::None => 0,

@@ -54,4 +54,18 @@ pub use proxy::{continue_block, continue_in_place, forward_in_place, Continued};
 pub use slots::Slots;
 
 use forward::encode_forward;
+
+/// The baggage limits every path reads and writes by: the configured ones, with the byte limit
+/// held to [`Limits::BAGGAGE_BYTES_MAX`](crate::config::Limits::BAGGAGE_BYTES_MAX) (the size of
+/// the encode buffer) even when a caller set the public field above it, so that whatever
+/// extraction accepts, injection and forward mode can write again.
+fn baggage_limits(config: &crate::config::Config) -> crate::format::baggage::Limits {
+    crate::format::baggage::Limits {
+        max_items: config.limits.baggage_max_items,
+        max_bytes: config
+            .limits
+            .baggage_max_bytes
+            .min(crate::config::Limits::BAGGAGE_BYTES_MAX),
+    }
+}
 use inject::{encode_inject, Pending};
