@@ -254,7 +254,7 @@ fn budget_cells(label: &str, op: &str, tw: Option<u64>) -> String {
     let f = |x: Option<u64>| x.map_or("—".to_string(), |v| v.to_string());
     let met = match (tw, b) {
         (Some(t), Some(b)) if t <= b => "yes".to_string(),
-        (Some(t), Some(b)) => format!("no ({:.1}×)", t as f64 / b as f64),
+        (Some(t), Some(b)) => format!("no ({:.2}×)", t as f64 / b as f64),
         _ => "—".to_string(),
     };
     format!("{} | {} | {met}", f(b), f(floor))
