@@ -5,12 +5,22 @@
 //! several field lines; a repeated `traceparent` is invalid). Names are matched
 //! ASCII-case-insensitively by the caller.
 //!
-//! Injection writes `&'static str` lowercase names and byte values. The propagator encodes every
-//! header into its own fixed buffers first and calls [`Inject::prepare`] with all of them before
-//! the first [`Inject::set`]; a carrier whose `prepare` answers exactly whether every `set` will
-//! succeed (every carrier of this crate does) never receives a partial set of headers: an error
-//! leaves it as it was. Every value handed to `set` is a valid HTTP field value (visible ASCII,
-//! space and tab; see [`is_field_value`](crate::wire::is_field_value)).
+//! Injection writes `&'static str` lowercase names and byte values, all or nothing: an error
+//! leaves the carrier as it was. Two kinds of carrier get there two ways:
+//!
+//! - A carrier that implements [`InPlace`] (the buffer carriers of this crate: [`Headers`],
+//!   [`HeaderBlockWriter`], [`JsonObjectWriter`](crate::transport::sqs::JsonObjectWriter)) is
+//!   written directly: each encoder writes its value into the carrier's free room, the carrier
+//!   records it, and the first header that does not fit rolls the carrier back to where it was.
+//!   No staging buffer, and no byte is copied twice.
+//! - Any other carrier takes whole values through [`Inject::set`]. The propagator then stages
+//!   every header first (in an [`InjectBuffers`](crate::propagate::InjectBuffers)) and calls
+//!   [`Inject::prepare`] with all of them before the first `set`; a carrier whose `prepare`
+//!   answers exactly whether every `set` will succeed (every carrier of this crate does) never
+//!   receives a partial set of headers.
+//!
+//! Every value handed to a carrier is a valid HTTP field value (visible ASCII, space and tab; see
+//! [`is_field_value`](crate::wire::is_field_value)).
 
 use core::fmt;
 
@@ -65,6 +75,54 @@ pub trait Inject {
             .fold(0usize, |n, (_, v)| n.saturating_add(v.len()));
         self.reserve(headers.len(), bytes)
     }
+
+    /// The carrier as an [`InPlace`] carrier, when it is one: injection then writes into it
+    /// directly instead of staging every header first. The default: `None`.
+    fn in_place(&mut self) -> Option<&mut dyn InPlace> {
+        None
+    }
+
+    /// For an [`in_place`](Inject::in_place) carrier: true when it holds headers that an
+    /// injection's commit could replace or strip (for [`Headers`]: any header named in
+    /// [`wire::name::ALL`](crate::wire::name::ALL)). A direct injection that found no room is
+    /// then tried once more by staging, whose [`Inject::prepare`] counts the room the replaced
+    /// values free; otherwise a full carrier is an error at once (and no staging area is ever
+    /// put on the stack). The default: `false`.
+    fn may_replace(&self) -> bool {
+        false
+    }
+}
+
+/// A carrier that injection writes into directly, one header at a time, and can roll back.
+///
+/// One injection is: [`mark`](InPlace::mark); for each header, [`value_room`](InPlace::value_room)
+/// (the encoder writes the value at its start) and [`push_value`](InPlace::push_value) (the
+/// carrier records it); then [`commit`](InPlace::commit) with the mark, or, when a header did
+/// not fit, [`rollback`](InPlace::rollback) to it. Between the mark and the commit the carrier
+/// holds both the new headers and the ones they replace: replacement and stripping happen at the
+/// commit, so a rollback finds everything as it was.
+pub trait InPlace {
+    /// The carrier's current position, for [`rollback`](InPlace::rollback) and
+    /// [`commit`](InPlace::commit).
+    fn mark(&self) -> usize;
+
+    /// Free room where the value of the next header, `name`, is written (from its start; empty
+    /// when there is none). What is written there is not part of the carrier until
+    /// [`push_value`](InPlace::push_value).
+    fn value_room(&mut self, name: &'static str) -> &mut [u8];
+
+    /// Adds header `name` whose value is the first `len` bytes just written into
+    /// [`value_room`](InPlace::value_room); [`CarrierError::Full`] when the carrier cannot hold
+    /// it (nothing is added then).
+    fn push_value(&mut self, name: &'static str, len: usize) -> Result<(), CarrierError>;
+
+    /// Forgets every header added since `mark`.
+    fn rollback(&mut self, mark: usize);
+
+    /// Ends the injection begun at `mark`: of the headers that were there before it, those
+    /// a new header replaces (where the carrier replaces, as [`Headers`] does) and those named
+    /// in `strip` are removed.
+    fn commit(&mut self, mark: usize, strip: StripSet);
 }
 
 /// A carrier whose headers can be removed: what a proxy needs to strip stale trace headers
@@ -190,6 +248,12 @@ impl<T: Inject + ?Sized> Inject for &mut T {
     }
     fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
         (**self).prepare(headers)
+    }
+    fn in_place(&mut self) -> Option<&mut dyn InPlace> {
+        (**self).in_place()
+    }
+    fn may_replace(&self) -> bool {
+        (**self).may_replace()
     }
 }
 
@@ -342,6 +406,10 @@ impl<'b> HeaderBlockWriter<'b> {
 }
 
 impl Inject for HeaderBlockWriter<'_> {
+    fn in_place(&mut self) -> Option<&mut dyn InPlace> {
+        Some(self)
+    }
+
     fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
         let need = value.len().saturating_add(name.len()).saturating_add(4);
         if self.w.remaining() < need {
@@ -373,6 +441,36 @@ impl Inject for HeaderBlockWriter<'_> {
             Ok(())
         }
     }
+}
+
+/// Written directly by injection: each value lands after its `name: ` and is followed by CRLF;
+/// a rollback truncates. Nothing is replaced or removed (the writer only appends).
+impl InPlace for HeaderBlockWriter<'_> {
+    fn mark(&self) -> usize {
+        self.w.len()
+    }
+
+    fn value_room(&mut self, name: &'static str) -> &mut [u8] {
+        self.w.room_after(name.len().saturating_add(2), 2)
+    }
+
+    fn push_value(&mut self, name: &'static str, len: usize) -> Result<(), CarrierError> {
+        let prefix = name.len().saturating_add(2);
+        if self.w.remaining() < prefix.saturating_add(len).saturating_add(2) {
+            return Err(CarrierError::Full);
+        }
+        let full = |_| CarrierError::Full;
+        self.w.write_ahead(0, name.as_bytes()).map_err(full)?;
+        self.w.write_ahead(name.len(), b": ").map_err(full)?;
+        self.w.advance(prefix.saturating_add(len)).map_err(full)?;
+        self.w.push(b"\r\n").map_err(full)
+    }
+
+    fn rollback(&mut self, mark: usize) {
+        self.w.truncate(mark);
+    }
+
+    fn commit(&mut self, _mark: usize, _strip: StripSet) {}
 }
 
 /// A fixed-capacity header list: up to `H` headers whose values share an `N`-byte arena.
@@ -478,33 +576,113 @@ impl<const H: usize, const N: usize> Headers<H, N> {
     /// Removes header `name` if present (every occurrence).
     pub fn remove(&mut self, name: &str) {
         while let Some(i) = self.find(name) {
-            let (s, e, used) = (self.start(i), self.end(i), self.used());
-            let len = e.saturating_sub(s);
-            // Close the gap in the arena, then in the name and end lists.
-            for k in e..used {
-                if let (Some(&b), Some(d)) = (self.arena.get(k), k.checked_sub(len)) {
-                    if let Some(slot) = self.arena.get_mut(d) {
-                        *slot = b;
-                    }
+            self.remove_at(i);
+        }
+    }
+
+    /// Removes the `i`-th header (nothing when there is none).
+    fn remove_at(&mut self, i: usize) {
+        if i >= self.count {
+            return;
+        }
+        let (s, e, used) = (self.start(i), self.end(i), self.used());
+        let len = e.saturating_sub(s);
+        // Close the gap in the arena, then in the name and end lists.
+        for k in e..used {
+            if let (Some(&b), Some(d)) = (self.arena.get(k), k.checked_sub(len)) {
+                if let Some(slot) = self.arena.get_mut(d) {
+                    *slot = b;
                 }
             }
-            for j in i..self.count.saturating_sub(1) {
-                let next = j.saturating_add(1);
-                if let (Some(&n), Some(&end)) = (self.names.get(next), self.ends.get(next)) {
-                    if let Some(slot) = self.names.get_mut(j) {
-                        *slot = n;
-                    }
-                    if let Some(slot) = self.ends.get_mut(j) {
-                        *slot = end.saturating_sub(len);
-                    }
+        }
+        for j in i..self.count.saturating_sub(1) {
+            let next = j.saturating_add(1);
+            if let (Some(&n), Some(&end)) = (self.names.get(next), self.ends.get(next)) {
+                if let Some(slot) = self.names.get_mut(j) {
+                    *slot = n;
+                }
+                if let Some(slot) = self.ends.get_mut(j) {
+                    *slot = end.saturating_sub(len);
                 }
             }
-            self.count = self.count.saturating_sub(1);
+        }
+        self.count = self.count.saturating_sub(1);
+    }
+}
+
+/// Written directly by injection: values are appended to the arena; at the commit, the headers
+/// from before the injection that a new one replaces (same name) or that `strip` names are
+/// removed. Until then both are held: when that leaves too little room, the injection is staged
+/// instead ([`Inject::may_replace`]), so a list that fits the new values once the old ones are
+/// gone still takes them.
+impl<const H: usize, const N: usize> InPlace for Headers<H, N> {
+    fn mark(&self) -> usize {
+        self.count
+    }
+
+    fn value_room(&mut self, _name: &'static str) -> &mut [u8] {
+        if self.count >= H {
+            return &mut [];
+        }
+        let used = self.used();
+        self.arena.get_mut(used..).unwrap_or(&mut [])
+    }
+
+    fn push_value(&mut self, name: &'static str, len: usize) -> Result<(), CarrierError> {
+        let end = self.used().saturating_add(len);
+        if end > N {
+            return Err(CarrierError::Full);
+        }
+        match (
+            self.names.get_mut(self.count),
+            self.ends.get_mut(self.count),
+        ) {
+            (Some(n), Some(e)) => {
+                *n = name;
+                *e = end;
+                self.count = self.count.saturating_add(1);
+                Ok(())
+            }
+            _ => Err(CarrierError::Full),
+        }
+    }
+
+    fn rollback(&mut self, mark: usize) {
+        self.count = self.count.min(mark);
+    }
+
+    fn commit(&mut self, mark: usize, strip: StripSet) {
+        // Walk the old headers from the last; a removal moves the new ones down by one.
+        let mut new_from = mark.min(self.count);
+        for i in (0..new_from).rev() {
+            let Some(&old) = self.names.get(i) else {
+                continue;
+            };
+            let replaced = self
+                .names
+                .get(new_from..self.count)
+                .is_some_and(|new| new.iter().any(|n| n.eq_ignore_ascii_case(old)));
+            if replaced || strip.contains(old) {
+                self.remove_at(i);
+                new_from = new_from.saturating_sub(1);
+            }
         }
     }
 }
 
 impl<const H: usize, const N: usize> Inject for Headers<H, N> {
+    fn in_place(&mut self) -> Option<&mut dyn InPlace> {
+        Some(self)
+    }
+
+    fn may_replace(&self) -> bool {
+        self.names.iter().take(self.count).any(|n| {
+            crate::wire::name::ALL
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(n))
+        })
+    }
+
     fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
         // Check room as if the old value were already gone, so a failed set changes nothing.
         let existing = self.find(name);

@@ -14,7 +14,7 @@
 //!   both without serde and without allocation. SQS allows 10 message attributes:
 //!   [`sqs::can_add_attribute`] says whether `_datadog` still fits.
 
-use crate::carrier::{CarrierError, Extract, Inject};
+use crate::carrier::{CarrierError, Extract, InPlace, Inject, StripSet};
 
 /// Amazon SQS: the `_datadog` message attribute.
 pub mod sqs {
@@ -169,6 +169,10 @@ pub mod sqs {
     }
 
     impl Inject for JsonObjectWriter<'_> {
+        fn in_place(&mut self) -> Option<&mut dyn InPlace> {
+            Some(self)
+        }
+
         fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
             // Room for the closing brace is kept.
             let need = member_len(name, value).saturating_add(1);
@@ -198,7 +202,11 @@ pub mod sqs {
 
         fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
             // Exactly what the members take, plus the closing brace (names are never repeated
-            // by injection).
+            // by injection). Nothing to set needs no room (as for the direct path, `finish`
+            // says whether the braces fit).
+            if headers.is_empty() {
+                return Ok(());
+            }
             let need = headers
                 .iter()
                 .fold(1usize, |n, (name, v)| n.saturating_add(member_len(name, v)));
@@ -207,6 +215,96 @@ pub mod sqs {
             } else {
                 Ok(())
             }
+        }
+    }
+
+    /// Bytes in front of a member's value: `{"` or `,"`, the name, `":"`.
+    fn value_offset(name: &str) -> usize {
+        name.len().saturating_add(5)
+    }
+
+    /// Written directly by injection: each value is written raw after its member's opening,
+    /// then escaped in place (backwards, so nothing is overwritten before it is moved); the
+    /// closing brace's byte is always kept free. A rollback truncates.
+    impl InPlace for JsonObjectWriter<'_> {
+        fn mark(&self) -> usize {
+            self.w.len()
+        }
+
+        fn value_room(&mut self, name: &'static str) -> &mut [u8] {
+            // The closing quote and the closing brace stay free.
+            self.w.room_after(value_offset(name), 2)
+        }
+
+        fn push_value(&mut self, name: &'static str, len: usize) -> Result<(), CarrierError> {
+            let full = |_| CarrierError::Full;
+            let off = value_offset(name);
+            let start = self.w.len().saturating_add(off);
+            let raw = self.w.slice_mut(start, len).ok_or(CarrierError::Full)?;
+            let escaped = escaped_len(raw);
+            let need = off.saturating_add(escaped).saturating_add(2);
+            if self.w.remaining() < need {
+                return Err(CarrierError::Full);
+            }
+            if escaped > len {
+                let v = self.w.slice_mut(start, escaped).ok_or(CarrierError::Full)?;
+                escape_backwards(v, len);
+            }
+            let open: &[u8] = if self.members == 0 { b"{\"" } else { b",\"" };
+            self.w.write_ahead(0, open).map_err(full)?;
+            self.w.write_ahead(2, name.as_bytes()).map_err(full)?;
+            self.w
+                .write_ahead(name.len().saturating_add(2), b"\":\"")
+                .map_err(full)?;
+            self.w.advance(off.saturating_add(escaped)).map_err(full)?;
+            self.w.push_byte(b'"').map_err(full)?;
+            self.members = self.members.saturating_add(1);
+            Ok(())
+        }
+
+        fn rollback(&mut self, mark: usize) {
+            self.w.truncate(mark);
+            // Every member writes at least its opening, so none is left exactly when the
+            // object is empty again.
+            if mark == 0 {
+                self.members = 0;
+            }
+        }
+
+        fn commit(&mut self, _mark: usize, _strip: StripSet) {}
+    }
+
+    /// Escapes the first `len` bytes of `v` in place, into the whole of `v` (whose length is
+    /// their escaped length), from the last byte back.
+    fn escape_backwards(v: &mut [u8], len: usize) {
+        let mut dst = v.len();
+        for src in (0..len).rev() {
+            let Some(&b) = v.get(src) else {
+                continue;
+            };
+            let hex;
+            let out: &[u8] = match b {
+                b'"' | b'\\' => {
+                    hex = [b'\\', b, 0, 0, 0, 0];
+                    hex.get(..2).unwrap_or(&[])
+                }
+                0..=0x1f => {
+                    let h = crate::wire::hex::encode_u8(b);
+                    hex = [b'\\', b'u', b'0', b'0', h[0], h[1]];
+                    &hex
+                }
+                _ => {
+                    hex = [b, 0, 0, 0, 0, 0];
+                    hex.get(..1).unwrap_or(&[])
+                }
+            };
+            let Some(from) = dst.checked_sub(out.len()) else {
+                return;
+            };
+            if let Some(d) = v.get_mut(from..dst) {
+                d.copy_from_slice(out);
+            }
+            dst = from;
         }
     }
 

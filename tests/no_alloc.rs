@@ -130,8 +130,7 @@ fn extract_and_inject_never_allocate() {
                 propagate::continue_in_place(bufs.as_mut(), carrier.as_mut(), &cfg, strip, |_| {
                     child
                 });
-            let b =
-                propagate::continue_block(bufs.as_mut(), &block, &mut out, &cfg, strip, |_| child);
+            let b = propagate::continue_block(&block, &mut out, &cfg, strip, |_| child);
             let c =
                 propagate::forward_in_place(bufs.as_mut(), carrier.as_mut(), child, &cfg, strip);
             (a.is_ok(), b.is_ok(), c.is_ok())

@@ -41,6 +41,8 @@ fn hostile() -> impl Strategy<Value = String> {
         "~",
         " x ",
         "\t",
+        "\"",
+        "\\",
     ])
     .prop_map(str::to_string)
 }

@@ -183,7 +183,8 @@ typedef void (*tracewire_iterate_fn)(void *host, tracewire_visit_fn visit, void 
 
 /**
  * Caller-owned encoding buffers for injection and forward mode (about 14 KiB: keep them off a
- * small stack, in static storage for example).
+ * small stack, in static storage for example). Injection into a header block writes straight
+ * into the block and leaves them untouched; the callback carrier stages its headers here.
  */
 typedef struct {
   /**

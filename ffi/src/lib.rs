@@ -108,7 +108,8 @@ pub struct tracewire_context {
 }
 
 /// Caller-owned encoding buffers for injection and forward mode (about 14 KiB: keep them off a
-/// small stack, in static storage for example).
+/// small stack, in static storage for example). Injection into a header block writes straight
+/// into the block and leaves them untouched; the callback carrier stages its headers here.
 #[repr(C)]
 pub struct tracewire_buffers {
     /// Storage only: its contents are private to the library.

@@ -3,18 +3,19 @@
 
 use super::extract::{candidate, Candidate};
 use super::inject::{
-    dd_member_of, put_b3_multi, put_b3_single, put_baggage, put_datadog, put_tracestate,
-    BaggageOut, InjectBuffers, InjectError, InjectReport, Pending,
+    dd_member_of, put_b3_multi, put_b3_single, put_baggage, put_datadog, put_traceparent,
+    put_tracestate, stage_again, BaggageOut, InjectBuffers, InjectError, InjectReport, Out,
+    Pending,
 };
 use super::Slots;
-use crate::carrier::{Extract, Inject};
+use crate::carrier::{Extract, InPlace, Inject, StripSet};
 use crate::config::{Config, Style};
 use crate::context::LastParent;
 use crate::format::baggage;
 use crate::format::traceparent;
 use crate::format::tracestate::TraceState;
 use crate::id::SpanId;
-use crate::wire::name;
+use crate::wire::buf::ArrayBuf;
 
 /// What [`forward`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,8 +41,10 @@ pub struct ForwardReport {
 /// `tracestate`, a malformed `_dd.p.tid`) is written. Invalid or absent styles write nothing;
 /// X-Ray is not rewritten in this mode.
 ///
-/// All or nothing, like [`inject`](fn@super::inject): the carrier sees no header unless all of them fit. Uses
-/// about 14 KiB of stack for its buffers; [`forward_with`] takes them from the caller.
+/// All or nothing, like [`inject`](fn@super::inject): the carrier sees no header unless all of
+/// them fit. An [`InPlace`](crate::carrier::InPlace) carrier is written directly; for any other,
+/// the headers are staged on this frame first (an [`InjectBuffers`], about 13.5 KiB);
+/// [`forward_with`] takes those buffers from the caller.
 ///
 /// ```
 /// use tracewire::carrier::Headers;
@@ -80,32 +83,44 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
     config: &Config,
     out: &mut I,
 ) -> Result<ForwardReport, InjectError> {
-    let (pending, mut report) = encode_forward(bufs, &Slots::collect(carrier), span, config);
+    let slots = Slots::collect(carrier);
+    if let Some(c) = out.in_place() {
+        let r = forward_into(c, &slots, span, config, StripSet::NONE);
+        if !stage_again(&r, out) {
+            return r.map(|mut report| {
+                report.inject.headers = report.headers;
+                report
+            });
+        }
+    }
+    let (pending, mut report) = encode_forward(bufs, &slots, span, config)?;
     report.headers = pending.commit(out)?;
     report.inject.headers = report.headers;
     Ok(report)
 }
 
-/// Every header [`forward`] writes, encoded into `bufs` (borrowing only `bufs`).
+/// Every header forward mode writes for `s`, staged in `bufs`.
 pub(super) fn encode_forward<'b>(
     bufs: &'b mut InjectBuffers,
     s: &Slots<'_>,
     span: SpanId,
     config: &Config,
-) -> (Pending<'b>, ForwardReport) {
+) -> Result<(Pending<'b>, ForwardReport), InjectError> {
+    let mut pending = Pending::new(bufs);
+    let report = forward_into(&mut pending, s, span, config, StripSet::NONE)?;
+    Ok((pending, report))
+}
+
+/// Writes every header forward mode writes for `s` into `c`, all or nothing.
+pub(super) fn forward_into(
+    c: &mut dyn InPlace,
+    s: &Slots<'_>,
+    span: SpanId,
+    config: &Config,
+    strip: StripSet,
+) -> Result<ForwardReport, InjectError> {
     let mut report = ForwardReport::default();
-    let mut pending = Pending::new();
-    let InjectBuffers {
-        traceparent: tp_buf,
-        tracestate: ts_buf,
-        dd_member: member_buf,
-        datadog: dd_buf,
-        dd_tags: tags_buf,
-        b3: b3_buf,
-        b3multi: b3m_buf,
-        xray: _,
-        baggage: bag_buf,
-    } = bufs;
+    let mut out = Out::new(c);
     let styles = config.inject;
     let valid = |style| match candidate(style, s, config) {
         Candidate::Valid(c, _) if styles.contains(style) => Some(c),
@@ -119,7 +134,7 @@ pub(super) fn encode_forward<'b>(
             parent_id: span,
             flags: c.trace_flags,
         };
-        pending.add(name::TRACEPARENT, tp.encode(tp_buf));
+        put_traceparent(&tp, &mut out);
         // The `dd=` member is written again from what extraction read of it, its `p:` kept;
         // without one, none is added. The other members go on as validated.
         let has_member = c.tracestate.as_ref().and_then(TraceState::dd).is_some();
@@ -127,42 +142,36 @@ pub(super) fn encode_forward<'b>(
             Some(LastParent::Raw(r)) => r,
             _ => &[],
         };
+        let mut member_buf = ArrayBuf::new();
         let own = if has_member {
-            dd_member_of(&c, parent, member_buf, &mut report.inject)
+            dd_member_of(&c, parent, &mut member_buf, &mut report.inject)
         } else {
             None
         };
-        put_tracestate(own, c.tracestate.as_ref(), ts_buf, &mut pending);
+        put_tracestate(own, c.tracestate.as_ref(), &mut out);
     }
     if let Some(c) = valid(Style::Datadog) {
         report.rewritten = report.rewritten.saturating_add(1);
-        put_datadog(
-            &c,
-            span,
-            config,
-            dd_buf,
-            tags_buf,
-            &mut pending,
-            &mut report.inject,
-        );
+        put_datadog(&c, span, config, &mut out, &mut report.inject);
     }
     if let Some(c) = valid(Style::B3Single) {
         report.rewritten = report.rewritten.saturating_add(1);
-        put_b3_single(&c, span, b3_buf, &mut pending);
+        put_b3_single(&c, span, &mut out);
     }
     if let Some(c) = valid(Style::B3Multi) {
         report.rewritten = report.rewritten.saturating_add(1);
-        put_b3_multi(&c, span, b3m_buf, &mut pending);
+        put_b3_multi(&c, span, &mut out);
     }
     if styles.contains(Style::Baggage) && !s.baggage.is_empty() {
         let limits = super::baggage_limits(config);
         if let Ok(b) = baggage::parse(s.baggage, limits) {
             report.inject.baggage_dropped =
-                put_baggage(BaggageOut::Extracted(&b), config, bag_buf, &mut pending);
+                put_baggage(BaggageOut::Extracted(&b), config, &mut out);
         }
     }
-    report.inject.refused = pending.refused;
-    (pending, report)
+    report.inject.refused = out.refused;
+    report.headers = out.finish(strip)?;
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! Injection: every configured style encoded into fixed buffers, then handed to the carrier
-//! all or nothing.
+//! Injection: every configured style encoded straight into an in-place carrier, or staged and
+//! then handed to a carrier that takes whole values; all or nothing either way.
 
-use crate::carrier::{CarrierError, Inject, Remove, StripSet};
+use crate::carrier::{CarrierError, InPlace, Inject, Remove, StripSet};
 use crate::config::{Config, Style};
 use crate::context::SpanContext;
 use crate::format::baggage::{self, Baggage};
@@ -72,10 +72,30 @@ impl core::error::Error for InjectError {}
 /// Longest `x-datadog-origin` written.
 pub const ORIGIN_MAX_LEN: usize = 256;
 
-/// Every buffer one injection encodes into (about 14 KiB: baggage is the largest).
+/// Bytes the staging area of [`InjectBuffers`] holds: room for every header injection or
+/// forward mode can write, each at its own limit.
+pub(super) const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
+    + datadog::PRIORITY_MAX_LEN
+    + ORIGIN_MAX_LEN
+    + dd_tags::MAX_LEN
+    + traceparent::LEN
+    + tracestate::MAX_ENCODED_LEN
+    + b3::SINGLE_MAX_LEN
+    + b3::SINGLE_MAX_LEN
+    + 16
+    + 1
+    + xray::MAX_LEN
+    + crate::config::Limits::BAGGAGE_BYTES_MAX;
+
+/// A staging area for injection into a carrier that can only take whole values (one that does
+/// not implement [`InPlace`]), or into the carrier the context was extracted from (the
+/// [`continue_in_place`](super::continue_in_place) family), about 13.5 KiB.
 ///
-/// [`InjectBuffers::new`] is `const`, so the buffers can sit in a `static` instead of on a small
-/// task stack:
+/// A carrier that implements [`InPlace`] (every buffer carrier of this crate:
+/// [`Headers`](crate::carrier::Headers), [`HeaderBlockWriter`](crate::carrier::HeaderBlockWriter),
+/// [`JsonObjectWriter`](crate::transport::sqs::JsonObjectWriter)) is written directly and never
+/// touches these buffers. [`InjectBuffers::new`] is `const`, so the buffers can sit in a
+/// `static` instead of on a small task stack:
 ///
 /// ```
 /// use std::sync::Mutex;
@@ -95,15 +115,7 @@ pub const ORIGIN_MAX_LEN: usize = 256;
 /// assert_eq!(out.get("x-datadog-parent-id"), Some(&b"2"[..]));
 /// ```
 pub struct InjectBuffers {
-    pub(super) traceparent: [u8; traceparent::LEN],
-    pub(super) tracestate: [u8; tracestate::MAX_ENCODED_LEN],
-    pub(super) dd_member: ArrayBuf<{ dd_member::MAX_LEN }>,
-    pub(super) datadog: datadog::DatadogOut,
-    pub(super) dd_tags: [u8; dd_tags::MAX_LEN],
-    pub(super) b3: ArrayBuf<{ b3::SINGLE_MAX_LEN }>,
-    pub(super) b3multi: b3::MultiOut,
-    pub(super) xray: ArrayBuf<{ xray::MAX_LEN }>,
-    pub(super) baggage: [u8; crate::config::Limits::BAGGAGE_BYTES_MAX],
+    pub(super) stage: [u8; STAGE_LEN],
 }
 
 impl InjectBuffers {
@@ -111,15 +123,7 @@ impl InjectBuffers {
     /// rather than on a small task stack.
     pub const fn new() -> Self {
         InjectBuffers {
-            traceparent: [0; traceparent::LEN],
-            tracestate: [0; tracestate::MAX_ENCODED_LEN],
-            dd_member: ArrayBuf::new(),
-            datadog: datadog::DatadogOut::new(),
-            dd_tags: [0; dd_tags::MAX_LEN],
-            b3: ArrayBuf::new(),
-            b3multi: b3::MultiOut::new(),
-            xray: ArrayBuf::new(),
-            baggage: [0; crate::config::Limits::BAGGAGE_BYTES_MAX],
+            stage: [0; STAGE_LEN],
         }
     }
 }
@@ -130,40 +134,43 @@ impl Default for InjectBuffers {
     }
 }
 
-/// Up to 16 encoded headers, ready to hand to the carrier.
+/// Most headers one injection or forward writes (4 Datadog + tags, traceparent, tracestate,
+/// b3, 3 of `x-b3-*`, X-Ray, baggage = 13).
+const MAX_HEADERS: usize = 16;
+
+/// Headers staged in [`InjectBuffers`], ready to hand to a carrier that takes whole values:
+/// the staging area is itself an [`InPlace`] carrier.
 pub(super) struct Pending<'b> {
-    items: [(&'static str, &'b [u8]); 16],
+    stage: &'b mut [u8],
+    items: [(&'static str, usize); MAX_HEADERS],
     len: usize,
-    /// Values an encoder produced that are not valid field values (a tracewire bug; never
-    /// written).
-    pub(super) refused: usize,
 }
 
 impl<'b> Pending<'b> {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(bufs: &'b mut InjectBuffers) -> Self {
         Pending {
-            items: [("", &[]); 16],
+            stage: &mut bufs.stage,
+            items: [("", 0); MAX_HEADERS],
             len: 0,
-            refused: 0,
         }
     }
 
-    /// Queues a header. Every encoder writes valid field values; this check is the last line
-    /// of defence that keeps any byte outside VCHAR / SP / HTAB (and a value with white space
-    /// at an edge) from ever reaching a carrier, whatever an encoder did.
-    pub(super) fn add(&mut self, name: &'static str, v: &'b [u8]) {
-        if !crate::wire::is_field_value(v) {
-            self.refused = self.refused.saturating_add(1);
-            return;
-        }
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = (name, v);
-            self.len = self.len.saturating_add(1);
-        }
+    fn used(&self) -> usize {
+        self.len
+            .checked_sub(1)
+            .and_then(|i| self.items.get(i))
+            .map_or(0, |&(_, end)| end)
     }
 
-    fn as_slice(&self) -> &[(&'static str, &'b [u8])] {
-        self.items.get(..self.len).unwrap_or(&[])
+    /// The staged headers, in order.
+    fn headers(&self) -> ([(&'static str, &[u8]); MAX_HEADERS], usize) {
+        let mut out: [(&'static str, &[u8]); MAX_HEADERS] = [("", &[]); MAX_HEADERS];
+        let mut start = 0usize;
+        for (slot, &(name, end)) in out.iter_mut().zip(self.items.iter().take(self.len)) {
+            *slot = (name, self.stage.get(start..end).unwrap_or(&[]));
+            start = end;
+        }
+        (out, self.len)
     }
 
     /// Hands the headers to `carrier`, all or nothing ([`Inject::prepare`] first).
@@ -186,7 +193,8 @@ impl<'b> Pending<'b> {
         carrier: &mut I,
         before_set: impl FnOnce(&mut I),
     ) -> Result<usize, InjectError> {
-        let items = self.as_slice();
+        let (all, n) = self.headers();
+        let items = all.get(..n).unwrap_or(&[]);
         carrier.prepare(items).map_err(InjectError::Carrier)?;
         before_set(carrier);
         for (n, v) in items {
@@ -196,10 +204,126 @@ impl<'b> Pending<'b> {
     }
 }
 
+impl InPlace for Pending<'_> {
+    fn mark(&self) -> usize {
+        self.len
+    }
+
+    fn value_room(&mut self, _name: &'static str) -> &mut [u8] {
+        let used = self.used();
+        self.stage.get_mut(used..).unwrap_or(&mut [])
+    }
+
+    fn push_value(&mut self, name: &'static str, len: usize) -> Result<(), CarrierError> {
+        let end = self.used().saturating_add(len);
+        match self.items.get_mut(self.len) {
+            Some(slot) if end <= self.stage.len() => {
+                *slot = (name, end);
+                self.len = self.len.saturating_add(1);
+                Ok(())
+            }
+            _ => Err(CarrierError::Full),
+        }
+    }
+
+    fn rollback(&mut self, mark: usize) {
+        self.len = self.len.min(mark);
+    }
+
+    fn commit(&mut self, _mark: usize, _strip: StripSet) {}
+}
+
+/// Where encoders put their headers: straight into an [`InPlace`] carrier, one value at a
+/// time, each written by its encoder into the carrier's free room. The first header the
+/// carrier cannot take stops everything; [`Out::finish`] then rolls the carrier back.
+pub(super) struct Out<'c> {
+    c: &'c mut dyn InPlace,
+    mark: usize,
+    /// Values an encoder produced that are not valid field values (a tracewire bug; never
+    /// written).
+    pub(super) refused: usize,
+    headers: usize,
+    err: Option<CarrierError>,
+}
+
+impl<'c> Out<'c> {
+    pub(super) fn new(c: &'c mut dyn InPlace) -> Self {
+        let mark = c.mark();
+        Out {
+            c,
+            mark,
+            refused: 0,
+            headers: 0,
+            err: None,
+        }
+    }
+
+    /// Writes header `name`: `encode` writes its value into a writer of capacity `cap` (the
+    /// header's own limit, whatever room the carrier has) and says whether there is a header
+    /// to send. A value longer than the carrier's room stops the injection
+    /// ([`CarrierError::Full`]). Every encoder writes valid field values; the check here is the
+    /// last line of defence that keeps any byte outside VCHAR / SP / HTAB (and a value with
+    /// white space at an edge) from ever reaching a carrier, whatever an encoder did.
+    pub(super) fn put(
+        &mut self,
+        name: &'static str,
+        cap: usize,
+        encode: impl FnOnce(&mut Writer<'_>) -> bool,
+    ) {
+        if self.err.is_some() {
+            return;
+        }
+        let mut w = Writer::with_capacity(self.c.value_room(name), cap);
+        if !encode(&mut w) {
+            return;
+        }
+        if w.overflowed() {
+            self.err = Some(CarrierError::Full);
+            return;
+        }
+        if !crate::wire::is_field_value(w.written()) {
+            self.refused = self.refused.saturating_add(1);
+            return;
+        }
+        let len = w.len();
+        match self.c.push_value(name, len) {
+            Ok(()) => self.headers = self.headers.saturating_add(1),
+            Err(e) => self.err = Some(e),
+        }
+    }
+
+    /// Writes header `name` with the value `v` (already encoded).
+    pub(super) fn put_bytes(&mut self, name: &'static str, v: &[u8]) {
+        self.put(name, v.len(), |w| w.push(v).is_ok());
+    }
+
+    /// Ends the injection: commits the headers (removing what they replace and the headers of
+    /// `strip` from before it began) and returns how many were written, or rolls everything
+    /// back.
+    pub(super) fn finish(self, strip: StripSet) -> Result<usize, InjectError> {
+        match self.err {
+            Some(e) => {
+                self.c.rollback(self.mark);
+                Err(InjectError::Carrier(e))
+            }
+            None => {
+                self.c.commit(self.mark, strip);
+                Ok(self.headers)
+            }
+        }
+    }
+}
+
 /// Injects `ctx` (and `baggage`) in every configured style into `carrier`.
 ///
 /// `ctx.span_id` is the span the next hop continues (usually a fresh local child); a context
 /// without one injects no trace headers. Baggage is injected even without a context (§8.6).
+///
+/// All or nothing. An [`InPlace`] carrier (the buffer carriers of this crate) is written
+/// directly, each encoder writing into the carrier's free room: no staging area, a few hundred
+/// bytes of stack. Any other carrier gets its headers staged on this frame first (an
+/// [`InjectBuffers`], about 13.5 KiB) and then `prepare`d and `set`; [`inject_with`] takes those
+/// buffers from the caller instead.
 ///
 /// ```
 /// use tracewire::carrier::Headers;
@@ -225,11 +349,41 @@ pub fn inject<I: Inject + ?Sized>(
     config: &Config,
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
-    let mut bufs = InjectBuffers::new();
-    inject_with(&mut bufs, ctx, baggage, config, carrier)
+    if let Some(c) = carrier.in_place() {
+        let r = encode_into(c, ctx, baggage, config, StripSet::NONE);
+        if !stage_again(&r, carrier) {
+            return r;
+        }
+    }
+    inject_staged(ctx, baggage, config, carrier)
 }
 
-/// [`inject`] with caller-provided buffers (to keep them off a small stack).
+/// True when a direct injection found no room in a carrier that could free some by replacing
+/// what it holds ([`Inject::may_replace`]): staging, whose `prepare` counts that room, is tried.
+pub(super) fn stage_again<T, I: Inject + ?Sized>(
+    r: &Result<T, InjectError>,
+    carrier: &mut I,
+) -> bool {
+    matches!(r, Err(InjectError::Carrier(CarrierError::Full))) && carrier.may_replace()
+}
+
+/// [`inject`] into a carrier that takes whole values only: the staging area on this frame.
+#[inline(never)]
+fn inject_staged<I: Inject + ?Sized>(
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    carrier: &mut I,
+) -> Result<InjectReport, InjectError> {
+    let mut bufs = InjectBuffers::new();
+    let mut pending = Pending::new(&mut bufs);
+    let mut report = encode_into(&mut pending, ctx, baggage, config, StripSet::NONE)?;
+    report.headers = pending.commit(carrier)?;
+    Ok(report)
+}
+
+/// [`inject`] with caller-provided buffers (to keep them off a small stack), used only when the
+/// carrier is not [`InPlace`].
 ///
 /// ```
 /// use tracewire::carrier::HeaderBlockWriter;
@@ -238,7 +392,8 @@ pub fn inject<I: Inject + ?Sized>(
 /// use tracewire::propagate::{self, BaggageOut, InjectBuffers};
 /// use tracewire::{SpanId, TraceId};
 ///
-/// // The ~14 KiB of encoding buffers come from the caller (a static, the heap), not the stack.
+/// // A carrier that only takes whole values stages its headers in the caller's buffers (a
+/// // static, the heap), not on the stack; this header block is written directly.
 /// let mut bufs = Box::new(InjectBuffers::new());
 /// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
 /// let mut buf = [0u8; 512];
@@ -253,7 +408,14 @@ pub fn inject_with<I: Inject + ?Sized>(
     config: &Config,
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
-    let (pending, mut report) = encode_inject(bufs, ctx, baggage, config);
+    if let Some(c) = carrier.in_place() {
+        let r = encode_into(c, ctx, baggage, config, StripSet::NONE);
+        if !stage_again(&r, carrier) {
+            return r;
+        }
+    }
+    let mut pending = Pending::new(bufs);
+    let mut report = encode_into(&mut pending, ctx, baggage, config, StripSet::NONE)?;
     report.headers = pending.commit(carrier)?;
     Ok(report)
 }
@@ -287,38 +449,47 @@ pub fn inject_replacing<I: Inject + Remove + ?Sized>(
     strip: StripSet,
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
-    let (pending, mut report) = encode_inject(bufs, ctx, baggage, config);
+    if let Some(c) = carrier.in_place() {
+        let r = encode_into(c, ctx, baggage, config, strip);
+        if !stage_again(&r, carrier) {
+            return r;
+        }
+    }
+    let mut pending = Pending::new(bufs);
+    let mut report = encode_into(&mut pending, ctx, baggage, config, StripSet::NONE)?;
     report.headers = pending.commit_stripped(carrier, strip)?;
     Ok(report)
 }
 
-/// Every header [`inject`] writes, encoded into `bufs`: what is queued borrows only `bufs`, so
+/// Every header [`inject`] writes, encoded into `bufs`: what is staged borrows only `bufs`, so
 /// the context (and the carrier it borrows) may go before the headers are handed over.
 pub(super) fn encode_inject<'b>(
     bufs: &'b mut InjectBuffers,
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
     config: &Config,
-) -> (Pending<'b>, InjectReport) {
-    let mut report = InjectReport::default();
-    let mut pending = Pending::new();
-    let InjectBuffers {
-        traceparent: tp_buf,
-        tracestate: ts_buf,
-        dd_member: member_buf,
-        datadog: dd_buf,
-        dd_tags: tags_buf,
-        b3: b3_buf,
-        b3multi: b3m_buf,
-        xray: xray_buf,
-        baggage: bag_buf,
-    } = bufs;
+) -> Result<(Pending<'b>, InjectReport), InjectError> {
+    let mut pending = Pending::new(bufs);
+    let report = encode_into(&mut pending, ctx, baggage, config, StripSet::NONE)?;
+    Ok((pending, report))
+}
 
+/// Writes every header of `ctx` and `baggage` into `c`, all or nothing; on success the headers
+/// they replace and those of `strip` from before are removed.
+pub(super) fn encode_into(
+    c: &mut dyn InPlace,
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    strip: StripSet,
+) -> Result<InjectReport, InjectError> {
+    let mut report = InjectReport::default();
+    let mut out = Out::new(c);
     let trace = ctx.and_then(|c| c.span_id.map(|s| (c, s)));
     if let Some((c, span)) = trace {
         let styles = config.inject;
         if styles.contains(Style::Datadog) {
-            put_datadog(c, span, config, dd_buf, tags_buf, &mut pending, &mut report);
+            put_datadog(c, span, config, &mut out, &mut report);
         }
         if styles.contains(Style::TraceContext) {
             let tp = traceparent::Traceparent {
@@ -327,7 +498,7 @@ pub(super) fn encode_inject<'b>(
                 parent_id: span,
                 flags: TraceFlags(u8::from(c.is_sampled())),
             };
-            pending.add(name::TRACEPARENT, tp.encode(tp_buf));
+            put_traceparent(&tp, &mut out);
             let span_hex = span.to_hex();
             let mut p = ArrayBuf::<64>::new();
             let parent: &[u8] = match c.last_parent_id {
@@ -343,64 +514,64 @@ pub(super) fn encode_inject<'b>(
                 }
                 None => &span_hex,
             };
-            let own = dd_member_of(c, parent, member_buf, &mut report);
-            put_tracestate(own, c.tracestate.as_ref(), ts_buf, &mut pending);
+            let mut member_buf = ArrayBuf::new();
+            let own = dd_member_of(c, parent, &mut member_buf, &mut report);
+            put_tracestate(own, c.tracestate.as_ref(), &mut out);
         }
         if styles.contains(Style::B3Single) {
-            put_b3_single(c, span, b3_buf, &mut pending);
+            put_b3_single(c, span, &mut out);
         }
         if styles.contains(Style::B3Multi) {
-            put_b3_multi(c, span, b3m_buf, &mut pending);
+            put_b3_multi(c, span, &mut out);
         }
         if styles.contains(Style::XRay) {
-            let r = xray::encode(c.trace_id, span, c.sampling_priority, c.origin, xray_buf);
+            let mut x = ArrayBuf::<{ xray::MAX_LEN }>::new();
+            let r = xray::encode(c.trace_id, span, c.sampling_priority, c.origin, &mut x);
             report.origin_sanitized |= r.origin_sanitized;
             report.origin_dropped |= r.origin_dropped;
-            pending.add(name::X_AMZN_TRACE_ID, xray_buf.as_bytes());
+            out.put_bytes(name::X_AMZN_TRACE_ID, x.as_bytes());
         }
     }
 
     if config.inject.contains(Style::Baggage) {
-        report.baggage_dropped = put_baggage(baggage, config, bag_buf, &mut pending);
+        report.baggage_dropped = put_baggage(baggage, config, &mut out);
     }
-    report.refused = pending.refused;
-    (pending, report)
+    report.refused = out.refused;
+    report.headers = out.finish(strip)?;
+    Ok(report)
+}
+
+/// `traceparent`.
+pub(super) fn put_traceparent(tp: &traceparent::Traceparent, out: &mut Out<'_>) {
+    let mut b = [0u8; traceparent::LEN];
+    out.put_bytes(name::TRACEPARENT, tp.encode(&mut b));
 }
 
 /// `x-datadog-*` headers for `c` with parent `span`.
-pub(super) fn put_datadog<'b>(
+pub(super) fn put_datadog(
     c: &SpanContext<'_>,
     span: SpanId,
     config: &Config,
-    dd_buf: &'b mut datadog::DatadogOut,
-    tags_buf: &'b mut [u8; dd_tags::MAX_LEN],
-    pending: &mut Pending<'b>,
+    out: &mut Out<'_>,
     report: &mut InjectReport,
 ) {
     if c.trace_id.low() == 0 {
         report.datadog_unrepresentable = true;
         return;
     }
-    datadog::encode(c.trace_id, span, c.sampling_priority, c.origin, dd_buf);
-    report.origin_sanitized |= dd_buf.origin_sanitized();
-    report.origin_dropped |= dd_buf.origin_dropped();
+    let mut dd = datadog::DatadogOut::new();
+    datadog::encode(c.trace_id, span, c.sampling_priority, c.origin, &mut dd);
+    report.origin_sanitized |= dd.origin_sanitized();
+    report.origin_dropped |= dd.origin_dropped();
+    dd.for_each(|n, v| out.put_bytes(n, v));
     let max = config.x_datadog_tags_max_len();
-    let mut w = Writer::new(tags_buf);
-    match dd_tags::encode(
-        c.decision_maker,
-        c.trace_id.high(),
-        c.tags.iter(),
-        max,
-        &mut w,
-    ) {
-        Ok(_) => {}
-        Err(e) => report.tags_error = Some(e.into()),
-    }
-    let tags = w.into_written();
-    dd_buf.for_each(|n, v| pending.add(n, v));
-    if !tags.is_empty() {
-        pending.add(name::X_DATADOG_TAGS, tags);
-    }
+    out.put(name::X_DATADOG_TAGS, dd_tags::MAX_LEN, |w| {
+        if let Err(e) = dd_tags::encode(c.decision_maker, c.trace_id.high(), c.tags.iter(), max, w)
+        {
+            report.tags_error = Some(e.into());
+        }
+        !w.is_empty()
+    });
 }
 
 /// The `dd=` member for `c` with `p:` = `parent` (none when `parent` is empty).
@@ -427,65 +598,50 @@ pub(super) fn dd_member_of<'b>(
 }
 
 /// `tracestate`: `own` first, then the other vendors' valid members of `rest`.
-pub(super) fn put_tracestate<'b>(
-    own: Option<&[u8]>,
-    rest: Option<&TraceState<'_>>,
-    ts_buf: &'b mut [u8; tracestate::MAX_ENCODED_LEN],
-    pending: &mut Pending<'b>,
-) {
+pub(super) fn put_tracestate(own: Option<&[u8]>, rest: Option<&TraceState<'_>>, out: &mut Out<'_>) {
     let empty = TraceState::new(Fields::EMPTY);
     let rest = rest.unwrap_or(&empty);
-    let mut w = Writer::new(ts_buf);
-    if tracestate::encode(own, b"dd", rest, &mut w).is_ok() && !w.is_empty() {
-        pending.add(name::TRACESTATE, w.into_written());
-    }
+    out.put(name::TRACESTATE, tracestate::MAX_ENCODED_LEN, |w| {
+        tracestate::encode(own, b"dd", rest, w).is_ok() && !w.is_empty()
+    });
 }
 
 /// `b3` for `c` with span `span`.
-pub(super) fn put_b3_single<'b>(
-    c: &SpanContext<'_>,
-    span: SpanId,
-    b3_buf: &'b mut ArrayBuf<{ b3::SINGLE_MAX_LEN }>,
-    pending: &mut Pending<'b>,
-) {
+pub(super) fn put_b3_single(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>) {
     let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
-    b3::encode_single(c.trace_id, span, sampling, b3_buf);
-    pending.add(name::B3, b3_buf.as_bytes());
+    let mut b = ArrayBuf::new();
+    b3::encode_single(c.trace_id, span, sampling, &mut b);
+    out.put_bytes(name::B3, b.as_bytes());
 }
 
 /// `x-b3-*` for `c` with span `span`.
-pub(super) fn put_b3_multi<'b>(
-    c: &SpanContext<'_>,
-    span: SpanId,
-    b3m_buf: &'b mut b3::MultiOut,
-    pending: &mut Pending<'b>,
-) {
+pub(super) fn put_b3_multi(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>) {
     let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
-    b3::encode_multi(c.trace_id, span, sampling, b3m_buf);
-    b3m_buf.for_each(|n, v| pending.add(n, v));
+    let mut m = b3::MultiOut::new();
+    b3::encode_multi(c.trace_id, span, sampling, &mut m);
+    m.for_each(|n, v| out.put_bytes(n, v));
 }
 
 /// `baggage`; returns the members left out.
-pub(super) fn put_baggage<'b>(
-    baggage: BaggageOut<'_>,
-    config: &Config,
-    bag_buf: &'b mut [u8; crate::config::Limits::BAGGAGE_BYTES_MAX],
-    pending: &mut Pending<'b>,
-) -> usize {
+pub(super) fn put_baggage(baggage: BaggageOut<'_>, config: &Config, out: &mut Out<'_>) -> usize {
     let limits = super::baggage_limits(config);
-    let mut w = Writer::new(bag_buf);
-    let dropped = match baggage {
-        BaggageOut::None => 0,
-        BaggageOut::Extracted(b) => baggage::encode_raw(b, limits, &mut w),
-        BaggageOut::Pairs(p) => baggage::encode(
-            p.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
-            limits,
-            &mut w,
-        )
-        .map_or(p.len(), |r| r.dropped),
-    };
-    if !w.is_empty() {
-        pending.add(name::BAGGAGE, w.into_written());
-    }
+    let mut dropped = 0;
+    out.put(
+        name::BAGGAGE,
+        crate::config::Limits::BAGGAGE_BYTES_MAX,
+        |w| {
+            dropped = match baggage {
+                BaggageOut::None => 0,
+                BaggageOut::Extracted(b) => baggage::encode_raw(b, limits, w),
+                BaggageOut::Pairs(p) => baggage::encode(
+                    p.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
+                    limits,
+                    w,
+                )
+                .map_or(p.len(), |r| r.dropped),
+            };
+            !w.is_empty()
+        },
+    );
     dropped
 }

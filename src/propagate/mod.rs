@@ -19,9 +19,11 @@
 //! `propagation_behavior_extract` link and keeps the baggage, `ignore` drops everything. Baggage is
 //! extracted beside the trace styles and never becomes a context (§8.6).
 //!
-//! **Injection** ([`inject`]) encodes every configured style into fixed buffers on the stack first;
-//! only when the carrier accepts all of them ([`Inject::prepare`](crate::carrier::Inject::prepare))
-//! does it call [`Inject::set`](crate::carrier::Inject::set), with lowercase names. Every value
+//! **Injection** ([`inject`]) writes every configured style straight into a carrier that
+//! implements [`InPlace`](crate::carrier::InPlace), rolling it back when a header does not fit;
+//! into any other carrier it stages every header first and calls
+//! [`Inject::set`](crate::carrier::Inject::set) only when the carrier accepts all of them
+//! ([`Inject::prepare`](crate::carrier::Inject::prepare)), with lowercase names. Every value
 //! handed to a carrier is a valid field value (visible ASCII, space and tab, no white space at the
 //! edges; origins are sanitised, tags that cannot be written are skipped and reported). A style
 //! that cannot be encoded (for example the tags header over its limit) is left out and reported, as
@@ -68,4 +70,4 @@ fn baggage_limits(config: &crate::config::Config) -> crate::format::baggage::Lim
             .min(crate::config::Limits::BAGGAGE_BYTES_MAX),
     }
 }
-use inject::{encode_inject, Pending};
+use inject::{encode_inject, encode_into, Pending};

@@ -12,11 +12,12 @@
 //! the rewritten block into a second buffer.
 
 use super::{
-    encode_forward, encode_inject, extract, BaggageOut, Extracted, InjectBuffers, InjectError,
-    InjectReport, Report, Slots,
+    encode_forward, encode_inject, encode_into, extract, BaggageOut, Extracted, InjectBuffers,
+    InjectError, InjectReport, Report, Slots,
 };
 use crate::carrier::{Extract, HeaderBlock, HeaderBlockWriter, Inject, Remove, StripSet};
 use crate::config::{Config, Style};
+use crate::context::SpanContext;
 use crate::id::{SamplingPriority, SpanId, TraceId};
 
 /// What [`continue_in_place`] and [`continue_block`] did: the trace the request continues, as
@@ -80,7 +81,7 @@ where
 {
     let (pending, mut done) = {
         let ex = extract(&*carrier, config);
-        encode_continued(bufs, &ex, config, child_span)
+        encode_continued(bufs, &ex, config, child_span)?
     };
     done.inject.headers = pending.commit_stripped(carrier, strip)?;
     Ok(done)
@@ -101,7 +102,7 @@ where
 {
     let (pending, mut report) = {
         let slots = Slots::collect(&*carrier);
-        encode_forward(bufs, &slots, span, config)
+        encode_forward(bufs, &slots, span, config)?
     };
     report.headers = pending.commit_stripped(carrier, strip)?;
     report.inject.headers = report.headers;
@@ -125,15 +126,14 @@ where
 ///     traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n";
 /// let mut out = [0u8; 1024];
 /// let config = Config::new();
-/// let (n, _) = propagate::continue_block(&mut InjectBuffers::new(), head, &mut out, &config,
-///     StripSet::for_config(&config), |_| SpanId::new(7).unwrap()).unwrap();
+/// let (n, _) = propagate::continue_block(head, &mut out, &config, StripSet::for_config(&config),
+///     |_| SpanId::new(7).unwrap()).unwrap();
 /// let text = core::str::from_utf8(&out[..n]).unwrap();
 /// assert!(text.starts_with("GET / HTTP/1.1\r\nHost: a\r\n"));
 /// assert!(text.contains("traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000007-01\r\n"));
 /// assert!(!text.contains("b3:"));
 /// ```
 pub fn continue_block<F>(
-    bufs: &mut InjectBuffers,
     input: &[u8],
     out: &mut [u8],
     config: &Config,
@@ -145,12 +145,13 @@ where
 {
     let block = HeaderBlock(input);
     let ex = extract(&block, config);
-    let (pending, mut done) = encode_continued(bufs, &ex, config, child_span);
     let mut w = HeaderBlockWriter::new(out);
     w.copy_block_except(input, strip)
         .map_err(InjectError::Carrier)?;
-    match pending.commit(&mut w) {
-        Ok(n) => done.inject.headers = n,
+    // The output is a buffer of its own: the headers are written straight into it.
+    let (child, bag, mut done) = continued(&ex, child_span);
+    match encode_into(&mut w, child.as_ref(), bag, config, StripSet::NONE) {
+        Ok(r) => done.inject = r,
         Err(e) => {
             w.clear();
             return Err(e);
@@ -165,7 +166,22 @@ fn encode_continued<'b, F>(
     ex: &Extracted<'_>,
     config: &Config,
     child_span: F,
-) -> (super::Pending<'b>, Continued)
+) -> Result<(super::Pending<'b>, Continued), InjectError>
+where
+    F: FnOnce(&Extracted<'_>) -> SpanId,
+{
+    let (child, bag, mut done) = continued(ex, child_span);
+    let (pending, inject) = encode_inject(bufs, child.as_ref(), bag, config)?;
+    done.inject = inject;
+    Ok((pending, done))
+}
+
+/// The child of the extracted context, the baggage to send on, and what the continuation
+/// reports (its injection report still empty).
+fn continued<'e, F>(
+    ex: &'e Extracted<'_>,
+    child_span: F,
+) -> (Option<SpanContext<'e>>, BaggageOut<'e>, Continued)
 where
     F: FnOnce(&Extracted<'_>) -> SpanId,
 {
@@ -175,7 +191,6 @@ where
         .baggage
         .as_ref()
         .map_or(BaggageOut::None, BaggageOut::Extracted);
-    let (pending, inject) = encode_inject(bufs, child.as_ref(), bag, config);
     let done = Continued {
         trace_id: ex.context.map(|c| c.trace_id),
         parent_id: ex.context.and_then(|c| c.span_id),
@@ -183,7 +198,7 @@ where
         sampling_priority: ex.context.and_then(|c| c.sampling_priority),
         style: ex.style,
         report: ex.report,
-        inject,
+        inject: InjectReport::default(),
     };
-    (pending, done)
+    (child, bag, done)
 }

@@ -5,25 +5,66 @@
 use crate::error::BufferTooSmall;
 
 /// Appends into a borrowed byte slice.
+///
+/// A writer made by [`Writer::with_capacity`] has a capacity of its own, which may be larger
+/// than the slice: it then behaves exactly as a writer over a slice of that capacity would
+/// (same lengths, same `remaining`, same errors), but the bytes past the end of the real
+/// slice are not stored and [`Writer::overflowed`] says so. That is how an encoder with a size
+/// limit writes straight into a carrier's free room and learns, in the same pass, whether its
+/// output would have fitted there.
 #[derive(Debug)]
 pub struct Writer<'b> {
     buf: &'b mut [u8],
     len: usize,
+    cap: usize,
+    /// The first position whose byte was not stored (`usize::MAX`: none).
+    lost_from: usize,
 }
 
 impl<'b> Writer<'b> {
     /// A writer at the start of `buf`.
     #[inline]
     pub const fn new(buf: &'b mut [u8]) -> Self {
-        Writer { buf, len: 0 }
+        let cap = buf.len();
+        Writer {
+            buf,
+            len: 0,
+            cap,
+            lost_from: usize::MAX,
+        }
+    }
+
+    /// A writer at the start of `buf` that accepts up to `cap` bytes whatever the length of
+    /// `buf`; bytes past the end of `buf` are counted, not stored (see [`Writer::overflowed`]).
+    #[inline]
+    pub const fn with_capacity(buf: &'b mut [u8], cap: usize) -> Self {
+        Writer {
+            buf,
+            len: 0,
+            cap,
+            lost_from: usize::MAX,
+        }
+    }
+
+    /// True when a byte of the written length was not stored (it was written past the end of
+    /// the real slice): the written bytes are then incomplete, and only the length is right.
+    /// Truncating below the first such byte makes the writer whole again.
+    #[inline]
+    pub fn overflowed(&self) -> bool {
+        self.lost_from < self.len
     }
 
     /// Appends `bytes`, all or nothing.
     #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
         let end = self.len.checked_add(bytes.len()).ok_or(BufferTooSmall)?;
-        let dst = self.buf.get_mut(self.len..end).ok_or(BufferTooSmall)?;
-        dst.copy_from_slice(bytes);
+        if end > self.cap {
+            return Err(BufferTooSmall);
+        }
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => dst.copy_from_slice(bytes),
+            None => self.lost_from = self.lost_from.min(self.len),
+        }
         self.len = end;
         Ok(())
     }
@@ -31,10 +72,15 @@ impl<'b> Writer<'b> {
     /// Appends one byte.
     #[inline]
     pub fn push_byte(&mut self, b: u8) -> Result<(), BufferTooSmall> {
-        let slot = self.buf.get_mut(self.len).ok_or(BufferTooSmall)?;
-        *slot = b;
-        // Below the buffer's length, so no wrap: `wrapping_add` keeps the proof free of an
-        // overflow check the optimiser cannot remove.
+        if self.len >= self.cap {
+            return Err(BufferTooSmall);
+        }
+        match self.buf.get_mut(self.len) {
+            Some(slot) => *slot = b,
+            None => self.lost_from = self.lost_from.min(self.len),
+        }
+        // Below the capacity, so no wrap: `wrapping_add` keeps the proof free of an overflow
+        // check the optimiser cannot remove.
         self.len = self.len.wrapping_add(1);
         Ok(())
     }
@@ -54,7 +100,7 @@ impl<'b> Writer<'b> {
     /// Room left.
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.buf.len().saturating_sub(self.len)
+        self.cap.saturating_sub(self.len)
     }
 
     /// Forgets everything written after `len` (a rollback to an earlier [`Writer::len`]).
@@ -63,6 +109,50 @@ impl<'b> Writer<'b> {
         if len < self.len {
             self.len = len;
         }
+        if len <= self.lost_from {
+            self.lost_from = usize::MAX;
+        }
+    }
+
+    /// The free room of the slice that starts `skip` bytes past the written length and leaves
+    /// `keep` bytes at the end (empty when there is not that much room): where a carrier lets
+    /// an encoder write a value it will frame afterwards.
+    #[inline]
+    pub(crate) fn room_after(&mut self, skip: usize, keep: usize) -> &mut [u8] {
+        let end = self.buf.len().saturating_sub(keep);
+        match self.len.checked_add(skip) {
+            Some(start) if start <= end => self.buf.get_mut(start..end).unwrap_or(&mut []),
+            _ => &mut [],
+        }
+    }
+
+    /// Copies `bytes` to `off` bytes past the written length without moving it (the framing
+    /// in front of a value written by [`Writer::room_after`]).
+    #[inline]
+    pub(crate) fn write_ahead(&mut self, off: usize, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+        let start = self.len.checked_add(off).ok_or(BufferTooSmall)?;
+        let end = start.checked_add(bytes.len()).ok_or(BufferTooSmall)?;
+        let dst = self.buf.get_mut(start..end).ok_or(BufferTooSmall)?;
+        dst.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Takes the next `n` bytes, already written in place, as written.
+    #[inline]
+    pub(crate) fn advance(&mut self, n: usize) -> Result<(), BufferTooSmall> {
+        let end = self.len.checked_add(n).ok_or(BufferTooSmall)?;
+        if end > self.buf.len() || end > self.cap {
+            return Err(BufferTooSmall);
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// The bytes from `start` to `start + len` of the slice, written or not.
+    #[inline]
+    pub(crate) fn slice_mut(&mut self, start: usize, len: usize) -> Option<&mut [u8]> {
+        let end = start.checked_add(len)?;
+        self.buf.get_mut(start..end)
     }
 
     /// The written bytes.
@@ -74,7 +164,7 @@ impl<'b> Writer<'b> {
     /// Consumes the writer, returning the written bytes with the buffer's lifetime.
     #[inline]
     pub fn into_written(self) -> &'b [u8] {
-        let Writer { buf, len } = self;
+        let Writer { buf, len, .. } = self;
         buf.get(..len).unwrap_or(&[])
     }
 }
@@ -119,6 +209,8 @@ impl<const N: usize> ArrayBuf<N> {
         Writer {
             buf: &mut self.buf,
             len: self.len,
+            cap: N,
+            lost_from: usize::MAX,
         }
     }
 
@@ -219,6 +311,30 @@ mod tests {
         assert_eq!(w.push_byte(b'e'), Err(BufferTooSmall));
         w.truncate(1);
         assert_eq!(w.into_written(), b"a");
+    }
+
+    #[test]
+    fn writer_with_a_larger_capacity_counts_what_it_cannot_store() {
+        let mut b = [0u8; 4];
+        let mut w = Writer::with_capacity(&mut b, 6);
+        w.push(b"ab").unwrap();
+        assert!(!w.overflowed());
+        w.push(b"cde").unwrap(); // 2..5: past the slice, counted
+        assert_eq!((w.len(), w.remaining(), w.overflowed()), (5, 1, true));
+        assert_eq!(
+            w.push(b"fg"),
+            Err(BufferTooSmall),
+            "the capacity still holds"
+        );
+        w.push_byte(b'f').unwrap();
+        assert_eq!(w.push_byte(b'g'), Err(BufferTooSmall));
+        w.truncate(3);
+        assert!(w.overflowed(), "byte 2 was never stored");
+        w.truncate(2);
+        assert!(!w.overflowed());
+        assert_eq!(w.written(), b"ab");
+        w.push(b"cd").unwrap();
+        assert_eq!((w.written(), w.overflowed()), (&b"abcd"[..], false));
     }
 
     #[test]

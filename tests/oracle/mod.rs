@@ -6,15 +6,18 @@
 //! - re-extracts, style by style, to the same trace id (all 128 bits), span id, sampling
 //!   decision, origin and `_dd.p.*` tags, as far as each style can carry them;
 //!
-//! and that an error leaves the carrier as it was. Input: a selector byte for the extract
+//! and that an error leaves the carrier as it was, and that the direct path (the encoders writing
+//! straight into an in-place carrier) writes exactly what the staged path (every header staged,
+//! then `prepare` and `set`) writes, and fails exactly when it fails. Input: a selector byte for the extract
 //! styles, one for the inject styles and behaviour, one for the carrier size, then `name:value`
 //! lines separated by `\n`.
 
-use tracewire::carrier::{HeaderBlockWriter, Headers};
+use tracewire::carrier::{CarrierError, HeaderBlockWriter, Headers, Inject};
 use tracewire::config::{Behavior, Config, Limits, Style, StyleSet};
 use tracewire::context::SpanContext;
 use tracewire::format::{baggage, datadog, tracestate, xray};
 use tracewire::propagate::{self, BaggageOut, Extracted};
+use tracewire::transport::sqs::JsonObjectWriter;
 use tracewire::wire::name;
 use tracewire::SpanId;
 
@@ -176,6 +179,92 @@ fn same_context(style: Style, want: &SpanContext<'_>, got: &SpanContext<'_>, tag
     }
 }
 
+/// A carrier seen only through `set` / `reserve` / `prepare`: injection into it is staged.
+struct Staged<'a, I: ?Sized>(&'a mut I);
+
+impl<I: Inject + ?Sized> Inject for Staged<'_, I> {
+    fn set(&mut self, name: &'static str, value: &[u8]) -> Result<(), CarrierError> {
+        self.0.set(name, value)
+    }
+    fn reserve(&mut self, headers: usize, bytes: usize) -> Result<(), CarrierError> {
+        self.0.reserve(headers, bytes)
+    }
+    fn prepare(&mut self, headers: &[(&'static str, &[u8])]) -> Result<(), CarrierError> {
+        self.0.prepare(headers)
+    }
+}
+
+/// The direct and the staged path agree on `inject` and `forward` into carriers of `room`
+/// bytes: the same result, the same bytes.
+fn direct_equals_staged(
+    child: Option<&SpanContext<'_>>,
+    bag: BaggageOut<'_>,
+    headers: &[(&[u8], &[u8])],
+    span: SpanId,
+    cfg: &Config,
+    room: usize,
+) {
+    // Headers: fresh, and holding a stale trace header and an unrelated one.
+    let mut fresh = Headers::<16, 4096>::new();
+    let mut stale = Headers::<16, 4096>::new();
+    stale.set("x-request-id", b"abc").unwrap();
+    stale.set("traceparent", &[b'x'; 55]).unwrap();
+    for start in [&mut fresh, &mut stale] {
+        let cap = room.min(4096);
+        let mut a = start.clone();
+        let mut b = start.clone();
+        // The arena's room is cut to `room` by filling the rest with one header.
+        let pad = 4096usize.saturating_sub(a.iter().map(|(_, v)| v.len()).sum::<usize>() + cap);
+        if pad > 0 {
+            a.set("x-pad", &vec![b'p'; pad]).unwrap();
+            b.set("x-pad", &vec![b'p'; pad]).unwrap();
+        }
+        let ra = propagate::inject(child, bag, cfg, &mut a);
+        let rb = propagate::inject(child, bag, cfg, &mut Staged(&mut b));
+        assert_eq!(
+            ra.is_ok(),
+            rb.is_ok(),
+            "inject into Headers, room {room}: {ra:?} / {rb:?}"
+        );
+        assert_eq!(ra.ok(), rb.ok(), "inject reports");
+        assert_eq!(
+            a.iter().collect::<Vec<_>>(),
+            b.iter().collect::<Vec<_>>(),
+            "inject bytes"
+        );
+        let mut a = start.clone();
+        let mut b = start.clone();
+        if pad > 0 {
+            a.set("x-pad", &vec![b'p'; pad]).unwrap();
+            b.set("x-pad", &vec![b'p'; pad]).unwrap();
+        }
+        let ra = propagate::forward(headers, span, cfg, &mut a);
+        let rb = propagate::forward(headers, span, cfg, &mut Staged(&mut b));
+        assert_eq!(ra.ok(), rb.ok(), "forward into Headers, room {room}");
+        assert_eq!(
+            a.iter().collect::<Vec<_>>(),
+            b.iter().collect::<Vec<_>>(),
+            "forward bytes"
+        );
+    }
+    // A header block and a JSON object of `room` bytes.
+    let (mut x, mut y) = (vec![0u8; room], vec![0u8; room]);
+    let (mut a, mut b) = (
+        HeaderBlockWriter::new(&mut x),
+        HeaderBlockWriter::new(&mut y),
+    );
+    let ra = propagate::inject(child, bag, cfg, &mut a);
+    let rb = propagate::inject(child, bag, cfg, &mut Staged(&mut b));
+    assert_eq!(ra.ok(), rb.ok(), "inject into a header block of {room}");
+    assert_eq!(a.written(), b.written(), "header block bytes");
+    let (mut x, mut y) = (vec![0u8; room], vec![0u8; room]);
+    let (mut a, mut b) = (JsonObjectWriter::new(&mut x), JsonObjectWriter::new(&mut y));
+    let ra = propagate::forward(headers, span, cfg, &mut a);
+    let rb = propagate::forward(headers, span, cfg, &mut Staged(&mut b));
+    assert_eq!(ra.ok(), rb.ok(), "forward into a JSON object of {room}");
+    assert_eq!(a.finish(), b.finish(), "JSON bytes");
+}
+
 fn only(style: Style) -> Config {
     Config::new()
         .with_styles(StyleSet::EMPTY.with(style))
@@ -258,6 +347,14 @@ pub fn check(data: &[u8]) {
     if propagate::inject(child.as_ref(), bag, &cfg, &mut w).is_err() {
         assert!(w.written().is_empty(), "partial write");
     }
+    direct_equals_staged(
+        child.as_ref(),
+        bag,
+        &headers,
+        span,
+        &cfg,
+        usize::from(*size) * 8,
+    );
 
     // forward: valid, bounded, and each rewritten style keeps its own incoming context.
     let mut fwd = Headers::<16, 16384>::new();

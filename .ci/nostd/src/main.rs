@@ -166,7 +166,7 @@ fn propagation(input: &[u8], cfg: &Config) -> usize {
     let r = propagate::forward_in_place(&mut bufs, &mut h, seven, cfg, strip);
     sum = sum.wrapping_add(r.map_or(0, |r| r.headers));
     let mut out = [0u8; 8192];
-    let r = propagate::continue_block(&mut bufs, input, &mut out, cfg, strip, |_| seven);
+    let r = propagate::continue_block(input, &mut out, cfg, strip, |_| seven);
     sum = sum.wrapping_add(r.map_or(0, |(n, _)| n));
     let ex = propagate::extract(&pairs, cfg);
     let r = propagate::inject_replacing(
