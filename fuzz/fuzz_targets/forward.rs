@@ -142,7 +142,7 @@ fuzz_target!(|data: &[u8]| {
         text.extend_from_slice(b"\r\n");
     }
     let mut out = vec![0u8; cap * 4];
-    if let Ok((n, _)) = propagate::continue_block(&mut bufs, &text, &mut out, &cfg, strip, |_| span) {
+    if let Ok((n, _)) = propagate::continue_block(&text, &mut out, &cfg, strip, |_| span) {
         assert!(n <= out.len());
     }
 

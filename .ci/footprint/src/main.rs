@@ -13,7 +13,7 @@
 //!
 //! Two limits per figure: the lean-core **budget** (issue 14), reported, and enforced only with
 //! `FOOTPRINT_ENFORCE=1` until the lean core lands; and a **ceiling**, the figure as last
-//! measured (commit `86cc0ae`) plus a small margin for toolchain noise, which CI enforces, so
+//! measured (commit `86cc0ae`, or a later one where it improved) plus a small margin for toolchain noise, which CI enforces, so
 //! that no change makes a figure worse unnoticed while the budgets are unmet. A change that makes
 //! a figure better lowers its ceiling in the same commit.
 //!
@@ -95,10 +95,12 @@ fn main() {
             928,
         ),
         (
+            // Staging for carriers that only take whole values (and the proxy entry points that
+            // inject into the carrier they extracted from); an `InPlace` carrier never uses it.
             "InjectBuffers",
             std::mem::size_of::<InjectBuffers>(),
             Some(1024),
-            14_016,
+            13_645,
         ),
         ("Config", std::mem::size_of::<Config>(), None, 312),
     ] {
@@ -247,11 +249,13 @@ fn main() {
 }
 
 /// Ceilings of the deepest stack over every input and style (extract, + `inject`, +
-/// `inject_with`): the figures of `86cc0ae` (5,351 / 20,119 / 6,815 B) plus 10%.
-const STACK_CEILINGS: [usize; 3] = [5_890, 22_130, 7_500];
+/// `inject_with`): the figures of `86cc0ae` for extraction (5,351 B) and of `f6bb35a` (direct
+/// injection into an `InPlace` carrier) for the others (5,791 / 6,487 B), plus 10%.
+const STACK_CEILINGS: [usize; 3] = [5_890, 6_370, 7_140];
 
 /// The budgeted operations: (label, bench input, styles (`None`: the default configuration),
-/// operation, budget, ceiling). Ceilings are the counts of `86cc0ae` plus about 5%.
+/// operation, budget, ceiling). Ceilings are the counts of `86cc0ae` plus about 5% (default
+/// inject: the count of `f6bb35a`, 5,895, plus 5%).
 const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
     ("traceparent parse", "", None, "parse", 300, 330),
     (
@@ -268,7 +272,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         None,
         "inject",
         1_500,
-        7_030,
+        6_190,
     ),
     (
         "tracecontext extract",
