@@ -322,6 +322,14 @@ impl<'a> TraceState<'a> {
             }
         }
         items.next()?;
+        self.get_slow(key)
+    }
+
+    /// [`TraceState::get`] past the first [`MAX_MEMBERS`] items: the full member walk, with
+    /// its duplicate table, in a frame of its own that the usual short lists never push.
+    #[cold]
+    #[inline(never)]
+    fn get_slow(&self, key: &[u8]) -> Option<&'a [u8]> {
         self.members().find(|m| m.key == key).map(|m| m.value)
     }
 
@@ -479,25 +487,38 @@ pub fn encode(
         }
     }
     out.truncate(start);
-    // Candidate members and whether each is kept; slots past the last candidate stay unkept.
-    // Iterating the whole array (never indexing it) keeps this free of panic paths.
-    let empty = Member {
-        key: &[],
-        value: &[],
-    };
-    let mut sel: [(Member<'_>, bool); MAX_MEMBERS] = [(empty, false); MAX_MEMBERS];
-    let mut slots = sel.iter_mut().take(budget_members);
+    // Candidate members: the first `budget_members` of `rest` without `own_key`, as the
+    // lengths of `key=value` (at most 513 bytes, so a `u16` each) and one bit each for "kept".
+    // The members are read again to write them: nothing bigger than the lengths is held, so the
+    // selection costs 64 bytes of stack, not a copy of every member. Iterating the arrays (never
+    // indexing them) keeps this free of panic paths.
+    let mut lens = [0u16; MAX_MEMBERS];
+    let mut kept: u32 = 0;
     let mut dropped = 0usize;
-    for m in rest.members().filter(|m| m.key != own_key) {
-        match slots.next() {
-            Some(slot) => *slot = (m, true),
-            None => dropped = dropped.saturating_add(1),
-        }
+    let mut n = 0usize;
+    for (m, slot) in rest
+        .members()
+        .filter(|m| m.key != own_key)
+        .zip(lens.iter_mut().take(budget_members))
+    {
+        *slot = u16::try_from(m.len()).unwrap_or(u16::MAX);
+        kept |= 1u32
+            .checked_shl(u32::try_from(n).unwrap_or(u32::MAX))
+            .unwrap_or(0);
+        n = n.saturating_add(1);
     }
+    if n >= budget_members {
+        let all = rest.members().filter(|m| m.key != own_key).count();
+        dropped = all.saturating_sub(n);
+    }
+    let bit = |i: usize| {
+        1u32.checked_shl(u32::try_from(i).unwrap_or(u32::MAX))
+            .unwrap_or(0)
+    };
     let mut total = own.map_or(0, <[u8]>::len);
     let mut count = usize::from(own.is_some());
-    for (m, _) in sel.iter().filter(|(_, k)| *k) {
-        total = total.saturating_add(m.len());
+    for &len in lens.iter().take(n) {
+        total = total.saturating_add(usize::from(len));
         count = count.saturating_add(1);
     }
     total = total.saturating_add(count.saturating_sub(1));
@@ -505,14 +526,15 @@ pub fn encode(
     // Dropping a member saves its length and one comma.
     if total > MAX_ENCODED_LEN {
         for long_only in [true, false] {
-            for (m, k) in sel.iter_mut().rev() {
+            for (i, &len) in lens.iter().enumerate().take(n).rev() {
                 if total <= MAX_ENCODED_LEN {
                     break;
                 }
-                if *k && (!long_only || m.len() > TRUNCATE_FIRST_ABOVE) {
-                    *k = false;
+                let len = usize::from(len);
+                if kept & bit(i) != 0 && (!long_only || len > TRUNCATE_FIRST_ABOVE) {
+                    kept &= !bit(i);
                     dropped = dropped.saturating_add(1);
-                    total = total.saturating_sub(m.len().saturating_add(1));
+                    total = total.saturating_sub(len.saturating_add(1));
                 }
             }
         }
@@ -523,7 +545,11 @@ pub fn encode(
             out.push(o)?;
             written = written.saturating_add(1);
         }
-        for (m, _) in sel.iter().filter(|(_, k)| *k) {
+        let candidates = rest.members().filter(|m| m.key != own_key).take(n);
+        for (i, m) in candidates.enumerate() {
+            if kept & bit(i) == 0 {
+                continue;
+            }
             if written > 0 {
                 out.push_byte(b',')?;
             }

@@ -323,16 +323,18 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
         return out;
     }
 
-    let mut primary: Option<(Style, SpanContext<'a>)> = None;
+    // The primary context is kept where it is returned (`out.context`, `out.style`), so it is
+    // not copied again at the end.
     // A later tracecontext context of the same trace is merged once every style has been read
-    // (its `_dd.parent_id` fallback needs the Datadog parent, whatever the style order).
-    let mut w3c_same_trace: Option<SpanContext<'a>> = None;
+    // (its `_dd.parent_id` fallback needs the Datadog parent, whatever the style order); of it,
+    // only what the merge reads is kept.
+    let mut w3c_same_trace: Option<W3cMerge<'a>> = None;
     let mut datadog_parent: Option<(TraceId, Option<SpanId>)> = None;
     for &style in config.extract.as_slice() {
         if style == Style::Baggage {
             continue;
         }
-        if config.extract_first && primary.is_some() {
+        if config.extract_first && out.context.is_some() {
             out.report.push(style, Status::Skipped);
             continue;
         }
@@ -347,11 +349,18 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
                 if style == Style::Datadog {
                     datadog_parent = Some((ctx.trace_id, ctx.span_id));
                 }
-                match &primary {
-                    None => primary = Some((style, ctx)),
-                    Some((_, p)) if p.trace_id == ctx.trace_id => {
+                match &out.context {
+                    None => {
+                        out.context = Some(ctx);
+                        out.style = Some(style);
+                    }
+                    Some(p) if p.trace_id == ctx.trace_id => {
                         if style == Style::TraceContext {
-                            w3c_same_trace = Some(ctx);
+                            w3c_same_trace = Some(W3cMerge {
+                                span_id: ctx.span_id,
+                                tracestate: ctx.tracestate,
+                                last_parent_id: ctx.last_parent_id,
+                            });
                         }
                     }
                     Some(_) if ctx.span_id.is_some() => {
@@ -366,22 +375,16 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
         out.report.push(style, status);
     }
 
-    if let Some((pstyle, mut ctx)) = primary {
+    if let (Some(ctx), Some(pstyle)) = (out.context.as_mut(), out.style) {
         if let Some(w3c) = &w3c_same_trace {
-            merge_w3c(&mut ctx, w3c, datadog_parent);
+            merge_w3c(ctx, w3c, datadog_parent);
         }
-        out.style = Some(pstyle);
         out.decision_only = None;
-        match config.behavior {
-            Behavior::Restart => {
-                out.links = Links::default();
-                out.links.push(SpanLink::new(
-                    &ctx,
-                    pstyle,
-                    LinkReason::PropagationBehaviorExtract,
-                ));
-            }
-            _ => out.context = Some(ctx),
+        if config.behavior == Behavior::Restart {
+            let link = SpanLink::new(ctx, pstyle, LinkReason::PropagationBehaviorExtract);
+            out.context = None;
+            out.links = Links::default();
+            out.links.push(link);
         }
     }
 
@@ -398,9 +401,16 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
 }
 
 /// §5.3: a later tracecontext context of the same trace.
+/// What the merge of a same-trace tracecontext context reads of it (§5.3).
+struct W3cMerge<'a> {
+    span_id: Option<SpanId>,
+    tracestate: Option<TraceState<'a>>,
+    last_parent_id: Option<LastParent<'a>>,
+}
+
 fn merge_w3c<'a>(
     ctx: &mut SpanContext<'a>,
-    w3c: &SpanContext<'a>,
+    w3c: &W3cMerge<'a>,
     datadog: Option<(TraceId, Option<SpanId>)>,
 ) {
     ctx.tracestate = w3c.tracestate;
