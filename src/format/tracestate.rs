@@ -487,6 +487,21 @@ pub fn encode(
         }
     }
     out.truncate(start);
+    encode_selected(own, own_key, rest, budget_members, out)
+}
+
+/// [`encode`] when not every member can be sent: the member cap and the spec's truncation
+/// choose which go (in a cold frame of its own: the usual lists never get here).
+#[cold]
+#[inline(never)]
+fn encode_selected(
+    own: Option<&[u8]>,
+    own_key: &[u8],
+    rest: &TraceState<'_>,
+    budget_members: usize,
+    out: &mut Writer<'_>,
+) -> Result<EncodeReport, BufferTooSmall> {
+    let start = out.len();
     // Candidate members: the first `budget_members` of `rest` without `own_key`, as the
     // lengths of `key=value` (at most 513 bytes, so a `u16` each) and one bit each for "kept".
     // The members are read again to write them: nothing bigger than the lengths is held, so the
