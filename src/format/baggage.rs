@@ -261,24 +261,46 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
     let (fields, cut) = fields.capped(MAX_LINE_LEN, b',');
     let mut truncated = fields.dropped() > 0 || cut;
     let mut canonical = true;
-    // Indexed by a bounded range, not `enumerate`, whose counter carries an overflow check.
-    let mut items = (0..usize::MAX).zip(fields.items(b',')).peekable();
-    while let Some((index, item)) = items.next() {
-        if list::trim_ows(item).is_empty() && items.peek().is_none() {
-            canonical = false;
-            break; // one trailing comma, or an empty header: no members
+    // One cursor per field line, item after item (the items of the combined list are the
+    // items of each line in turn): no splitting pass before the member is read.
+    let lines = fields.as_slice();
+    let last_line = lines.len().saturating_sub(1);
+    let mut index = 0usize;
+    'lines: for (l, &line) in (0..usize::MAX).zip(lines) {
+        let mut pos = 0usize;
+        loop {
+            let (m, end) = match member_at(line, pos) {
+                Some(found) => found,
+                None => {
+                    // A blank last item (one trailing comma, or an empty header) ends the list
+                    // with no member; any other item that is not a member is malformed.
+                    let rest = line.get(pos..).unwrap_or(&[]);
+                    if l == last_line && list::trim_ows(rest).is_empty() {
+                        canonical = false;
+                        break 'lines;
+                    }
+                    return Err(BaggageError::Malformed { index });
+                }
+            };
+            let ascii = m.value.is_ascii();
+            canonical &= ascii && m.wire_len() == end.saturating_sub(pos);
+            // A member counts the bytes it takes when sent again (raw UTF-8 in a value is
+            // percent-encoded then), so that what is accepted under the limits is re-sent whole.
+            let len = if ascii { m.wire_len() } else { m.encoded_len() };
+            let need = len.saturating_add(usize::from(count > 0));
+            if count >= limits.max_items || bytes.saturating_add(need) > limits.max_bytes {
+                truncated = true;
+                break 'lines;
+            }
+            bytes = bytes.saturating_add(need);
+            count = count.saturating_add(1);
+            index = index.saturating_add(1);
+            // `end` is the item's `,` or the end of the line.
+            if end >= line.len() {
+                break;
+            }
+            pos = end.saturating_add(1);
         }
-        let m = member(item).ok_or(BaggageError::Malformed { index })?;
-        canonical &= m.wire_len() == item.len() && m.value.is_ascii();
-        // A member counts the bytes it takes when sent again (raw UTF-8 in a value is
-        // percent-encoded then), so that what is accepted under the limits is re-sent whole.
-        let need = m.encoded_len().saturating_add(usize::from(count > 0));
-        if count >= limits.max_items || bytes.saturating_add(need) > limits.max_bytes {
-            truncated = true;
-            break;
-        }
-        bytes = bytes.saturating_add(need);
-        count = count.saturating_add(1);
     }
     if count == 0 && truncated {
         return Err(BaggageError::LimitExceeded);
@@ -289,6 +311,58 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
         truncated,
         canonical: canonical && !truncated,
     })
+}
+
+/// Reads the member that starts at `pos` of `line` (the item up to the next `,` or the end of
+/// the line) by the rules of [`member`], and where that item ends; `None` when the item is not
+/// a member. Every class the member's parts are made of excludes `,`, so the cursor stops at the
+/// item's end by itself.
+fn member_at(line: &[u8], pos: usize) -> Option<(Member<'_>, usize)> {
+    use class::{skip, BAGGAGE_VALUE_RAW, OWS, TOKEN};
+    let key_start = skip(line, pos, OWS);
+    let key_end = skip(line, key_start, TOKEN);
+    let mut i = skip(line, key_end, OWS);
+    if line.get(i) != Some(&b'=') {
+        return None;
+    }
+    let value_start = skip(line, i.saturating_add(1), OWS);
+    i = skip(line, value_start, BAGGAGE_VALUE_RAW);
+    let mut value_end = i;
+    while value_end > value_start && line.get(value_end.wrapping_sub(1)) == Some(&b' ') {
+        value_end = value_end.wrapping_sub(1);
+    }
+    i = skip(line, i, OWS);
+    let key = line.get(key_start..key_end)?;
+    let value = line.get(value_start..value_end)?;
+    if key.is_empty() || value.is_empty() {
+        return None;
+    }
+    let (properties, end) = match line.get(i..)? {
+        [] | [b',', ..] => (&[][..], i),
+        [b';', rest @ ..] => {
+            let item_len = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+            let props = rest.get(..item_len)?;
+            let properties = list::trim_ows(props);
+            // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
+            for p in list::Split::new(properties, b';') {
+                let (pk, pv) = list::split_once(p, b'=');
+                if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
+                {
+                    return None;
+                }
+            }
+            (properties, i.saturating_add(1).saturating_add(item_len))
+        }
+        _ => return None,
+    };
+    Some((
+        Member {
+            key,
+            value,
+            properties,
+        },
+        end,
+    ))
 }
 
 impl<'a> Baggage<'a> {
