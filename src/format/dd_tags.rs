@@ -178,6 +178,32 @@ fn pair(item: &[u8]) -> (&[u8], Option<&[u8]>) {
     (list::trim_ows_end(k), v.map(list::trim_ows))
 }
 
+/// Reads the pair that starts at `pos` of `line` (the item up to the next `,` or the end of the
+/// line): its key and value, valid as [`pair`], [`key_ok`] and [`value_ok`] read them, and where
+/// the item ends; `None` when the item is not a valid pair. Key and value characters exclude
+/// `,`, so the cursor stops at the item's end by itself.
+fn pair_at(line: &[u8], pos: usize) -> Option<(&[u8], &[u8], usize)> {
+    use class::{skip, OWS, TAG_KEY, TAG_VALUE};
+    let key_start = skip(line, pos, OWS);
+    let key_end = skip(line, key_start, TAG_KEY);
+    let eq = skip(line, key_end, OWS);
+    if line.get(eq) != Some(&b'=') {
+        return None;
+    }
+    let value_start = skip(line, eq.saturating_add(1), OWS);
+    let run_end = skip(line, value_start, TAG_VALUE);
+    let end = skip(line, run_end, OWS);
+    if !matches!(line.get(end), None | Some(b',')) {
+        return None;
+    }
+    let key = line.get(key_start..key_end)?;
+    let value = list::trim_ows_end(line.get(value_start..run_end)?);
+    if key.is_empty() || value.is_empty() {
+        return None;
+    }
+    Some((key, value, end))
+}
+
 /// The `_dd.p.tid` state of a header.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tid<'a> {
@@ -220,23 +246,34 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
     if fields.combined_len() > max_len || fields.dropped() > 0 {
         return Err(TagsError::ExtractMaxSize);
     }
-    // One pass validates every pair and remembers the first `tid` and `dm`.
+    // One pass validates every pair and remembers the first `tid` and `dm`: a cursor per field
+    // line reads each pair up to its own `,` (the items of the combined list are the items of
+    // each line in turn), with the rules of [`pair`], [`key_ok`] and [`value_ok`].
     let (mut tid, mut dm, mut other_tags) = (None, None, false);
-    // Indexed by a bounded range, not `enumerate`, whose counter carries an overflow check.
-    let mut pairs = (0..usize::MAX).zip(fields.items(b',')).peekable();
-    while let Some((i, item)) = pairs.next() {
-        if list::trim_ows(item).is_empty() && pairs.peek().is_none() && i > 0 {
-            break; // trailing comma
-        }
-        let (k, v) = pair(item);
-        match v {
-            Some(v) if key_ok(k) && value_ok(v) => match k {
+    let lines = fields.as_slice();
+    let last_line = lines.len().saturating_sub(1);
+    let mut i = 0usize;
+    'lines: for (l, &line) in (0..usize::MAX).zip(lines) {
+        let mut pos = 0usize;
+        loop {
+            let Some((k, v, end)) = pair_at(line, pos) else {
+                let rest = line.get(pos..).unwrap_or(&[]);
+                if l == last_line && i > 0 && list::trim_ows(rest).is_empty() {
+                    break 'lines; // trailing comma
+                }
+                return Err(TagsError::Decoding { pair: i });
+            };
+            match k {
                 b"_dd.p.tid" => tid = tid.or(Some(v)),
                 b"_dd.p.dm" => dm = dm.or(Some(v)),
                 b"_dd.p." => {}
                 _ => other_tags |= k.starts_with(DD_P_PREFIX),
-            },
-            _ => return Err(TagsError::Decoding { pair: i }),
+            }
+            i = i.saturating_add(1);
+            if end >= line.len() {
+                break;
+            }
+            pos = end.saturating_add(1);
         }
     }
     Ok(DdTags {
