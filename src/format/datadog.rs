@@ -27,7 +27,7 @@ use core::num::NonZeroU64;
 use crate::format::{sanitized, Text};
 use crate::id::{SamplingPriority, SpanId, TraceId};
 use crate::wire::buf::{ArrayBuf, Writer};
-use crate::wire::{dec, list, name};
+use crate::wire::{class, dec, list, name};
 
 /// Bytes of a Datadog header searched for its first `,`.
 pub const MAX_VALUE_SCAN: usize = list::SINGLE_VALUE_SCAN;
@@ -232,23 +232,68 @@ pub fn encode(
         let mut pb = [0u8; PRIORITY_MAX_LEN];
         let _ = out.priority.push(dec::format_i32(p.0, &mut pb));
     }
-    if let Some(o) = origin.map(Text::trimmed).filter(|o| !o.is_empty()) {
-        // Origin sanitisation: a byte outside 0x20–0x7E (one `_` per UTF-8 character) or a `,`
-        // (a reader cuts the header there) becomes `_`, so a CR, LF or NUL from an untrusted
-        // carrier never reaches a header line. Trimmed first: readers trim.
-        let mut n = 0usize;
-        sanitized(o, 0x20, b",", false, |_| n = n.saturating_add(1));
-        if n > ORIGIN_MAX_LEN {
-            out.origin_dropped = true;
-            return;
-        }
+    if let Some(o) = origin {
         let mut w = Writer::new(out.origin.spare());
-        sanitized(o, 0x20, b",", false, |b| {
-            let _ = w.push_byte(b);
-        });
-        let n = w.len();
-        out.origin.commit(n);
-        out.origin_sanitized = !o.eq_bytes(out.origin.as_bytes());
+        match write_origin(o, &mut w) {
+            Origin::Absent => {}
+            Origin::Dropped => out.origin_dropped = true,
+            Origin::Written { sanitized } => {
+                let n = w.len();
+                out.origin.commit(n);
+                out.origin_sanitized = sanitized;
+            }
+        }
+    }
+}
+
+/// What [`write_origin`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Empty once trimmed: no header.
+    Absent,
+    /// Longer than [`ORIGIN_MAX_LEN`] once sanitised: no header (nothing written).
+    Dropped,
+    /// Written; `sanitized` when it differs from the origin as given.
+    Written {
+        /// Some byte was replaced.
+        sanitized: bool,
+    },
+}
+
+/// Writes the `x-datadog-origin` value for `origin` into `w` (from its current length).
+///
+/// Origin sanitisation: a byte outside 0x20–0x7E (one `_` per UTF-8 character) or a `,` (a
+/// reader cuts the header there) becomes `_`, so a CR, LF or NUL from an untrusted carrier never
+/// reaches a header line. Trimmed first: readers trim.
+pub(crate) fn write_origin(origin: Text<'_>, w: &mut Writer<'_>) -> Origin {
+    let o = origin.trimmed();
+    if o.is_empty() {
+        return Origin::Absent;
+    }
+    // The usual origin has nothing to replace: written as it decodes (`~` decodes to `=`,
+    // which needs no replacing either), one byte per byte.
+    let raw = o.raw();
+    if class::span_printable_except(raw, b',', b',') == raw.len() {
+        if raw.len() > ORIGIN_MAX_LEN || o.write_decoded(w).is_err() {
+            return Origin::Dropped;
+        }
+        return Origin::Written { sanitized: false };
+    }
+    let mut n = 0usize;
+    sanitized(o, 0x20, b",", false, |_| n = n.saturating_add(1));
+    if n > ORIGIN_MAX_LEN {
+        return Origin::Dropped;
+    }
+    let start = w.len();
+    let mut full = false;
+    sanitized(o, 0x20, b",", false, |b| full |= w.push_byte(b).is_err());
+    if full {
+        w.truncate(start);
+        return Origin::Dropped;
+    }
+    let written = w.written().get(start..).unwrap_or(&[]);
+    Origin::Written {
+        sanitized: !o.eq_bytes(written),
     }
 }
 

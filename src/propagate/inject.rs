@@ -559,11 +559,40 @@ pub(super) fn put_datadog(
         report.datadog_unrepresentable = true;
         return;
     }
-    let mut dd = datadog::DatadogOut::new();
-    datadog::encode(c.trace_id, span, c.sampling_priority, c.origin, &mut dd);
-    report.origin_sanitized |= dd.origin_sanitized();
-    report.origin_dropped |= dd.origin_dropped();
-    dd.for_each(|n, v| out.put_bytes(n, v));
+    // Written straight into the carrier, in the order of `datadog::DatadogOut::for_each`.
+    let mut b = [0u8; crate::wire::dec::U64_MAX_LEN];
+    out.put_bytes(
+        name::X_DATADOG_TRACE_ID,
+        crate::wire::dec::format_u64(c.trace_id.low(), &mut b),
+    );
+    out.put_bytes(
+        name::X_DATADOG_PARENT_ID,
+        crate::wire::dec::format_u64(span.get(), &mut b),
+    );
+    if let Some(p) = c.sampling_priority {
+        let mut pb = [0u8; datadog::PRIORITY_MAX_LEN];
+        out.put_bytes(
+            name::X_DATADOG_SAMPLING_PRIORITY,
+            crate::wire::dec::format_i32(p.0, &mut pb),
+        );
+    }
+    if let Some(origin) = c.origin {
+        out.put(
+            name::X_DATADOG_ORIGIN,
+            datadog::ORIGIN_MAX_LEN,
+            |w| match datadog::write_origin(origin, w) {
+                datadog::Origin::Absent => false,
+                datadog::Origin::Dropped => {
+                    report.origin_dropped = true;
+                    false
+                }
+                datadog::Origin::Written { sanitized } => {
+                    report.origin_sanitized |= sanitized;
+                    true
+                }
+            },
+        );
+    }
     let max = config.x_datadog_tags_max_len();
     out.put(name::X_DATADOG_TAGS, dd_tags::MAX_LEN, |w| {
         if let Err(e) = dd_tags::encode(c.decision_maker, c.trace_id.high(), c.tags.iter(), max, w)
