@@ -370,9 +370,15 @@ fn write_all<'t>(
     out: &mut Writer<'_>,
     start: usize,
 ) -> Result<usize, TagsInjectError> {
-    let put = |out: &mut Writer<'_>, key: &[u8], value: Text<'_>| -> Result<(), TagsInjectError> {
+    // `checked`: tags from the context are checked here; `dm` and `tid` are written by this
+    // function (digits and lowercase hex), which needs no check.
+    let put = |out: &mut Writer<'_>,
+               key: &[u8],
+               value: Text<'_>,
+               checked: bool|
+     -> Result<(), TagsInjectError> {
         // `is_writable` on the raw bytes covers the decoded ones (`~` decodes to `=`, never `,`).
-        if !is_writable(key, value.raw()) {
+        if checked && !is_writable(key, value.raw()) {
             return Err(TagsInjectError::Encoding);
         }
         let sep = usize::from(out.len() > start);
@@ -393,16 +399,16 @@ fn write_all<'t>(
     };
     if let Some(dm) = dm {
         let mut b = [0u8; DecisionMaker::MAX_LEN];
-        put(out, b"dm", Text::plain(dm.encode(&mut b)))?;
+        put(out, b"dm", Text::plain(dm.encode(&mut b)), false)?;
     }
     if tid_high != 0 {
-        put(out, b"tid", Text::plain(&hex::encode_u64(tid_high)))?;
+        put(out, b"tid", Text::plain(&hex::encode_u64(tid_high)), false)?;
     }
     for t in tags {
         if t.key == b"dm" || t.key == b"tid" {
             continue;
         }
-        put(out, t.key, t.value)?;
+        put(out, t.key, t.value, true)?;
     }
     Ok(out.len().saturating_sub(start))
 }
