@@ -41,6 +41,8 @@ pub struct DdMember<'a> {
     o: Option<&'a [u8]>,
     p: Option<&'a [u8]>,
     dm: Option<&'a [u8]>,
+    /// The first `t.tid` that is a tag (see [`DdMember::tags`]).
+    tid: Option<&'a [u8]>,
     /// Some `t.*` entry other than `t.dm` and `t.tid` is present.
     other_tags: bool,
 }
@@ -66,6 +68,7 @@ pub fn parse(value: &[u8]) -> DdMember<'_> {
         o: None,
         p: None,
         dm: None,
+        tid: None,
         other_tags: false,
     };
     // One pass finds `s`, `o`, `p` and `t.dm` (the last occurrence of each), and whether any
@@ -76,7 +79,12 @@ pub fn parse(value: &[u8]) -> DdMember<'_> {
             b"o" => m.o = Some(v),
             b"p" => m.p = Some(v),
             b"t.dm" => m.dm = Some(v),
-            b"t.tid" | b"t." => {}
+            b"t.tid" => {
+                if m.tid.is_none() && dd_tags::is_writable(b"tid", v) {
+                    m.tid = Some(v);
+                }
+            }
+            b"t." => {}
             _ => m.other_tags |= tag_of(k, v).is_some(),
         }
     }
@@ -118,6 +126,12 @@ impl<'a> DdMember<'a> {
     /// `t.dm:`, when valid.
     pub fn decision_maker(&self) -> Option<DecisionMaker> {
         self.dm.and_then(DecisionMaker::parse)
+    }
+
+    /// The raw value of the first `t.tid` entry that is a tag (what `tags()` would yield for
+    /// `tid` first), found by [`parse`] in its one pass.
+    pub fn tid(&self) -> Option<&'a [u8]> {
+        self.tid
     }
 
     /// True when some `t.*` entry other than `t.dm` and `t.tid` is present.

@@ -545,20 +545,17 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
     // `t.tid` is redundant with the traceparent, which always wins; a malformed one is reported
     // as dd-trace-cpp and -java do (`malformed_tid <value>`), and one that names another high
     // half as `inconsistent_tid <value>` (§12 #49).
-    let propagation_error = member
-        .as_ref()
-        .and_then(|m| m.tags().find(|t| t.key == b"tid"))
-        .and_then(|t| {
-            let error = match crate::wire::hex::decode_u64(t.value.raw()) {
-                None | Some(0) => PropagationError::MalformedTid,
-                Some(h) if h != tp.trace_id.high() => PropagationError::InconsistentTid,
-                Some(_) => return None,
-            };
-            Some(PropagationErrorTag {
-                error,
-                value: Some(t.value.raw()),
-            })
-        });
+    let propagation_error = member.as_ref().and_then(|m| m.tid()).and_then(|tid| {
+        let error = match crate::wire::hex::decode_u64(tid) {
+            None | Some(0) => PropagationError::MalformedTid,
+            Some(h) if h != tp.trace_id.high() => PropagationError::InconsistentTid,
+            Some(_) => return None,
+        };
+        Some(PropagationErrorTag {
+            error,
+            value: Some(tid),
+        })
+    });
     let (priority, dm) = dd_member::reconcile(
         tp.flags.sampled(),
         member.as_ref().and_then(|m| m.sampling_priority()),
