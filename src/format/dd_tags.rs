@@ -170,18 +170,12 @@ pub fn is_writable(key: &[u8], value: &[u8]) -> bool {
         && !matches!(value.last(), Some(b' ' | b'\t'))
 }
 
-/// One pair of the list: the item and its value trimmed of OWS (`_dd.p.x = v ` reads as key
-/// `_dd.p.x`, value `v`; trimming the key too keeps `a=1, b=2` readable), split at the first `=`.
-#[inline]
-fn pair(item: &[u8]) -> (&[u8], Option<&[u8]>) {
-    let (k, v) = list::split_once(list::trim_ows(item), b'=');
-    (list::trim_ows_end(k), v.map(list::trim_ows))
-}
-
 /// Reads the pair that starts at `pos` of `line` (the item up to the next `,` or the end of the
-/// line): its key and value, valid as [`pair`], [`key_ok`] and [`value_ok`] read them, and where
-/// the item ends; `None` when the item is not a valid pair. Key and value characters exclude
-/// `,`, so the cursor stops at the item's end by itself.
+/// line) and where the item ends; `None` when the item is not a valid pair. The item is split at
+/// its first `=`, key and value trimmed of OWS (`_dd.p.x = v ` reads as key `_dd.p.x`, value
+/// `v`; trimming the key too keeps `a=1, b=2` readable); both must be valid as [`key_ok`] and
+/// [`value_ok`] say. Key and value characters exclude `,`, so the cursor stops at the item's end
+/// by itself.
 fn pair_at(line: &[u8], pos: usize) -> Option<(&[u8], &[u8], usize)> {
     use class::{skip, OWS, TAG_KEY, TAG_VALUE};
     let key_start = skip(line, pos, OWS);
@@ -248,7 +242,7 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
     }
     // One pass validates every pair and remembers the first `tid` and `dm`: a cursor per field
     // line reads each pair up to its own `,` (the items of the combined list are the items of
-    // each line in turn), with the rules of [`pair`], [`key_ok`] and [`value_ok`].
+    // each line in turn), by the rules of [`pair_at`].
     let (mut tid, mut dm, mut other_tags) = (None, None, false);
     let lines = fields.as_slice();
     let last_line = lines.len().saturating_sub(1);
@@ -287,15 +281,33 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
 impl<'a> DdTags<'a> {
     /// The `_dd.p.*` tags in order, `tid` and `dm` included.
     pub fn iter(&self) -> impl Iterator<Item = Tag<'a>> {
-        self.fields.items(b',').filter_map(|item| {
-            let (k, v) = pair(item);
-            // `_dd.p.` with nothing after it names no tag: skipped, so that everything read can be
-            // written again (found by the `roundtrip` fuzz target).
-            let key = k.strip_prefix(DD_P_PREFIX).filter(|k| !k.is_empty())?;
-            Some(Tag {
-                key,
-                value: Text::plain(v?),
-            })
+        // `parse` validated every item (a blank last one aside): the pairs are read again with
+        // the same cursor, line after line, without checking them again.
+        let fields = self.fields;
+        let mut next_line = 0usize;
+        let mut cur: Option<(&'a [u8], usize)> = None;
+        core::iter::from_fn(move || loop {
+            let (line, pos) = match cur {
+                Some(c) => c,
+                None => {
+                    let line = *fields.as_slice().get(next_line)?;
+                    next_line = next_line.saturating_add(1);
+                    (line, 0)
+                }
+            };
+            let Some((k, v, end)) = pair_at(line, pos) else {
+                cur = None;
+                continue;
+            };
+            cur = (end < line.len()).then(|| (line, end.saturating_add(1)));
+            // `_dd.p.` with nothing after it names no tag: skipped, so that everything read can
+            // be written again (found by the `roundtrip` fuzz target).
+            if let Some(key) = k.strip_prefix(DD_P_PREFIX).filter(|k| !k.is_empty()) {
+                return Some(Tag {
+                    key,
+                    value: Text::plain(v),
+                });
+            }
         })
     }
 

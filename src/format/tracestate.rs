@@ -511,20 +511,18 @@ fn encode_selected(
     let mut kept: u32 = 0;
     let mut dropped = 0usize;
     let mut n = 0usize;
-    for (m, slot) in rest
-        .members()
-        .filter(|m| m.key != own_key)
-        .zip(lens.iter_mut().take(budget_members))
-    {
-        *slot = u16::try_from(m.len()).unwrap_or(u16::MAX);
-        kept |= 1u32
-            .checked_shl(u32::try_from(n).unwrap_or(u32::MAX))
-            .unwrap_or(0);
-        n = n.saturating_add(1);
-    }
-    if n >= budget_members {
-        let all = rest.members().filter(|m| m.key != own_key).count();
-        dropped = all.saturating_sub(n);
+    let mut slots = lens.iter_mut().take(budget_members);
+    for m in rest.members().filter(|m| m.key != own_key) {
+        match slots.next() {
+            Some(slot) => {
+                *slot = u16::try_from(m.len()).unwrap_or(u16::MAX);
+                kept |= 1u32
+                    .checked_shl(u32::try_from(n).unwrap_or(u32::MAX))
+                    .unwrap_or(0);
+                n = n.saturating_add(1);
+            }
+            None => dropped = dropped.saturating_add(1),
+        }
     }
     let bit = |i: usize| {
         1u32.checked_shl(u32::try_from(i).unwrap_or(u32::MAX))
@@ -541,11 +539,12 @@ fn encode_selected(
     // Dropping a member saves its length and one comma.
     if total > MAX_ENCODED_LEN {
         for long_only in [true, false] {
-            for (i, &len) in lens.iter().enumerate().take(n).rev() {
+            // A range, not `enumerate`, whose counter carries an overflow check.
+            for i in (0..n).rev() {
                 if total <= MAX_ENCODED_LEN {
                     break;
                 }
-                let len = usize::from(len);
+                let len = usize::from(lens.get(i).copied().unwrap_or(0));
                 if kept & bit(i) != 0 && (!long_only || len > TRUNCATE_FIRST_ABOVE) {
                     kept &= !bit(i);
                     dropped = dropped.saturating_add(1);
@@ -560,8 +559,8 @@ fn encode_selected(
             out.push(o)?;
             written = written.saturating_add(1);
         }
-        let candidates = rest.members().filter(|m| m.key != own_key).take(n);
-        for (i, m) in candidates.enumerate() {
+        let candidates = rest.members().filter(|m| m.key != own_key);
+        for (i, m) in (0..n).zip(candidates) {
             if kept & bit(i) == 0 {
                 continue;
             }
