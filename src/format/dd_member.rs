@@ -297,6 +297,19 @@ pub fn encode<'t>(
             w.truncate(mark);
         }
     }
+    if let Some(dm) = dm {
+        // `-<digits>`, written by this crate: nothing to sanitise. Room is counted as for every
+        // other tag below (key, value, `t.`, `:` and a separator).
+        let mut b = [0u8; DecisionMaker::MAX_LEN];
+        let v = dm.encode(&mut b);
+        if w.len().saturating_add(v.len()).saturating_add(2 + 4) > MAX_LEN {
+            report.tags_dropped = report.tags_dropped.saturating_add(1);
+        } else {
+            let _ = sep(&mut w)
+                .and_then(|_| w.push(b"t.dm:"))
+                .and_then(|_| w.push(v));
+        }
+    }
     let mut put = |w: &mut Writer<'_>, key: Text<'_>, value: Text<'_>| {
         // Values are trimmed (readers trim them); a key's spaces are sanitised to `_`.
         let value = value.trimmed();
@@ -320,12 +333,6 @@ pub fn encode<'t>(
         push_sanitized(w, value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA, true);
         true
     };
-    if let Some(dm) = dm {
-        let mut b = [0u8; DecisionMaker::MAX_LEN];
-        if !put(&mut w, Text::plain(b"dm"), Text::plain(dm.encode(&mut b))) {
-            report.tags_dropped = report.tags_dropped.saturating_add(1);
-        }
-    }
     for t in tags {
         if t.key == b"dm" || t.key == b"tid" {
             continue;
