@@ -172,50 +172,12 @@ impl<'a> Member<'a> {
     }
 }
 
-/// Splits and validates one member (untrimmed list item) in one pass with a single cursor:
-/// OWS, key (a token), OWS, `=`, OWS, value (printable up to `;`, trailing spaces trimmed),
-/// OWS, then optionally `;` and the properties.
+/// Splits and validates one member (an untrimmed list item, without its `,`): [`member_at`]
+/// over the whole item.
 fn member(item: &[u8]) -> Option<Member<'_>> {
-    use class::{skip, BAGGAGE_VALUE_RAW, OWS, TOKEN};
-    let key_start = skip(item, 0, OWS);
-    let key_end = skip(item, key_start, TOKEN);
-    let mut i = skip(item, key_end, OWS);
-    if item.get(i) != Some(&b'=') {
-        return None;
-    }
-    let value_start = skip(item, i.saturating_add(1), OWS);
-    i = skip(item, value_start, BAGGAGE_VALUE_RAW);
-    let mut value_end = i;
-    while value_end > value_start && item.get(value_end.wrapping_sub(1)) == Some(&b' ') {
-        value_end = value_end.wrapping_sub(1);
-    }
-    i = skip(item, i, OWS);
-    let key = item.get(key_start..key_end)?;
-    let value = item.get(value_start..value_end)?;
-    if key.is_empty() || value.is_empty() {
-        return None;
-    }
-    let properties = match item.get(i..)? {
-        [] => &[][..],
-        [b';', props @ ..] => {
-            let properties = list::trim_ows(props);
-            // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
-            for p in list::Split::new(properties, b';') {
-                let (pk, pv) = list::split_once(p, b'=');
-                if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
-                {
-                    return None;
-                }
-            }
-            properties
-        }
-        _ => return None,
-    };
-    Some(Member {
-        key,
-        value,
-        properties,
-    })
+    member_at(item, 0)
+        .filter(|&(_, end)| end == item.len())
+        .map(|(m, _)| m)
 }
 
 /// Splits an item already known to be a valid member.
@@ -314,9 +276,10 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
 }
 
 /// Reads the member that starts at `pos` of `line` (the item up to the next `,` or the end of
-/// the line) by the rules of [`member`], and where that item ends; `None` when the item is not
-/// a member. Every class the member's parts are made of excludes `,`, so the cursor stops at the
-/// item's end by itself.
+/// the line) in one pass with a single cursor, and where that item ends; `None` when the item is
+/// not a member. The grammar: OWS, key (a token), OWS, `=`, OWS, value (printable up to `;`,
+/// trailing spaces trimmed), OWS, then optionally `;` and the properties. Every class the
+/// member's parts are made of excludes `,`, so the cursor stops at the item's end by itself.
 fn member_at(line: &[u8], pos: usize) -> Option<(Member<'_>, usize)> {
     use class::{skip, BAGGAGE_VALUE_RAW, OWS, TOKEN};
     let key_start = skip(line, pos, OWS);

@@ -26,12 +26,7 @@ impl<'b> Writer<'b> {
     #[inline]
     pub const fn new(buf: &'b mut [u8]) -> Self {
         let cap = buf.len();
-        Writer {
-            buf,
-            len: 0,
-            cap,
-            lost_from: usize::MAX,
-        }
+        Self::with_capacity(buf, cap)
     }
 
     /// A writer at the start of `buf` that accepts up to `cap` bytes whatever the length of
