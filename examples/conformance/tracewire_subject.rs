@@ -354,7 +354,7 @@ fn span_json(
     o.insert("meta".into(), Value::Object(meta));
     o.insert(
         "links".into(),
-        Value::Array(ex.links.iter().map(|l| link_json(l, true)).collect()),
+        Value::Array(ex.links.iter().map(|l| link_json(&l, true)).collect()),
     );
     if let Some(items) = baggage {
         o.insert("baggage".into(), items_map(items));
@@ -372,7 +372,7 @@ fn context_json(
     o.insert("extracted".into(), json!(ex.context.is_some()));
     o.insert(
         "links".into(),
-        Value::Array(ex.links.iter().map(|l| link_json(l, false)).collect()),
+        Value::Array(ex.links.iter().map(|l| link_json(&l, false)).collect()),
     );
     if let Some((items, meta)) = baggage {
         o.insert("baggage".into(), items_map(items));

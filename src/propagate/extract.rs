@@ -178,8 +178,18 @@ impl<'a> SpanLink<'a> {
 /// single, B3 multi, X-Ray) but the one continued; under `restart` there is only one.
 pub const MAX_LINKS: usize = 4;
 
+/// What [`Links`] stores of one link: the ids and attributes, without the tracestate (only a
+/// tracecontext link has one, and there is at most one such link, so [`Links`] keeps it once).
+#[derive(Clone, Copy, Debug)]
+struct LinkEntry {
+    trace_id: TraceId,
+    span_id: Option<SpanId>,
+    sampling_priority: Option<SamplingPriority>,
+    style: Style,
+    reason: LinkReason,
+}
+
 /// Up to one link per configured context style other than the continued one.
-#[derive(Clone, Copy, Debug, Default)]
 ///
 /// ```
 /// use tracewire::config::{Config, Style, StyleSet};
@@ -192,22 +202,55 @@ pub const MAX_LINKS: usize = 4;
 /// assert_eq!((link.style, link.reason), (Style::B3Single, LinkReason::TerminatedContext));
 /// assert_eq!(link.flags(), Some(1));
 /// ```
+#[derive(Clone, Copy, Debug)]
 pub struct Links<'a> {
-    items: [Option<SpanLink<'a>>; MAX_LINKS],
+    entries: [Option<LinkEntry>; MAX_LINKS],
+    /// The tracestate of the tracecontext link, if there is one.
+    tracestate: Option<TraceState<'a>>,
     len: u8,
+}
+
+impl Default for Links<'_> {
+    fn default() -> Self {
+        Links {
+            entries: [None; MAX_LINKS],
+            tracestate: None,
+            len: 0,
+        }
+    }
 }
 
 impl<'a> Links<'a> {
     fn push(&mut self, l: SpanLink<'a>) {
-        if let Some(slot) = self.items.get_mut(usize::from(self.len)) {
-            *slot = Some(l);
+        if let Some(slot) = self.entries.get_mut(usize::from(self.len)) {
+            *slot = Some(LinkEntry {
+                trace_id: l.trace_id,
+                span_id: l.span_id,
+                sampling_priority: l.sampling_priority,
+                style: l.style,
+                reason: l.reason,
+            });
+            if l.tracestate.is_some() {
+                self.tracestate = l.tracestate;
+            }
             self.len = self.len.saturating_add(1);
         }
     }
 
     /// The links in style order.
-    pub fn iter(&self) -> impl Iterator<Item = &SpanLink<'a>> {
-        self.items.iter().flatten()
+    pub fn iter(&self) -> impl Iterator<Item = SpanLink<'a>> + '_ {
+        self.entries.iter().flatten().map(|e| SpanLink {
+            trace_id: e.trace_id,
+            span_id: e.span_id,
+            sampling_priority: e.sampling_priority,
+            style: e.style,
+            reason: e.reason,
+            tracestate: if e.style == Style::TraceContext {
+                self.tracestate
+            } else {
+                None
+            },
+        })
     }
 
     /// Number of links.
