@@ -204,6 +204,7 @@ struct LinkEntry {
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Links<'a> {
+    /// The first `len` are the links (the rest are stale, never read).
     entries: [Option<LinkEntry>; MAX_LINKS],
     /// The tracestate of the tracecontext link, if there is one.
     tracestate: Option<TraceState<'a>>,
@@ -239,7 +240,8 @@ impl<'a> Links<'a> {
 
     /// The links in style order.
     pub fn iter(&self) -> impl Iterator<Item = SpanLink<'a>> + '_ {
-        self.entries.iter().flatten().map(|e| SpanLink {
+        let kept = self.entries.get(..usize::from(self.len)).unwrap_or(&[]);
+        kept.iter().flatten().map(|e| SpanLink {
             trace_id: e.trace_id,
             span_id: e.span_id,
             sampling_priority: e.sampling_priority,
@@ -283,6 +285,45 @@ pub struct Extracted<'a> {
 }
 
 impl<'a> Extracted<'a> {
+    /// Nothing extracted: no context, links, baggage or report entries.
+    pub const EMPTY: Extracted<'static> = Extracted {
+        context: None,
+        style: None,
+        links: Links {
+            entries: [None; MAX_LINKS],
+            tracestate: None,
+            len: 0,
+        },
+        baggage: None,
+        decision_only: None,
+        report: Report {
+            entries: [(Style::None, Status::Skipped); 6],
+            len: 0,
+            baggage: None,
+        },
+    };
+
+    /// [`Extracted::EMPTY`], built in place (field by field, not copied from the constant).
+    #[inline(always)]
+    fn empty() -> Self {
+        Extracted {
+            context: None,
+            style: None,
+            links: Links {
+                entries: [None; MAX_LINKS],
+                tracestate: None,
+                len: 0,
+            },
+            baggage: None,
+            decision_only: None,
+            report: Report {
+                entries: [(Style::None, Status::Skipped); 6],
+                len: 0,
+                baggage: None,
+            },
+        }
+    }
+
     /// The incoming baggage, to re-send with [`inject`](fn@super::inject) (`BaggageOut::None` when none arrived).
     ///
     /// ```
@@ -329,10 +370,45 @@ pub(super) enum Candidate<'a> {
 /// assert_eq!(ex.links.len(), 1);
 /// assert_eq!(ex.report.status(Style::TraceContext), Some(Status::Valid));
 /// ```
+#[inline(always)]
 pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extracted<'a> {
+    // A thin wrapper, always inlined: the result is built where the caller keeps it (an
+    // `Extracted` returned from a function that is not inlined is built in that function's
+    // frame and copied out, 736 bytes on every call).
+    let mut out = Extracted::empty();
+    extract_into(carrier, config, &mut out);
+    out
+}
+
+/// [`extract`](fn@super::extract) into `out`, which is overwritten: nothing of an earlier
+/// extraction into the same `out` remains.
+///
+/// ```
+/// use tracewire::config::{Config, Style, StyleSet};
+/// use tracewire::propagate::{self, Status};
+///
+/// let config = Config::new().with_styles(StyleSet::from_styles(&[Style::Datadog, Style::B3Single]));
+/// let first = [("x-datadog-trace-id", "5"), ("x-datadog-parent-id", "6"),
+///              ("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-1"), ("baggage", "k=v")];
+/// let mut out = propagate::extract(&first, &config);
+/// assert!(out.context.is_some() && out.links.len() == 1 && out.report.entries().len() == 2);
+///
+/// let second = [("b3", "0")];
+/// propagate::extract_into(&second, &config, &mut out);
+/// assert!(out.context.is_none() && out.style.is_none() && out.baggage.is_none());
+/// assert_eq!(out.links.iter().count(), 0);
+/// assert_eq!(out.report.status(Style::Datadog), Some(Status::Absent));
+/// assert_eq!(out.report.status(Style::B3Single), Some(Status::DecisionOnly));
+/// assert_eq!(out.report.entries().len(), 2);
+/// ```
+pub fn extract_into<'a, C: Extract + ?Sized>(
+    carrier: &'a C,
+    config: &Config,
+    out: &mut Extracted<'a>,
+) {
     let mut slots = Slots::default();
     carrier.for_each_header(|n, v| slots.offer(n, v));
-    extract_slots(&slots, config)
+    fill(&slots, config, out);
 }
 
 /// [`extract`](fn@super::extract) from slots already collected (for carriers that look names up directly).
@@ -350,20 +426,24 @@ pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extr
 /// assert_eq!(ex.context.unwrap().span_id.map(|s| s.get()), Some(8));
 /// ```
 pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
-    let mut out = Extracted {
-        context: None,
-        style: None,
-        links: Links::default(),
-        baggage: None,
-        decision_only: None,
-        report: Report {
-            entries: [(Style::None, Status::Skipped); 6],
-            len: 0,
-            baggage: None,
-        },
-    };
+    let mut out = Extracted::empty();
+    fill(slots, config, &mut out);
+    out
+}
+
+fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
+    // Field by field: only the discriminants and counters are stored (`*out = EMPTY` copies
+    // the whole constant).
+    out.context = None;
+    out.style = None;
+    out.links.len = 0;
+    out.links.tracestate = None;
+    out.baggage = None;
+    out.decision_only = None;
+    out.report.len = 0;
+    out.report.baggage = None;
     if config.behavior == Behavior::Ignore {
-        return out;
+        return;
     }
 
     // The primary context is kept where it is returned (`out.context`, `out.style`), so it is
@@ -426,7 +506,8 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
         if config.behavior == Behavior::Restart {
             let link = SpanLink::new(ctx, pstyle, LinkReason::PropagationBehaviorExtract);
             out.context = None;
-            out.links = Links::default();
+            out.links.len = 0;
+            out.links.tracestate = None;
             out.links.push(link);
         }
     }
@@ -440,7 +521,6 @@ pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
             Err(e) => out.report.baggage = Some(Err(e)),
         }
     }
-    out
 }
 
 /// §5.3: a later tracecontext context of the same trace.

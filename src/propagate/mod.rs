@@ -44,8 +44,8 @@ mod proxy;
 mod slots;
 
 pub use extract::{
-    extract, extract_slots, Extracted, LinkReason, Links, Report, SpanLink, Status, StyleError,
-    MAX_LINKS,
+    extract, extract_into, extract_slots, Extracted, LinkReason, Links, Report, SpanLink, Status,
+    StyleError, MAX_LINKS,
 };
 pub use forward::{forward, forward_with, ForwardReport};
 pub use inject::{
