@@ -479,6 +479,55 @@ pub fn encode(
     let start = out.len();
     let own = own.filter(|o| !o.is_empty());
     let budget_members = MAX_MEMBERS.saturating_sub(usize::from(own.is_some()));
+    // Fastest path: a received list that is one canonical line is sent on as it is, less the
+    // caller's own member (see `verbatim`).
+    if let Some((before, after, members)) = verbatim(own_key, rest, budget_members) {
+        let parts = [own.unwrap_or_default(), before, after];
+        // Every part but the first non-empty one takes a comma before it (a fold, not
+        // `count`, whose counter would carry an overflow check).
+        let (nonempty, bytes) = parts.iter().fold((0usize, 0usize), |(k, n), p| {
+            (
+                k.saturating_add(usize::from(!p.is_empty())),
+                n.saturating_add(p.len()),
+            )
+        });
+        let total = bytes.saturating_add(nonempty.saturating_sub(1));
+        if total <= MAX_ENCODED_LEN {
+            let r = (|| {
+                let mut first = true;
+                for part in parts {
+                    if part.is_empty() {
+                        continue;
+                    }
+                    if !first {
+                        out.push_byte(b',')?;
+                    }
+                    out.push(part)?;
+                    first = false;
+                }
+                Ok(EncodeReport {
+                    written: members.saturating_add(usize::from(own.is_some())),
+                    dropped: 0,
+                })
+            })();
+            if r.is_err() {
+                out.truncate(start);
+            }
+            return r;
+        }
+    }
+    encode_members(own, own_key, rest, budget_members, out)
+}
+
+/// [`encode`] member by member: what it does for any list that [`verbatim`] does not take.
+fn encode_members(
+    own: Option<&[u8]>,
+    own_key: &[u8],
+    rest: &TraceState<'_>,
+    budget_members: usize,
+    out: &mut Writer<'_>,
+) -> Result<EncodeReport, BufferTooSmall> {
+    let start = out.len();
     // Fast path, one pass: write everything; keep it when nothing had to be left out (the
     // common case), otherwise start again with the selection below.
     if let Some(r) = encode_all(own, own_key, rest, budget_members, out) {
@@ -488,6 +537,91 @@ pub fn encode(
     }
     out.truncate(start);
     encode_selected(own, own_key, rest, budget_members, out)
+}
+
+/// The received list as the one or two runs of bytes [`encode`] sends on, and how many members
+/// they hold, when `rest` is a single field line that is already what [`encode`] would write:
+/// every item a valid member (key and value by the grammar of [`next_item`]), items separated by
+/// a bare `,` (no OWS, no empty item), no key repeated, at most one member with `own_key`
+/// (which is cut out, with one of its commas), and at most `budget` other members. `None`
+/// otherwise: [`encode`] then takes the member-by-member path, whose output for such a line is
+/// the same (the tests compare the two).
+#[inline(never)]
+fn verbatim<'a>(
+    own_key: &[u8],
+    rest: &TraceState<'a>,
+    budget: usize,
+) -> Option<(&'a [u8], &'a [u8], usize)> {
+    let line: &'a [u8] = match rest.fields.as_slice() {
+        [] => return Some((&[], &[], 0)),
+        [line] if rest.fields.dropped() == 0 && line.len() <= MAX_ENCODED_LEN => line,
+        _ => return None,
+    };
+    // Keys of the members kept so far, as (start, end) in `line` (at most 4,096 bytes, so
+    // they fit a `u16`), for the duplicate check.
+    let mut keys = [(0u16, 0u16); MAX_MEMBERS];
+    let mut n = 0usize;
+    let mut cut: Option<(usize, usize)> = None;
+    let mut pos = 0usize;
+    loop {
+        let item = line.get(pos..)?;
+        let key_len = class::span(item, TS_KEY);
+        let (key, rest) = item.split_at_checked(key_len)?;
+        let [b'=', value @ ..] = rest else {
+            return None;
+        };
+        let value_len = class::span_printable_except(value, b',', b'=');
+        let valid = key.len() <= MAX_KEY_LEN
+            && key.first().is_some_and(|&b| class::is(b, TS_KEY_FIRST))
+            && value_len > 0
+            && value_len <= MAX_VALUE_LEN
+            && value.get(value_len.wrapping_sub(1)) != Some(&b' ');
+        if !valid {
+            return None;
+        }
+        let end = pos
+            .saturating_add(key_len)
+            .saturating_add(1)
+            .saturating_add(value_len);
+        if key == own_key {
+            if cut.is_some() {
+                return None;
+            }
+            cut = Some((pos, end));
+        } else {
+            let seen = keys.get(..n)?;
+            if seen
+                .iter()
+                .any(|&(s, e)| line.get(usize::from(s)..usize::from(e)) == Some(key))
+            {
+                return None;
+            }
+            if n >= budget {
+                return None;
+            }
+            let slot = keys.get_mut(n)?;
+            *slot = (
+                u16::try_from(pos).ok()?,
+                u16::try_from(pos.saturating_add(key_len)).ok()?,
+            );
+            n = n.saturating_add(1);
+        }
+        match line.get(end) {
+            None => break,
+            // A `,` must start another item (`a=1,` has an empty one: not canonical).
+            Some(b',') if end.saturating_add(1) < line.len() => pos = end.saturating_add(1),
+            Some(_) => return None,
+        }
+    }
+    Some(match cut {
+        None => (line, &[][..], n),
+        // The own member and the comma after it (or before it, when it is the last).
+        Some((s, e)) => {
+            let before = line.get(..s.saturating_sub(1))?;
+            let after = line.get(e.saturating_add(1)..).unwrap_or_default();
+            (before, after, n)
+        }
+    })
 }
 
 /// [`encode`] when not every member can be sent: the member cap and the spec's truncation
@@ -614,6 +748,79 @@ mod tests {
         let mut w = Writer::new(&mut b);
         encode(own.map(str::as_bytes), b"dd", t, &mut w).unwrap();
         String::from_utf8(w.written().to_vec()).unwrap()
+    }
+
+    /// `encode` (with its verbatim path) against `encode_members` alone.
+    fn both(own: Option<&str>, t: &TraceState<'_>) -> (String, String) {
+        let own = own.map(str::as_bytes);
+        let budget = MAX_MEMBERS.saturating_sub(usize::from(own.is_some_and(|o| !o.is_empty())));
+        let (mut a, mut b) = ([0u8; 8192], [0u8; 8192]);
+        let (mut wa, mut wb) = (Writer::new(&mut a), Writer::new(&mut b));
+        let ra = encode(own, b"dd", t, &mut wa).unwrap();
+        let rb = encode_members(own.filter(|o| !o.is_empty()), b"dd", t, budget, &mut wb).unwrap();
+        assert_eq!(ra, rb, "reports differ for {t:?}");
+        (
+            String::from_utf8(wa.written().to_vec()).unwrap(),
+            String::from_utf8(wb.written().to_vec()).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_canonical_line_is_sent_on_as_it_is_less_the_own_member() {
+        for (line, want) in [
+            ("dd=s:1,rojo=00f0,congo=t61", "dd=s:2,rojo=00f0,congo=t61"),
+            ("rojo=00f0,dd=s:1,congo=t61", "dd=s:2,rojo=00f0,congo=t61"),
+            ("rojo=00f0,congo=t61,dd=s:1", "dd=s:2,rojo=00f0,congo=t61"),
+            ("rojo=00f0", "dd=s:2,rojo=00f0"),
+            ("dd=s:1", "dd=s:2"),
+            ("a=1 2,b=x", "dd=s:2,a=1 2,b=x"),
+        ] {
+            let t = ts(&[line]);
+            assert!(verbatim(b"dd", &t, MAX_MEMBERS - 1).is_some(), "{line}");
+            let (fast, slow) = both(Some("dd=s:2"), &t);
+            assert_eq!((fast.as_str(), slow.as_str()), (want, want), "{line}");
+        }
+        // Not canonical: the member-by-member path decides, and the result is the same.
+        for line in [
+            "rojo=1, congo=2",
+            "rojo=1,,congo=2",
+            "rojo=1,",
+            "rojo=1,rojo=2",
+            "dd=s:1,dd=s:3,rojo=1",
+            "rojo=1,Bad=2",
+            "rojo=1 ,congo=2",
+            "dd=bad value=,rojo=1",
+            " rojo=1",
+        ] {
+            let t = ts(&[line]);
+            assert!(verbatim(b"dd", &t, MAX_MEMBERS - 1).is_none(), "{line}");
+            let (fast, slow) = both(Some("dd=s:2"), &t);
+            assert_eq!(fast, slow, "{line}");
+        }
+        // Two lines, or more members than the budget: never verbatim.
+        assert!(verbatim(b"dd", &ts(&["a=1", "b=2"]), 31).is_none());
+        assert!(verbatim(b"dd", &ts(&["a=1,b=2,c=3"]), 2).is_none());
+        assert!(verbatim(b"dd", &ts(&["a=1,b=2,dd=3"]), 2).is_some());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_verbatim_path_writes_what_the_member_path_writes(
+            items in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[a-z][a-z0-9_*/@-]{0,6}=[ -+--<>-~]{1,8}").unwrap(),
+                    proptest::string::string_regex("(dd|rojo|a)=[a-z0-9 :;~]{0,4}").unwrap(),
+                    proptest::string::string_regex("[ \t]{0,2}[A-Za-z=,]{0,3}[ \t]{0,2}").unwrap(),
+                ],
+                0..40,
+            ),
+            own in proptest::option::of(proptest::string::string_regex("dd=s:[0-2]").unwrap()),
+        ) {
+            let line = items.join(",");
+            let t = TraceState::new(Fields::one(line.as_bytes()));
+            let (fast, slow) = both(own.as_deref(), &t);
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 
     #[test]
