@@ -539,13 +539,16 @@ fn encode_members(
     encode_selected(own, own_key, rest, budget_members, out)
 }
 
+/// Most members of a received list that [`verbatim`] takes.
+const VERBATIM_MAX_MEMBERS: usize = 8;
+
 /// The received list as the one or two runs of bytes [`encode`] sends on, and how many members
 /// they hold, when `rest` is a single field line that is already what [`encode`] would write:
 /// every item a valid member (key and value by the grammar of [`next_item`]), items separated by
 /// a bare `,` (no OWS, no empty item), no key repeated, at most one member with `own_key`
-/// (which is cut out, with one of its commas), and at most `budget` other members. `None`
-/// otherwise: [`encode`] then takes the member-by-member path, whose output for such a line is
-/// the same (the tests compare the two).
+/// (which is cut out, with one of its commas), and at most `budget` (and at most
+/// [`VERBATIM_MAX_MEMBERS`]) other members. `None` otherwise: [`encode`] then takes the
+/// member-by-member path, whose output for such a line is the same (the tests compare the two).
 #[inline(never)]
 fn verbatim<'a>(
     own_key: &[u8],
@@ -558,8 +561,9 @@ fn verbatim<'a>(
         _ => return None,
     };
     // Keys of the members kept so far, as (start, end) in `line` (at most 4,096 bytes, so
-    // they fit a `u16`), for the duplicate check.
-    let mut keys = [(0u16, 0u16); MAX_MEMBERS];
+    // they fit a `u16`), for the duplicate check; a longer list takes the member path (the
+    // table stays small on the stack).
+    let mut keys = [(0u16, 0u16); VERBATIM_MAX_MEMBERS];
     let mut n = 0usize;
     let mut cut: Option<(usize, usize)> = None;
     let mut pos = 0usize;
@@ -599,6 +603,7 @@ fn verbatim<'a>(
             if n >= budget {
                 return None;
             }
+            // `None` past the table: the member path takes the list.
             let slot = keys.get_mut(n)?;
             *slot = (
                 u16::try_from(pos).ok()?,
@@ -801,6 +806,13 @@ mod tests {
         assert!(verbatim(b"dd", &ts(&["a=1", "b=2"]), 31).is_none());
         assert!(verbatim(b"dd", &ts(&["a=1,b=2,c=3"]), 2).is_none());
         assert!(verbatim(b"dd", &ts(&["a=1,b=2,dd=3"]), 2).is_some());
+        let eight = "a=1,b=2,c=3,d=4,dd=s:1,e=5,f=6,g=7,h=8";
+        assert!(verbatim(b"dd", &ts(&[eight]), 31).is_some());
+        let nine = "a=1,b=2,c=3,d=4,dd=s:1,e=5,f=6,g=7,h=8,i=9";
+        assert!(verbatim(b"dd", &ts(&[nine]), 31).is_none());
+        let (fast, slow) = both(Some("dd=s:2"), &ts(&[nine]));
+        assert_eq!(fast, slow);
+        assert_eq!(fast, "dd=s:2,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9");
     }
 
     proptest::proptest! {
