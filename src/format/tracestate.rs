@@ -519,7 +519,9 @@ pub fn encode(
     encode_members(own, own_key, rest, budget_members, out)
 }
 
-/// [`encode`] member by member: what it does for any list that [`verbatim`] does not take.
+/// [`encode`] member by member: what it does for any list that [`verbatim`] does not take. In a
+/// frame of its own (its duplicate table is 512 bytes), which the usual lists never push.
+#[inline(never)]
 fn encode_members(
     own: Option<&[u8]>,
     own_key: &[u8],

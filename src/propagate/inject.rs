@@ -376,10 +376,7 @@ fn inject_staged<I: Inject + ?Sized>(
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
     let mut bufs = InjectBuffers::new();
-    let mut pending = Pending::new(&mut bufs);
-    let mut report = encode_into(&mut pending, ctx, baggage, config, StripSet::NONE)?;
-    report.headers = pending.commit(carrier)?;
-    Ok(report)
+    inject_staged_with(&mut bufs, ctx, baggage, config, carrier)
 }
 
 /// [`inject`] with caller-provided buffers (to keep them off a small stack), used only when the
@@ -414,6 +411,19 @@ pub fn inject_with<I: Inject + ?Sized>(
             return r;
         }
     }
+    inject_staged_with(bufs, ctx, baggage, config, carrier)
+}
+
+/// [`inject_with`] through the staging area, in a frame of its own (the list of staged headers
+/// is ~400 bytes), which a direct injection never pushes.
+#[inline(never)]
+fn inject_staged_with<I: Inject + ?Sized>(
+    bufs: &mut InjectBuffers,
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    carrier: &mut I,
+) -> Result<InjectReport, InjectError> {
     let mut pending = Pending::new(bufs);
     let mut report = encode_into(&mut pending, ctx, baggage, config, StripSet::NONE)?;
     report.headers = pending.commit(carrier)?;
