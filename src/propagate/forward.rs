@@ -76,8 +76,8 @@ pub fn forward<C: Extract + ?Sized, I: Inject + ?Sized>(
 }
 
 /// [`forward`] with caller-provided buffers.
-pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
-    bufs: &mut InjectBuffers,
+pub fn forward_with<const N: usize, C: Extract + ?Sized, I: Inject + ?Sized>(
+    bufs: &mut InjectBuffers<N>,
     carrier: &C,
     span: SpanId,
     config: &Config,
@@ -100,8 +100,8 @@ pub fn forward_with<C: Extract + ?Sized, I: Inject + ?Sized>(
 }
 
 /// Every header forward mode writes for `s`, staged in `bufs`.
-pub(super) fn encode_forward<'b>(
-    bufs: &'b mut InjectBuffers,
+pub(super) fn encode_forward<'b, const N: usize>(
+    bufs: &'b mut InjectBuffers<N>,
     s: &Slots<'_>,
     span: SpanId,
     config: &Config,
@@ -310,5 +310,49 @@ mod forward_tests {
         let mut tiny = Headers::<1, 2048>::new();
         assert!(forward(&ok, SpanId::new(1).unwrap(), &Config::new(), &mut tiny).is_err());
         assert!(tiny.is_empty());
+    }
+
+    /// A staging area smaller than the headers is [`CarrierError::Full`] before the carrier is
+    /// asked anything, and leaves the carrier as it was; one large enough does the job.
+    #[test]
+    fn a_small_staging_area_is_all_or_nothing_in_the_proxy_paths() {
+        extern crate std;
+        use crate::carrier::{CarrierError, Inject, StripSet};
+        use crate::propagate::{continue_in_place, forward_in_place, InjectBuffers};
+        let config = Config::new();
+        let strip = StripSet::for_config(&config);
+        let fill = |h: &mut Headers<16, 4096>| {
+            h.set(
+                "traceparent",
+                b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
+            .unwrap();
+            h.set("tracestate", b"dd=s:1;p:00f067aa0ba902b7,congo=t61rcWkgMzE")
+                .unwrap();
+        };
+        let span = SpanId::new(0x2a).unwrap();
+        let mut req = Headers::<16, 4096>::new();
+        fill(&mut req);
+        let before: std::vec::Vec<_> = req.iter().map(|(n, v)| (n, v.to_vec())).collect();
+        let mut small = InjectBuffers::<64>::with_capacity();
+        let full = Err(InjectError::Carrier(CarrierError::Full));
+        assert_eq!(
+            forward_in_place(&mut small, &mut req, span, &config, strip).map(|r| r.headers),
+            full
+        );
+        assert_eq!(
+            continue_in_place(&mut small, &mut req, &config, strip, |_| span)
+                .map(|c| c.inject.headers),
+            full
+        );
+        let after: std::vec::Vec<_> = req.iter().map(|(n, v)| (n, v.to_vec())).collect();
+        assert_eq!(before, after);
+        let mut enough = InjectBuffers::<1024>::with_capacity();
+        let done = continue_in_place(&mut enough, &mut req, &config, strip, |_| span).unwrap();
+        assert_eq!(done.span_id, Some(span));
+        assert_eq!(
+            req.get("traceparent"),
+            Some(&b"00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-01"[..])
+        );
     }
 }

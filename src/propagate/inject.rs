@@ -72,9 +72,9 @@ impl core::error::Error for InjectError {}
 /// Longest `x-datadog-origin` written.
 pub const ORIGIN_MAX_LEN: usize = 256;
 
-/// Bytes the staging area of [`InjectBuffers`] holds: room for every header injection or
-/// forward mode can write, each at its own limit.
-pub(super) const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
+/// Bytes the default staging area of [`InjectBuffers`] holds: room for every header injection
+/// or forward mode can write, each at its own limit.
+pub const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
     + datadog::PRIORITY_MAX_LEN
     + ORIGIN_MAX_LEN
     + dd_tags::MAX_LEN
@@ -89,7 +89,9 @@ pub(super) const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
 
 /// A staging area for injection into a carrier that can only take whole values (one that does
 /// not implement [`InPlace`]), or into the carrier the context was extracted from (the
-/// [`continue_in_place`](super::continue_in_place) family), about 13.5 KiB.
+/// [`continue_in_place`](super::continue_in_place) family): `N` bytes, by default
+/// [`STAGE_LEN`] (about 13.5 KiB, room for every header at its own limit, the 8 KiB of
+/// baggage included).
 ///
 /// A carrier that implements [`InPlace`] (every buffer carrier of this crate:
 /// [`Headers`](crate::carrier::Headers), [`HeaderBlockWriter`](crate::carrier::HeaderBlockWriter),
@@ -114,17 +116,51 @@ pub(super) const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
 ///     .unwrap();
 /// assert_eq!(out.get("x-datadog-parent-id"), Some(&b"2"[..]));
 /// ```
-pub struct InjectBuffers {
-    pub(super) stage: [u8; STAGE_LEN],
+///
+/// A smaller area suits a caller that knows its headers are small: every header of one
+/// injection is staged before the carrier sees any, so a set that does not fit is an error
+/// ([`CarrierError::Full`]) and nothing is set.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use tracewire::carrier::CarrierError;
+/// use tracewire::config::Config;
+/// use tracewire::context::SpanContext;
+/// use tracewire::propagate::{self, BaggageOut, InjectBuffers, InjectError};
+/// use tracewire::{SpanId, TraceId};
+///
+/// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
+/// let mut bufs = InjectBuffers::<1024>::with_capacity();
+/// let mut out: HashMap<String, String> = HashMap::new();
+/// propagate::inject_with(&mut bufs, Some(&ctx), BaggageOut::None, &Config::new(), &mut out)
+///     .unwrap();
+/// assert_eq!(out["traceparent"], "00-00000000000000000000000000000001-0000000000000002-00");
+///
+/// let big = "v".repeat(2000);
+/// let items = [("k", big.as_str())];
+/// let mut out: HashMap<String, String> = HashMap::new();
+/// let r = propagate::inject_with(&mut bufs, Some(&ctx), BaggageOut::Pairs(&items), &Config::new(), &mut out);
+/// assert_eq!(r.unwrap_err(), InjectError::Carrier(CarrierError::Full));
+/// assert!(out.is_empty(), "all or nothing");
+/// ```
+pub struct InjectBuffers<const N: usize = STAGE_LEN> {
+    pub(super) stage: [u8; N],
 }
 
 impl InjectBuffers {
-    /// Fresh buffers. `const`, so they can live in a `static` (behind the lock of your choice)
-    /// rather than on a small task stack.
+    /// Fresh buffers of the default size ([`STAGE_LEN`]). `const`, so they can live in a
+    /// `static` (behind the lock of your choice) rather than on a small task stack.
     pub const fn new() -> Self {
         InjectBuffers {
             stage: [0; STAGE_LEN],
         }
+    }
+}
+
+impl<const N: usize> InjectBuffers<N> {
+    /// Fresh buffers of `N` bytes (`InjectBuffers::<1024>::with_capacity()`). `const`.
+    pub const fn with_capacity() -> Self {
+        InjectBuffers { stage: [0; N] }
     }
 }
 
@@ -147,7 +183,7 @@ pub(super) struct Pending<'b> {
 }
 
 impl<'b> Pending<'b> {
-    pub(super) fn new(bufs: &'b mut InjectBuffers) -> Self {
+    pub(super) fn new<const N: usize>(bufs: &'b mut InjectBuffers<N>) -> Self {
         Pending {
             stage: &mut bufs.stage,
             items: [("", 0); MAX_HEADERS],
@@ -398,8 +434,8 @@ fn inject_staged<I: Inject + ?Sized>(
 /// propagate::inject_with(&mut bufs, Some(&ctx), BaggageOut::None, &Config::new(), &mut w).unwrap();
 /// assert!(w.written().starts_with(b"x-datadog-trace-id: 1\r\nx-datadog-parent-id: 2\r\n"));
 /// ```
-pub fn inject_with<I: Inject + ?Sized>(
-    bufs: &mut InjectBuffers,
+pub fn inject_with<const N: usize, I: Inject + ?Sized>(
+    bufs: &mut InjectBuffers<N>,
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
     config: &Config,
@@ -417,8 +453,8 @@ pub fn inject_with<I: Inject + ?Sized>(
 /// [`inject_with`] through the staging area, in a frame of its own (the list of staged headers
 /// is ~400 bytes), which a direct injection never pushes.
 #[inline(never)]
-fn inject_staged_with<I: Inject + ?Sized>(
-    bufs: &mut InjectBuffers,
+fn inject_staged_with<const N: usize, I: Inject + ?Sized>(
+    bufs: &mut InjectBuffers<N>,
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
     config: &Config,
@@ -451,8 +487,8 @@ fn inject_staged_with<I: Inject + ?Sized>(
 ///     StripSet::for_config(&config), &mut h).unwrap();
 /// assert!(h.get("b3").is_none() && h.get("traceparent").is_some());
 /// ```
-pub fn inject_replacing<I: Inject + Remove + ?Sized>(
-    bufs: &mut InjectBuffers,
+pub fn inject_replacing<const N: usize, I: Inject + Remove + ?Sized>(
+    bufs: &mut InjectBuffers<N>,
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
     config: &Config,
@@ -473,8 +509,8 @@ pub fn inject_replacing<I: Inject + Remove + ?Sized>(
 
 /// Every header [`inject`] writes, encoded into `bufs`: what is staged borrows only `bufs`, so
 /// the context (and the carrier it borrows) may go before the headers are handed over.
-pub(super) fn encode_inject<'b>(
-    bufs: &'b mut InjectBuffers,
+pub(super) fn encode_inject<'b, const N: usize>(
+    bufs: &'b mut InjectBuffers<N>,
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
     config: &Config,

@@ -68,8 +68,8 @@ pub struct Continued {
 ///     Some(&b"00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-01"[..]));
 /// assert!(req.get("b3").is_none(), "the other trace's b3 is gone");
 /// ```
-pub fn continue_in_place<C, F>(
-    bufs: &mut InjectBuffers,
+pub fn continue_in_place<const N: usize, C, F>(
+    bufs: &mut InjectBuffers<N>,
     carrier: &mut C,
     config: &Config,
     strip: StripSet,
@@ -90,8 +90,8 @@ where
 /// Forward mode ([`forward`](super::forward)) in place: each valid incoming style is rewritten
 /// for the next hop with `span` as its parent id, the headers of `strip` are removed, and the
 /// rewritten ones are set in `carrier` itself. All or nothing.
-pub fn forward_in_place<C>(
-    bufs: &mut InjectBuffers,
+pub fn forward_in_place<const N: usize, C>(
+    bufs: &mut InjectBuffers<N>,
     carrier: &mut C,
     span: SpanId,
     config: &Config,
@@ -161,8 +161,8 @@ where
 }
 
 /// Encodes the child of the extracted context (and the baggage) into `bufs`.
-fn encode_continued<'b, F>(
-    bufs: &'b mut InjectBuffers,
+fn encode_continued<'b, const N: usize, F>(
+    bufs: &'b mut InjectBuffers<N>,
     ex: &Extracted<'_>,
     config: &Config,
     child_span: F,
