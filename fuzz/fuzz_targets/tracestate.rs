@@ -1,6 +1,8 @@
 #![no_main]
 //! tracestate: any bytes, split into field lines at 0xff; reading is bounded, the output of
-//! `encode` reads back to the same members.
+//! `encode` reads back to the same members, and when nothing has to be left out it is exactly
+//! the own member followed by the received members without `dd` (whichever path `encode` took:
+//! the verbatim copy of a canonical line or the member-by-member one).
 use libfuzzer_sys::fuzz_target;
 use tracewire::format::tracestate::{self, TraceState};
 use tracewire::wire::buf::Writer;
@@ -25,4 +27,16 @@ fuzz_target!(|data: &[u8]| {
     let again = TraceState::new(Fields::one(out));
     assert_eq!(again.members().count(), r.written);
     assert!(again.members().all(|m| tracestate::is_valid_key(m.key) && tracestate::is_valid_value(m.value)));
+    let others: Vec<_> = ts.members().filter(|m| m.key != b"dd").collect();
+    let len = others.iter().fold(6usize, |n, m| n + 1 + m.len());
+    if others.len() < tracestate::MAX_MEMBERS && len <= tracestate::MAX_ENCODED_LEN {
+        let mut want = b"dd=s:1".to_vec();
+        for m in &others {
+            want.push(b',');
+            want.extend_from_slice(m.key);
+            want.push(b'=');
+            want.extend_from_slice(m.value);
+        }
+        assert_eq!(out, &want[..]);
+    }
 });
