@@ -28,21 +28,23 @@ use crate::format::{dd_tags, sanitized, Tag, Text};
 use crate::id::{DecisionMaker, SamplingPriority};
 use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::class;
+use crate::wire::list::At;
 use crate::wire::{dec, list};
 
 /// Longest `dd=` member, `dd=` included.
 pub const MAX_LEN: usize = 256;
 
-/// A received `dd` member, borrowed.
+/// A received `dd` member, borrowed: the value and where its `s`, `o`, `p`, `t.dm` and first
+/// writable `t.tid` lie in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DdMember<'a> {
     raw: &'a [u8],
-    s: Option<&'a [u8]>,
-    o: Option<&'a [u8]>,
-    p: Option<&'a [u8]>,
-    dm: Option<&'a [u8]>,
+    s: At,
+    o: At,
+    p: At,
+    dm: At,
     /// The first `t.tid` that is a tag (see [`DdMember::tags`]).
-    tid: Option<&'a [u8]>,
+    tid: At,
     /// Some `t.*` entry other than `t.dm` and `t.tid` is present.
     other_tags: bool,
 }
@@ -64,24 +66,24 @@ pub fn parse(value: &[u8]) -> DdMember<'_> {
     let raw = value.get(..MAX_LEN).unwrap_or(value);
     let mut m = DdMember {
         raw,
-        s: None,
-        o: None,
-        p: None,
-        dm: None,
-        tid: None,
+        s: At::NONE,
+        o: At::NONE,
+        p: At::NONE,
+        dm: At::NONE,
+        tid: At::NONE,
         other_tags: false,
     };
     // One pass finds `s`, `o`, `p` and `t.dm` (the last occurrence of each), and whether any
     // other tag is present.
     for (k, v) in m.entries() {
         match k {
-            b"s" => m.s = Some(v),
-            b"o" => m.o = Some(v),
-            b"p" => m.p = Some(v),
-            b"t.dm" => m.dm = Some(v),
+            b"s" => m.s = At::of(raw, v),
+            b"o" => m.o = At::of(raw, v),
+            b"p" => m.p = At::of(raw, v),
+            b"t.dm" => m.dm = At::of(raw, v),
             b"t.tid" => {
-                if m.tid.is_none() && dd_tags::is_writable(b"tid", v) {
-                    m.tid = Some(v);
+                if !m.tid.is_some() && dd_tags::is_writable(b"tid", v) {
+                    m.tid = At::of(raw, v);
                 }
             }
             b"t." => {}
@@ -110,28 +112,31 @@ impl<'a> DdMember<'a> {
 
     /// `s:`, when present and a valid integer.
     pub fn sampling_priority(&self) -> Option<i32> {
-        self.s.and_then(dec::parse_i32)
+        self.s.get(self.raw).and_then(dec::parse_i32)
     }
 
     /// `o:` (with `~` standing for `=`).
     pub fn origin(&self) -> Option<Text<'a>> {
-        self.o.filter(|o| !o.is_empty()).map(Text::tilde_escaped)
+        self.o
+            .get(self.raw)
+            .filter(|o| !o.is_empty())
+            .map(Text::tilde_escaped)
     }
 
     /// `p:`, verbatim.
     pub fn last_parent_id(&self) -> Option<&'a [u8]> {
-        self.p.filter(|p| !p.is_empty())
+        self.p.get(self.raw).filter(|p| !p.is_empty())
     }
 
     /// `t.dm:`, when valid.
     pub fn decision_maker(&self) -> Option<DecisionMaker> {
-        self.dm.and_then(DecisionMaker::parse)
+        self.dm.get(self.raw).and_then(DecisionMaker::parse)
     }
 
     /// The raw value of the first `t.tid` entry that is a tag (what `tags()` would yield for
     /// `tid` first), found by [`parse`] in its one pass.
     pub fn tid(&self) -> Option<&'a [u8]> {
-        self.tid
+        self.tid.get(self.raw)
     }
 
     /// True when some `t.*` entry other than `t.dm` and `t.tid` is present.

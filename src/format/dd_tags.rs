@@ -28,7 +28,7 @@ use crate::id::DecisionMaker;
 use crate::wire::buf::Writer;
 use crate::wire::class;
 use crate::wire::hex;
-use crate::wire::list::{self, Fields};
+use crate::wire::list::{self, At, Fields};
 
 /// Default and ceiling of `DD_TRACE_X_DATADOG_TAGS_MAX_LENGTH`.
 pub const MAX_LEN: usize = 512;
@@ -213,8 +213,10 @@ pub enum Tid<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DdTags<'a> {
     fields: Fields<'a>,
-    tid: Option<&'a [u8]>,
-    dm: Option<&'a [u8]>,
+    /// The first `_dd.p.tid` value: which field line, and where in it.
+    tid: (u8, At),
+    /// The first `_dd.p.dm` value, likewise.
+    dm: (u8, At),
     /// Some `_dd.p.*` tag other than `tid` and `dm` is present.
     other_tags: bool,
 }
@@ -243,11 +245,13 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
     // One pass validates every pair and remembers the first `tid` and `dm`: a cursor per field
     // line reads each pair up to its own `,` (the items of the combined list are the items of
     // each line in turn), by the rules of [`pair_at`].
-    let (mut tid, mut dm, mut other_tags) = (None, None, false);
+    let (mut tid, mut dm, mut other_tags) = ((0, At::NONE), (0, At::NONE), false);
     let lines = fields.as_slice();
     let last_line = lines.len().saturating_sub(1);
     let mut i = 0usize;
     'lines: for (l, &line) in (0..usize::MAX).zip(lines) {
+        // At most MAX_FIELDS lines: the index fits a `u8`.
+        let line_no = u8::try_from(l).unwrap_or(u8::MAX);
         let mut pos = 0usize;
         loop {
             let Some((k, v, end)) = pair_at(line, pos) else {
@@ -258,8 +262,9 @@ pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError
                 return Err(TagsError::Decoding { pair: i });
             };
             match k {
-                b"_dd.p.tid" => tid = tid.or(Some(v)),
-                b"_dd.p.dm" => dm = dm.or(Some(v)),
+                b"_dd.p.tid" if !tid.1.is_some() => tid = (line_no, At::of(line, v)),
+                b"_dd.p.dm" if !dm.1.is_some() => dm = (line_no, At::of(line, v)),
+                b"_dd.p.tid" | b"_dd.p.dm" => {}
                 b"_dd.p." => {}
                 _ => other_tags |= k.starts_with(DD_P_PREFIX),
             }
@@ -323,7 +328,7 @@ impl<'a> DdTags<'a> {
 
     /// The `_dd.p.tid` state.
     pub fn tid(&self) -> Tid<'a> {
-        match self.tid {
+        match self.at(self.tid) {
             None => Tid::Absent,
             Some(v) => match hex::decode_u64(v) {
                 Some(h) if h != 0 => Tid::Valid(h),
@@ -335,7 +340,12 @@ impl<'a> DdTags<'a> {
     /// The `_dd.p.dm` value: `None` when absent, `Some(Err(()))` when invalid.
     #[allow(clippy::result_unit_err)]
     pub fn dm(&self) -> Option<Result<DecisionMaker, ()>> {
-        self.dm.map(|v| DecisionMaker::parse(v).ok_or(()))
+        self.at(self.dm).map(|v| DecisionMaker::parse(v).ok_or(()))
+    }
+
+    /// The bytes at `at` of field line `line`.
+    fn at(&self, (line, at): (u8, At)) -> Option<&'a [u8]> {
+        at.get(self.fields.as_slice().get(usize::from(line)).copied()?)
     }
 }
 

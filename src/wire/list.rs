@@ -80,6 +80,51 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
+/// Where a sub-slice lies in a short value it was cut from: `start..end` as `u16`s, or nowhere
+/// ([`At::NONE`]). Four bytes where a slice takes sixteen, for the parsed
+/// views that remember where their parts are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct At {
+    start: u16,
+    end: u16,
+}
+
+impl At {
+    /// Nowhere.
+    pub(crate) const NONE: At = At {
+        start: u16::MAX,
+        end: u16::MAX,
+    };
+
+    /// Where `v`, a sub-slice of `whole`, lies in it. `whole` must be shorter than 65,535
+    /// bytes (every caller's value is at most 512); for anything else the result is some range
+    /// that [`At::get`] reads safely (empty or `None`), never a panic.
+    #[inline(always)]
+    pub(crate) fn of(whole: &[u8], v: &[u8]) -> At {
+        // Both are views of the same bytes: the offset is the difference of their addresses,
+        // read as numbers (never dereferenced).
+        let start = (v.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+        At {
+            start: start as u16,
+            end: start.wrapping_add(v.len()) as u16,
+        }
+    }
+
+    /// True when it lies somewhere.
+    pub(crate) fn is_some(self) -> bool {
+        self.start != u16::MAX
+    }
+
+    /// The bytes in `whole` (the value it was made from).
+    #[inline(always)]
+    pub(crate) fn get(self, whole: &[u8]) -> Option<&[u8]> {
+        if !self.is_some() {
+            return None;
+        }
+        whole.get(usize::from(self.start)..usize::from(self.end))
+    }
+}
+
 /// How many field lines of one header name are kept for a repeatable header (`tracestate`,
 /// `baggage`, `x-datadog-tags`). Lines past this are counted in [`Fields::dropped`] and never
 /// read, so a flood of repeated headers costs bounded work.
