@@ -547,8 +547,9 @@ const VERBATIM_MAX_MEMBERS: usize = 8;
 /// The received list as the one or two runs of bytes [`encode`] sends on, and how many members
 /// they hold, when `rest` is a single field line that is already what [`encode`] would write:
 /// every item a valid member (key and value by the grammar of [`next_item`]), items separated by
-/// a bare `,` (no OWS, no empty item), no key repeated, at most one member with `own_key`
-/// (which is cut out, with one of its commas), and at most `budget` (and at most
+/// a bare `,` (no OWS, no empty item), no key repeated, at most one item with `own_key` (cut
+/// out with one of its commas, its value not looked at, as the member path skips it unread), and
+/// at most `budget` (and at most
 /// [`VERBATIM_MAX_MEMBERS`]) other members. `None` otherwise: [`encode`] then takes the
 /// member-by-member path, whose output for such a line is the same (the tests compare the two).
 #[inline(never)]
@@ -576,6 +577,22 @@ fn verbatim<'a>(
         let [b'=', value @ ..] = rest else {
             return None;
         };
+        let value_start = pos.saturating_add(key_len).saturating_add(1);
+        if key == own_key {
+            // The own member is cut out whatever its value (the member path skips it unread
+            // too): it ends at the next comma.
+            if cut.is_some() {
+                return None;
+            }
+            let end = value_start.saturating_add(class::find(value, b',').unwrap_or(value.len()));
+            cut = Some((pos, end));
+            match line.get(end) {
+                None => break,
+                Some(_) if end.saturating_add(1) < line.len() => pos = end.saturating_add(1),
+                Some(_) => return None,
+            }
+            continue;
+        }
         let value_len = class::span_printable_except(value, b',', b'=');
         let valid = key.len() <= MAX_KEY_LEN
             && key.first().is_some_and(|&b| class::is(b, TS_KEY_FIRST))
@@ -585,34 +602,24 @@ fn verbatim<'a>(
         if !valid {
             return None;
         }
-        let end = pos
-            .saturating_add(key_len)
-            .saturating_add(1)
-            .saturating_add(value_len);
-        if key == own_key {
-            if cut.is_some() {
-                return None;
-            }
-            cut = Some((pos, end));
-        } else {
-            let seen = keys.get(..n)?;
-            if seen
-                .iter()
-                .any(|&(s, e)| line.get(usize::from(s)..usize::from(e)) == Some(key))
-            {
-                return None;
-            }
-            if n >= budget {
-                return None;
-            }
-            // `None` past the table: the member path takes the list.
-            let slot = keys.get_mut(n)?;
-            *slot = (
-                u16::try_from(pos).ok()?,
-                u16::try_from(pos.saturating_add(key_len)).ok()?,
-            );
-            n = n.saturating_add(1);
+        let end = value_start.saturating_add(value_len);
+        let seen = keys.get(..n)?;
+        if seen
+            .iter()
+            .any(|&(s, e)| line.get(usize::from(s)..usize::from(e)) == Some(key))
+        {
+            return None;
         }
+        if n >= budget {
+            return None;
+        }
+        // `None` past the table: the member path takes the list.
+        let slot = keys.get_mut(n)?;
+        *slot = (
+            u16::try_from(pos).ok()?,
+            u16::try_from(pos.saturating_add(key_len)).ok()?,
+        );
+        n = n.saturating_add(1);
         match line.get(end) {
             None => break,
             // A `,` must start another item (`a=1,` has an empty one: not canonical).
@@ -781,6 +788,9 @@ mod tests {
             ("rojo=00f0", "dd=s:2,rojo=00f0"),
             ("dd=s:1", "dd=s:2"),
             ("a=1 2,b=x", "dd=s:2,a=1 2,b=x"),
+            // The own member goes unread, as in the member path.
+            ("dd=bad value=,rojo=1", "dd=s:2,rojo=1"),
+            ("rojo=1,dd=", "dd=s:2,rojo=1"),
         ] {
             let t = ts(&[line]);
             assert!(verbatim(b"dd", &t, MAX_MEMBERS - 1).is_some(), "{line}");
@@ -796,7 +806,8 @@ mod tests {
             "dd=s:1,dd=s:3,rojo=1",
             "rojo=1,Bad=2",
             "rojo=1 ,congo=2",
-            "dd=bad value=,rojo=1",
+            "dd=s:1,rojo=1,",
+            "dd,rojo=1",
             " rojo=1",
         ] {
             let t = ts(&[line]);

@@ -275,7 +275,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         None,
         "inject",
         1_500,
-        4_870,
+        4_760,
     ),
     (
         "tracecontext extract",
