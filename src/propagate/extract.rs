@@ -286,26 +286,12 @@ pub struct Extracted<'a> {
 
 impl<'a> Extracted<'a> {
     /// Nothing extracted: no context, links, baggage or report entries.
-    pub const EMPTY: Extracted<'static> = Extracted {
-        context: None,
-        style: None,
-        links: Links {
-            entries: [None; MAX_LINKS],
-            tracestate: None,
-            len: 0,
-        },
-        baggage: None,
-        decision_only: None,
-        report: Report {
-            entries: [(Style::None, Status::Skipped); 6],
-            len: 0,
-            baggage: None,
-        },
-    };
+    pub const EMPTY: Extracted<'static> = Extracted::empty();
 
-    /// [`Extracted::EMPTY`], built in place (field by field, not copied from the constant).
+    /// [`Extracted::EMPTY`]; called at run time it builds the value in place, field by field
+    /// (using the constant copies all of it).
     #[inline(always)]
-    fn empty() -> Self {
+    const fn empty() -> Self {
         Extracted {
             context: None,
             style: None,
