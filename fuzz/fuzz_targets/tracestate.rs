@@ -1,8 +1,9 @@
 #![no_main]
-//! tracestate: any bytes, split into field lines at 0xff; reading is bounded, the output of
-//! `encode` reads back to the same members, and when nothing has to be left out it is exactly
-//! the own member followed by the received members without `dd` (whichever path `encode` took:
-//! the verbatim copy of a canonical line or the member-by-member one).
+//! tracestate: any bytes, split into field lines at 0xff; reading is bounded, `dd()` finds what
+//! the member walk finds, the output of `encode` reads back to the same members, and when
+//! nothing has to be left out it is exactly the own member followed by the received members
+//! without `dd` (whichever path `encode` took: the verbatim copy of a canonical line or the
+//! member-by-member one).
 use libfuzzer_sys::fuzz_target;
 use tracewire::format::tracestate::{self, TraceState};
 use tracewire::wire::buf::Writer;
@@ -17,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let n = ts.members().count();
     assert!(n <= tracestate::MAX_MEMBERS);
     let _ = ts.report();
-    let _ = ts.dd();
+    // The lookup's shortcuts (a canonical first member, the first MAX_MEMBERS items) find what
+    // the full member walk finds.
+    assert_eq!(ts.dd(), ts.members().find(|m| m.key == b"dd").map(|m| m.value));
     let _ = tracestate::is_valid_header(data);
     let mut buf = [0u8; tracestate::MAX_ENCODED_LEN];
     let mut w = Writer::new(&mut buf);
