@@ -102,6 +102,19 @@ pub fn single(v: &[u8]) -> &[u8] {
     list::single_value(v)
 }
 
+/// `parse(single(v))`, trying the value as it arrived first: a value that `parse` takes whole
+/// (digits and a sign) holds no `,` or OWS, so cutting it would not change it (within
+/// [`list::SINGLE_VALUE_SCAN`] bytes; a longer value is always cut first).
+#[inline(always)]
+fn number<T>(v: &[u8], parse: impl Fn(&[u8]) -> Option<T>) -> Option<T> {
+    if v.len() <= list::SINGLE_VALUE_SCAN {
+        if let Some(x) = parse(v) {
+            return Some(x);
+        }
+    }
+    parse(single(v))
+}
+
 /// Decodes the Datadog headers; `Ok(None)` when there is no trace id header.
 ///
 /// ```
@@ -121,15 +134,15 @@ pub fn parse<'a>(input: &DatadogInput<'a>) -> Result<Option<Datadog<'a>>, Datado
     let Some(t) = input.trace_id else {
         return Ok(None);
     };
-    let low = dec::parse_u64(single(t)).ok_or(DatadogError::TraceId)?;
+    let low = number(t, dec::parse_u64).ok_or(DatadogError::TraceId)?;
     let trace_id_low = NonZeroU64::new(low).ok_or(DatadogError::ZeroTraceId)?;
     let parent_id = match input.parent_id {
         None => None,
-        Some(p) => SpanId::new(dec::parse_u64(single(p)).ok_or(DatadogError::ParentId)?),
+        Some(p) => SpanId::new(number(p, dec::parse_u64).ok_or(DatadogError::ParentId)?),
     };
     let (sampling_priority, priority_invalid) = match input.sampling_priority {
         None => (None, false),
-        Some(p) => match dec::parse_i32(single(p)) {
+        Some(p) => match number(p, dec::parse_i32) {
             Some(v) => (Some(SamplingPriority(v)), false),
             None => (None, true),
         },
@@ -403,6 +416,27 @@ mod tests {
                 .sampling_priority,
             Some(SamplingPriority(-2))
         );
+    }
+
+    #[test]
+    fn numbers_read_whole_are_what_the_cut_value_reads() {
+        let long_zeros = std::format!("{}1", "0".repeat(list::SINGLE_VALUE_SCAN + 10));
+        for v in ["12", " 12", "12 ", "1,2", "-1", "-1,2", "", ",", "0012", long_zeros.as_str()] {
+            let v = v.as_bytes();
+            assert_eq!(number(v, dec::parse_u64), dec::parse_u64(single(v)), "{v:?}");
+            assert_eq!(number(v, dec::parse_i32), dec::parse_i32(single(v)), "{v:?}");
+        }
+        // Read whole, the long value would be 1; cut at the scan limit first, it is 0.
+        assert_eq!(number(long_zeros.as_bytes(), dec::parse_i32), Some(0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn number_is_parse_of_single(v in "[ \t]{0,1}-?[0-9]{0,22}[ \t,]{0,2}[-0-9a]{0,3}") {
+            let v = v.as_bytes();
+            proptest::prop_assert_eq!(number(v, dec::parse_u64), dec::parse_u64(single(v)));
+            proptest::prop_assert_eq!(number(v, dec::parse_i32), dec::parse_i32(single(v)));
+        }
     }
 
     #[test]
