@@ -303,18 +303,15 @@ fn member_at(line: &[u8], pos: usize) -> Option<(Member<'_>, usize)> {
     let (properties, end) = match line.get(i..)? {
         [] | [b',', ..] => (&[][..], i),
         [b';', rest @ ..] => {
-            let item_len = rest.iter().position(|&b| b == b',').unwrap_or(rest.len());
+            let item_len = class::find(rest, b',').unwrap_or(rest.len());
             let props = rest.get(..item_len)?;
-            let properties = list::trim_ows(props);
-            // A `;` promises a property: `k=v;` and `k=v;;p` are malformed.
-            for p in list::Split::new(properties, b';') {
-                let (pk, pv) = list::split_once(p, b'=');
-                if !is_token(list::trim_ows(pk)) || pv.is_some_and(|v| !is_value(list::trim_ows(v)))
-                {
-                    return None;
-                }
+            if !properties_valid(props) {
+                return None;
             }
-            (properties, i.saturating_add(1).saturating_add(item_len))
+            (
+                list::trim_ows(props),
+                i.saturating_add(1).saturating_add(item_len),
+            )
         }
         _ => return None,
     };
@@ -326,6 +323,37 @@ fn member_at(line: &[u8], pos: usize) -> Option<(Member<'_>, usize)> {
         },
         end,
     ))
+}
+
+/// True when `props` (what follows a member's first `;`, up to its `,`) is one or more
+/// properties separated by `;`, each `OWS key OWS` or `OWS key OWS = OWS value OWS` with a token
+/// key and a value of printable ASCII but `,` and `;`. A `;` promises a property: `k=v;` and
+/// `k=v;;p` are malformed. One cursor over the bytes.
+fn properties_valid(props: &[u8]) -> bool {
+    use class::{skip, BAGGAGE_VALUE, OWS, TOKEN};
+    let mut j = 0usize;
+    loop {
+        let key_start = skip(props, j, OWS);
+        j = skip(props, key_start, TOKEN);
+        if j == key_start {
+            return false;
+        }
+        j = skip(props, j, OWS);
+        if props.get(j) == Some(&b'=') {
+            let value_start = skip(props, j.saturating_add(1), OWS);
+            j = skip(props, value_start, BAGGAGE_VALUE);
+            // The value starts past the OWS, so if it is not empty its first byte is no space.
+            if j == value_start {
+                return false;
+            }
+            j = skip(props, j, OWS);
+        }
+        match props.get(j) {
+            None => return true,
+            Some(b';') => j = j.saturating_add(1),
+            Some(_) => return false,
+        }
+    }
 }
 
 impl<'a> Baggage<'a> {
@@ -536,6 +564,34 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    /// The property rule as it reads in the specification: split at `;`, then at the first
+    /// `=`, trim, check each part.
+    fn properties_valid_by_splitting(props: &[u8]) -> bool {
+        list::Split::new(list::trim_ows(props), b';').all(|p| {
+            let (pk, pv) = list::split_once(p, b'=');
+            is_token(list::trim_ows(pk)) && pv.is_none_or(|v| is_value(list::trim_ows(v)))
+        })
+    }
+
+    #[test]
+    fn properties_are_read_by_one_cursor_as_by_splitting() {
+        for props in [
+            "p", "p=1", " p = 1 ", "p=1;q", "p=1;", ";p", "p;;q", "", " ", "p=", "p= ",
+            "p=a b", "p=a\tb", "p=b\t;q", "p=a=b", "a b=c", "p=\u{e9}", "p\t=\t1\t;\tq",
+        ] {
+            let p = props.as_bytes();
+            assert_eq!(properties_valid(p), properties_valid_by_splitting(p), "{props:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn properties_cursor_matches_splitting(props in "[ \t;=a-c\u{e9}:]{0,12}") {
+            let p = props.as_bytes();
+            proptest::prop_assert_eq!(properties_valid(p), properties_valid_by_splitting(p));
+        }
     }
 
     #[test]
