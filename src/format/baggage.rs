@@ -98,14 +98,6 @@ const VALUE_SAFE: SafeSet = SafeSet::alnum_and(b"!#$&'()*+-./:<>?@[]^_`{|}~");
 /// (its `%` escapes stay escapes).
 const RAW_VALUE_SAFE: SafeSet = SafeSet::alnum_and(b" !\"#$%&'()*+-./:<=>?@[\\]^_`{|}~");
 
-fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && class::all(s, class::TOKEN)
-}
-
-fn is_value(s: &[u8]) -> bool {
-    !s.is_empty() && class::all(s, class::BAGGAGE_VALUE)
-}
-
 /// One baggage member, borrowed and still percent-encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Member<'a> {
@@ -569,6 +561,8 @@ mod tests {
     /// The property rule as it reads in the specification: split at `;`, then at the first
     /// `=`, trim, check each part.
     fn properties_valid_by_splitting(props: &[u8]) -> bool {
+        let is_token = |s: &[u8]| !s.is_empty() && class::all(s, class::TOKEN);
+        let is_value = |s: &[u8]| !s.is_empty() && class::all(s, class::BAGGAGE_VALUE);
         list::Split::new(list::trim_ows(props), b';').all(|p| {
             let (pk, pv) = list::split_once(p, b'=');
             is_token(list::trim_ows(pk)) && pv.is_none_or(|v| is_value(list::trim_ows(v)))
