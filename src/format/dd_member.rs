@@ -203,31 +203,38 @@ const VALUE_EXTRA: &[u8] = b",;~";
 const PARENT_EXTRA: &[u8] = b",;";
 const KEY_EXTRA: &[u8] = b",;:=";
 
-/// Appends the sanitised `text` (see [`sanitized`]); `safe` is the byte class that passes
-/// through unchanged, so a text made only of such bytes is copied in one go.
-fn push_sanitized(
-    w: &mut Writer<'_>,
-    text: Text<'_>,
-    safe: class::Class,
-    lo: u8,
-    extra: &[u8],
-    eq_to_tilde: bool,
-) {
-    if class::all(text.raw(), safe) {
-        let _ = w.push(text.raw());
-    } else {
-        sanitized(text, lo, extra, eq_to_tilde, |b| {
-            let _ = w.push_byte(b);
-        });
-    }
+/// A text measured for writing into the member: whether every byte is in the class that passes
+/// through unchanged (then it is copied in one go), and its length once sanitised. Measured
+/// once, to decide whether it fits, and written from the measurement.
+#[derive(Clone, Copy)]
+struct Measured<'t> {
+    text: Text<'t>,
+    as_is: bool,
+    len: usize,
 }
 
-/// Length of the sanitised `text` (see [`push_sanitized`]).
-fn sanitized_len_fast(text: Text<'_>, safe: class::Class, lo: u8, extra: &[u8]) -> usize {
-    if class::all(text.raw(), safe) {
-        text.len()
-    } else {
-        sanitized_len(text, lo, extra)
+impl<'t> Measured<'t> {
+    /// Measures `text`: `safe` is the class written unchanged, `lo` and `extra` are as for
+    /// [`sanitized`].
+    fn new(text: Text<'t>, safe: class::Class, lo: u8, extra: &[u8]) -> Self {
+        let as_is = class::all(text.raw(), safe);
+        let len = if as_is {
+            text.len()
+        } else {
+            sanitized_len(text, lo, extra)
+        };
+        Measured { text, as_is, len }
+    }
+
+    /// Appends the sanitised text (see [`sanitized`]).
+    fn push(&self, w: &mut Writer<'_>, lo: u8, extra: &[u8], eq_to_tilde: bool) {
+        if self.as_is {
+            let _ = w.push(self.text.raw());
+        } else {
+            sanitized(self.text, lo, extra, eq_to_tilde, |b| {
+                let _ = w.push_byte(b);
+            });
+        }
     }
 }
 
@@ -269,35 +276,33 @@ pub fn encode<'t>(
             .and_then(|_| w.push(dec::format_i32(p.0, &mut b)));
     }
     // Room that `p` needs, reserved before the origin is placed.
-    let parent = Text::plain(parent).trimmed();
-    let parent_len = sanitized_len_fast(parent, class::DD_VALUE_SAFE, 0x20, PARENT_EXTRA);
-    let p_len = if parent.is_empty() {
+    let parent = Measured::new(
+        Text::plain(parent).trimmed(),
+        class::DD_VALUE_SAFE,
+        0x20,
+        PARENT_EXTRA,
+    );
+    let p_len = if parent.text.is_empty() {
         0
     } else {
-        parent_len.saturating_add(3)
+        parent.len.saturating_add(3)
     };
     if let Some(o) = origin.map(|o| o.trimmed()).filter(|o| !o.is_empty()) {
-        let need = sanitized_len_fast(o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA).saturating_add(3);
+        let o = Measured::new(o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
+        let need = o.len.saturating_add(3);
         if w.len().saturating_add(need).saturating_add(p_len) <= MAX_LEN {
             let _ = sep(&mut w).and_then(|_| w.push(b"o:"));
-            push_sanitized(&mut w, o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA, true);
+            o.push(&mut w, 0x20, VALUE_EXTRA, true);
         } else {
             report.origin_dropped = true;
         }
     }
-    if !parent.is_empty() {
+    if !parent.text.is_empty() {
         // An upstream `p` came from a validated tracestate value; one a caller built is
         // sanitised like a value, so no byte outside the member's grammar is ever written.
         let mark = w.len();
-        if sep(&mut w).and_then(|_| w.push(b"p:")).is_ok() && w.remaining() >= parent_len {
-            push_sanitized(
-                &mut w,
-                parent,
-                class::DD_VALUE_SAFE,
-                0x20,
-                PARENT_EXTRA,
-                true,
-            );
+        if sep(&mut w).and_then(|_| w.push(b"p:")).is_ok() && w.remaining() >= parent.len {
+            parent.push(&mut w, 0x20, PARENT_EXTRA, true);
         } else {
             w.truncate(mark);
         }
@@ -321,21 +326,16 @@ pub fn encode<'t>(
         if key.is_empty() || value.is_empty() {
             return false;
         }
-        let need = sanitized_len_fast(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA)
-            .saturating_add(sanitized_len_fast(
-                value,
-                class::DD_VALUE_SAFE,
-                0x20,
-                VALUE_EXTRA,
-            ))
-            .saturating_add(4);
+        let key = Measured::new(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA);
+        let value = Measured::new(value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
+        let need = key.len.saturating_add(value.len).saturating_add(4);
         if w.len().saturating_add(need) > MAX_LEN {
             return false;
         }
         let _ = sep(w).and_then(|_| w.push(b"t."));
-        push_sanitized(w, key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA, false);
+        key.push(w, 0x21, KEY_EXTRA, false);
         let _ = w.push_byte(b':');
-        push_sanitized(w, value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA, true);
+        value.push(w, 0x20, VALUE_EXTRA, true);
         true
     };
     for t in tags {
