@@ -572,11 +572,31 @@ mod tests {
     #[test]
     fn properties_are_read_by_one_cursor_as_by_splitting() {
         for props in [
-            "p", "p=1", " p = 1 ", "p=1;q", "p=1;", ";p", "p;;q", "", " ", "p=", "p= ",
-            "p=a b", "p=a\tb", "p=b\t;q", "p=a=b", "a b=c", "p=\u{e9}", "p\t=\t1\t;\tq",
+            "p",
+            "p=1",
+            " p = 1 ",
+            "p=1;q",
+            "p=1;",
+            ";p",
+            "p;;q",
+            "",
+            " ",
+            "p=",
+            "p= ",
+            "p=a b",
+            "p=a\tb",
+            "p=b\t;q",
+            "p=a=b",
+            "a b=c",
+            "p=\u{e9}",
+            "p\t=\t1\t;\tq",
         ] {
             let p = props.as_bytes();
-            assert_eq!(properties_valid(p), properties_valid_by_splitting(p), "{props:?}");
+            assert_eq!(
+                properties_valid(p),
+                properties_valid_by_splitting(p),
+                "{props:?}"
+            );
         }
     }
 

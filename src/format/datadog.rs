@@ -421,10 +421,29 @@ mod tests {
     #[test]
     fn numbers_read_whole_are_what_the_cut_value_reads() {
         let long_zeros = std::format!("{}1", "0".repeat(list::SINGLE_VALUE_SCAN + 10));
-        for v in ["12", " 12", "12 ", "1,2", "-1", "-1,2", "", ",", "0012", long_zeros.as_str()] {
+        for v in [
+            "12",
+            " 12",
+            "12 ",
+            "1,2",
+            "-1",
+            "-1,2",
+            "",
+            ",",
+            "0012",
+            long_zeros.as_str(),
+        ] {
             let v = v.as_bytes();
-            assert_eq!(number(v, dec::parse_u64), dec::parse_u64(single(v)), "{v:?}");
-            assert_eq!(number(v, dec::parse_i32), dec::parse_i32(single(v)), "{v:?}");
+            assert_eq!(
+                number(v, dec::parse_u64),
+                dec::parse_u64(single(v)),
+                "{v:?}"
+            );
+            assert_eq!(
+                number(v, dec::parse_i32),
+                dec::parse_i32(single(v)),
+                "{v:?}"
+            );
         }
         // Read whole, the long value would be 1; cut at the scan limit first, it is 0.
         assert_eq!(number(long_zeros.as_bytes(), dec::parse_i32), Some(0));
