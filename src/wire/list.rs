@@ -4,6 +4,12 @@
 /// Strips leading and trailing OWS (space and horizontal tab).
 #[inline]
 pub fn trim_ows(mut s: &[u8]) -> &[u8] {
+    // Usually neither end is whitespace: a byte above the space is not OWS, one test per end.
+    if let [first, .., last] = s {
+        if *first > b' ' && *last > b' ' {
+            return s;
+        }
+    }
     while let [b' ' | b'\t', rest @ ..] = s {
         s = rest;
     }
@@ -309,6 +315,20 @@ mod tests {
         assert_eq!(trim_ows(b"\n a"), b"\n a");
         assert_eq!(trim_ows(b"   "), b"");
         assert_eq!(trim_ows_end(b" a \t"), b" a");
+        // Every pair of end bytes: the same as trimming space and tab one byte at a time.
+        for first in 0u8..=255 {
+            for last in [0u8, b'\t', b'\n', b' ', b'!', b'a', 0x7f, 0x80, 0xff] {
+                let v = [first, b'x', last];
+                let mut want = &v[..];
+                while let [b' ' | b'\t', rest @ ..] = want {
+                    want = rest;
+                }
+                while let [rest @ .., b' ' | b'\t'] = want {
+                    want = rest;
+                }
+                assert_eq!(trim_ows(&v), want, "{v:?}");
+            }
+        }
     }
 
     #[test]
