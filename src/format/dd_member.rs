@@ -101,9 +101,13 @@ impl<'a> DdMember<'a> {
 
     /// `(key, value)` of every well-formed sub-member, in order.
     pub fn entries(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
-        Entries {
-            rest: Some(self.raw),
-        }
+        list::Split::new(self.raw, b';').filter_map(|e| {
+            let e = list::trim_ows(e);
+            match list::split_once(e, b':') {
+                (k, Some(v)) if !k.is_empty() => Some((list::trim_ows_end(k), list::trim_ows(v))),
+                _ => None,
+            }
+        })
     }
 
     /// `s:`, when present and a valid integer.
@@ -152,50 +156,6 @@ impl<'a> DdMember<'a> {
     pub fn unknown(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
         self.entries()
             .filter(|(k, _)| !matches!(*k, b"s" | b"o" | b"p") && !k.starts_with(b"t."))
-    }
-}
-
-/// The entries of a `dd=` value: each `;`-separated part that has a `:` after a non-empty key,
-/// as `(key, value)`, both trimmed of OWS. One cursor and one byte loop per entry, which notes
-/// the first `:` on its way to the `;` (entries are a few bytes long: too short for a
-/// vectorised search to pay).
-struct Entries<'a> {
-    /// What follows the last `;` read (`None` once the last entry is read).
-    rest: Option<&'a [u8]>,
-}
-
-impl<'a> Iterator for Entries<'a> {
-    type Item = (&'a [u8], &'a [u8]);
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            let rest = self.rest?;
-            let mut colon = usize::MAX;
-            let mut end = 0usize;
-            for &b in rest {
-                if b == b';' {
-                    break;
-                }
-                if b == b':' && colon == usize::MAX {
-                    colon = end;
-                }
-                end = end.wrapping_add(1);
-            }
-            self.rest = rest.get(end.wrapping_add(1)..);
-            let entry = rest.get(..end).unwrap_or_default();
-            let (Some(k), Some(v)) = (entry.get(..colon), entry.get(colon.wrapping_add(1)..))
-            else {
-                continue;
-            };
-            // The key is what precedes the first `:` once the entry's leading OWS is gone: it
-            // must not be empty (an entry ` :v` has no key), and it is not if anything but OWS
-            // precedes the `:`.
-            let k = list::trim_ows(k);
-            if !k.is_empty() {
-                return Some((k, list::trim_ows(v)));
-            }
-        }
     }
 }
 
@@ -395,54 +355,6 @@ pub fn encode<'t>(
 mod tests {
     extern crate std;
     use super::*;
-
-    /// The entry rule as it reads: split at `;`, trim, split at the first `:`.
-    fn entries_by_splitting(raw: &[u8]) -> std::vec::Vec<(&[u8], &[u8])> {
-        list::Split::new(raw, b';')
-            .filter_map(|e| {
-                let e = list::trim_ows(e);
-                match list::split_once(e, b':') {
-                    (k, Some(v)) if !k.is_empty() => {
-                        Some((list::trim_ows_end(k), list::trim_ows(v)))
-                    }
-                    _ => None,
-                }
-            })
-            .collect()
-    }
-
-    #[test]
-    fn entries_are_read_by_one_cursor_as_by_splitting() {
-        for raw in [
-            "",
-            ";",
-            "s:1",
-            "s:1;",
-            ";s:1",
-            " s : 1 ;o:a:b",
-            ":v;k:",
-            " :v",
-            "\t:v",
-            "a :v",
-            "k",
-            "k;;p:1",
-            "t.usr.id: x ",
-            "s:1;;;;o:rum;p:00f067aa0ba902b7;t.dm:-4",
-        ] {
-            let m = parse(raw.as_bytes());
-            let got: std::vec::Vec<_> = m.entries().collect();
-            assert_eq!(got, entries_by_splitting(raw.as_bytes()), "{raw:?}");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn entries_cursor_matches_splitting(raw in "[ \t;:a-c.]{0,24}") {
-            let m = parse(raw.as_bytes());
-            let got: std::vec::Vec<_> = m.entries().collect();
-            proptest::prop_assert_eq!(got, entries_by_splitting(raw.as_bytes()));
-        }
-    }
     use std::string::String;
     use std::vec::Vec;
 
