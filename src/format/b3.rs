@@ -173,6 +173,45 @@ fn span_id_field(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
 /// assert_eq!(b3::parse_single(b"0").unwrap().sampling, Some(SamplingState::Deny));
 /// ```
 pub fn parse_single(value: &[u8]) -> Result<B3, B3Error> {
+    if let Some(b) = canonical_single(value) {
+        return Ok(b);
+    }
+    parse_single_general(value)
+}
+
+/// The shape tracers write, `{32 or 16 hex digits}-{16 hex digits}[-{0|1|d}]` with nothing
+/// around it, read at fixed offsets. `None` for anything else, or when an id is zero: then
+/// [`parse_single_general`] decides. For a value of this shape the general reader gives the
+/// same result (no `,` or OWS to cut, the same fields and decoders; the tests compare the two).
+#[inline]
+fn canonical_single(v: &[u8]) -> Option<B3> {
+    let trace_len = match v.len() {
+        49 | 51 => 32,
+        33 | 35 => 16,
+        _ => return None,
+    };
+    let (trace, rest) = v.split_at_checked(trace_len)?;
+    let [b'-', rest @ ..] = rest else {
+        return None;
+    };
+    let (span, rest) = rest.split_at_checked(16)?;
+    let sampling = match rest {
+        [] => None,
+        [b'-', s] => Some(SamplingState::parse(core::slice::from_ref(s))?),
+        _ => return None,
+    };
+    let trace_id = TraceId::new(hex::decode_any_case(trace)?)?;
+    let span_id = SpanId::new(hex::decode_any_case(span)? as u64);
+    Some(B3 {
+        ids: Some((trace_id, span_id)),
+        sampling,
+        parent: None,
+        sampling_invalid: false,
+    })
+}
+
+/// [`parse_single`] for any value.
+fn parse_single_general(value: &[u8]) -> Result<B3, B3Error> {
     let v = bounded(value).ok_or(B3Error::Malformed)?;
     if v.len() > SINGLE_MAX_LEN {
         return Err(B3Error::Malformed);
@@ -384,6 +423,44 @@ mod tests {
     extern crate std;
     use super::*;
     use std::vec::Vec;
+
+    #[test]
+    fn the_canonical_shape_reads_as_the_general_reader_reads_it() {
+        for v in [
+            "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1",
+            "80F198EE56343BA864FE8B2A57D3EFF7-E457B5A2E4D86BD1-d",
+            "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1",
+            "64fe8b2a57d3eff7-e457b5a2e4d86bd1-0",
+            "64fe8b2a57d3eff7-0000000000000000",
+        ] {
+            let b = canonical_single(v.as_bytes()).unwrap();
+            assert_eq!(Ok(b), parse_single_general(v.as_bytes()), "{v}");
+        }
+        // Not the shape (or a zero trace id, or a sampling value to report): the general
+        // reader decides.
+        for v in [
+            "00000000000000000000000000000000-e457b5a2e4d86bd1-1",
+            "64fe8b2a57d3eff7-e457b5a2e4d86bd1-x",
+            "64fe8b2a57d3eff7-e457b5a2e4d86bd1-1-",
+            " 64fe8b2a57d3eff7-e457b5a2e4d86bd1",
+            "64fe8b2a57d3eff7-e457b5a2e4d86bd1,x",
+            "64fe8b2a57d3eff7xe457b5a2e4d86bd1-1",
+            "64fe8b2a57d3eff7-e457b5a2e4d86bdg-1",
+        ] {
+            assert_eq!(canonical_single(v.as_bytes()), None, "{v}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_single_agrees_with_the_general_reader(
+            v in "([0-9a-fA-F]{16}|[0-9a-fA-F]{32}|0{16}|0{32}|[0-9a-g -]{16})[-x][0-9a-fA-F,]{16}(-[01dx ])?"
+        ) {
+            if let Some(b) = canonical_single(v.as_bytes()) {
+                proptest::prop_assert_eq!(Ok(b), parse_single_general(v.as_bytes()));
+            }
+        }
+    }
 
     fn ids(b: &B3) -> (u128, u64) {
         let (t, s) = b.ids.unwrap();
