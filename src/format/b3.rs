@@ -134,8 +134,12 @@ impl fmt::Display for B3Error {
 
 impl core::error::Error for B3Error {}
 
-/// A whole header value (`x-b3-traceid`), read by [`bounded`].
+/// A whole header value (`x-b3-traceid`), read by [`bounded`]. A value that is hex digits
+/// alone has nothing to cut or trim: it is decoded as it arrived.
 fn trace_id(v: &[u8]) -> Result<TraceId, B3Error> {
+    if let Some(t) = hex::decode_any_case(v) {
+        return TraceId::new(t).ok_or(B3Error::ZeroTraceId);
+    }
     trace_id_field(bounded(v).ok_or(B3Error::TraceId)?)
 }
 
@@ -145,8 +149,14 @@ fn trace_id_field(v: &[u8]) -> Result<TraceId, B3Error> {
     TraceId::new(t).ok_or(B3Error::ZeroTraceId)
 }
 
-/// A whole header value (`x-b3-spanid`), read by [`bounded`].
+/// A whole header value (`x-b3-spanid`), read by [`bounded`]; hex digits alone are decoded as
+/// they arrived.
 fn span_id(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
+    if v.len() <= 16 {
+        if let Some(s) = hex::decode_any_case(v) {
+            return Ok(SpanId::new(s as u64));
+        }
+    }
     span_id_field(bounded(v).ok_or(err)?, err)
 }
 
@@ -283,13 +293,18 @@ pub struct B3MultiInput<'a> {
 /// ```
 pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
     // `x-b3-sampled` `0`/`1` (anything else: deferred, and said so); `x-b3-flags: 1` is debug.
-    let (mut sampling, sampling_invalid) = match input.sampled.map(bounded) {
+    // A value that is exactly `0` or `1` is read as it arrived (nothing to cut or trim).
+    let sampled = match input.sampled {
+        Some(v @ (b"0" | b"1")) => Some(Some(v)),
+        other => other.map(bounded),
+    };
+    let (mut sampling, sampling_invalid) = match sampled {
         None => (None, false),
         Some(Some(b"0")) => (Some(SamplingState::Deny), false),
         Some(Some(b"1")) => (Some(SamplingState::Accept), false),
         Some(_) => (None, true),
     };
-    if input.flags.and_then(bounded) == Some(b"1") {
+    if input.flags == Some(b"1") || input.flags.and_then(bounded) == Some(b"1") {
         sampling = Some(SamplingState::Debug);
     }
     let Some(t) = input.trace_id else {
@@ -452,6 +467,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn multi_values_read_whole_as_when_cut(
+            t in "[ ]?[0-9a-fA-F,]{0,33}[ \t]?",
+            sp in "[ ]?[0-9a-fA-F,]{0,17}[ \t]?",
+        ) {
+            let (t, sp) = (t.as_bytes(), sp.as_bytes());
+            let general_t = bounded(t).ok_or(B3Error::TraceId).and_then(trace_id_field);
+            proptest::prop_assert_eq!(trace_id(t), general_t);
+            let general_s = bounded(sp)
+                .ok_or(B3Error::SpanId)
+                .and_then(|v| span_id_field(v, B3Error::SpanId));
+            proptest::prop_assert_eq!(span_id(sp, B3Error::SpanId), general_s);
+        }
+
         #[test]
         fn canonical_single_agrees_with_the_general_reader(
             v in "([0-9a-fA-F]{16}|[0-9a-fA-F]{32}|0{16}|0{32}|[0-9a-g -]{16})[-x][0-9a-fA-F,]{16}(-[01dx ])?"
