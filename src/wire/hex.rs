@@ -81,29 +81,10 @@ fn swar8(x: u64, any_case: bool) -> Option<u32> {
     if !any_case {
         return swar8_lower(x);
     }
-    // Per-byte range tests on the low seven bits; the sums stay below 0x100, so no carry
-    // crosses a byte. Bit 7 of each byte says "at least".
-    let h = x & !HIGHS;
-    let ge_0 = h.wrapping_add(ONES * (0x80 - 0x30));
-    let gt_9 = h.wrapping_add(ONES * (0x80 - 0x3a));
-    let ge_a = h.wrapping_add(ONES * (0x80 - 0x61));
-    let gt_f = h.wrapping_add(ONES * (0x80 - 0x67));
-    let mut ok = (ge_0 & !gt_9) | (ge_a & !gt_f);
-    if any_case {
-        let ge_ua = h.wrapping_add(ONES * (0x80 - 0x41));
-        let gt_uf = h.wrapping_add(ONES * (0x80 - 0x47));
-        ok |= ge_ua & !gt_uf;
-    }
-    let ok = ok & HIGHS;
-    if ok != HIGHS || x & HIGHS != 0 {
-        return None;
-    }
-    // Digit values: low nibble, plus 9 for a letter (bit 6 set).
-    let v = (x & (ONES * 0x0f)).wrapping_add(((x >> 6) & ONES).wrapping_mul(9));
-    // Pack the eight nibbles: pairs into bytes, bytes into halves, halves into the word.
-    let v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
-    let v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
-    Some((v | (v >> 16)) as u32)
+    // Fold case: set bit 5 of every byte whose bit 6 is set (`A-F` becomes `a-f`, `a-f` stays).
+    // Bytes without bit 6 (digits among them) are unchanged, and no byte that is not a digit
+    // or a letter `A-F`/`a-f` becomes one, so the lowercase check decides exactly.
+    swar8_lower(x | ((x >> 1) & (ONES * 0x20)))
 }
 
 /// [`swar8`] for lowercase only, checked by re-encoding: decode every byte as if it were a
