@@ -143,6 +143,46 @@ fn parse_root(v: &[u8]) -> Result<Root, XRayError> {
 /// assert!(aws.trace_id().is_none() && aws.trace_id_128().is_some());
 /// ```
 pub fn parse(value: &[u8]) -> Result<XRay<'_>, XRayError> {
+    if let Some(x) = canonical(value) {
+        return Ok(x);
+    }
+    parse_general(value)
+}
+
+/// The shape the AWS SDKs and tracers write, `Root=1-{8 hex}-{24 hex};Parent={16 hex}` and
+/// optionally `;Sampled={0|1|?}`, with nothing else, read at fixed offsets. `None` for
+/// anything else: [`parse_general`] decides, and gives the same result for this shape (the
+/// tests compare the two).
+#[inline]
+fn canonical(value: &[u8]) -> Option<XRay<'_>> {
+    let rest = value.strip_prefix(b"Root=1-")?;
+    let (epoch, rest) = rest.split_at_checked(8)?;
+    let rest = rest.strip_prefix(b"-")?;
+    let (id, rest) = rest.split_at_checked(24)?;
+    let rest = rest.strip_prefix(b";Parent=")?;
+    let (parent, rest) = rest.split_at_checked(16)?;
+    let sampled = match rest {
+        [] | b";Sampled=?" => None,
+        b";Sampled=1" => Some(true),
+        b";Sampled=0" => Some(false),
+        _ => return None,
+    };
+    let root = Root {
+        epoch: hex::decode_any_case(epoch)? as u32,
+        id: hex::decode_any_case(id)?,
+    };
+    Some(XRay {
+        root: Some(root),
+        parent: SpanId::new(hex::decode_any_case(parent)? as u64),
+        sampled,
+        origin: None,
+        t0_ms: None,
+        raw: value,
+    })
+}
+
+/// [`parse`] for any value.
+fn parse_general(value: &[u8]) -> Result<XRay<'_>, XRayError> {
     if value.len() > MAX_INPUT_LEN {
         return Err(XRayError::TooLong);
     }
@@ -286,6 +326,36 @@ mod tests {
     extern crate std;
     use super::*;
     use std::vec::Vec;
+
+    #[test]
+    fn the_canonical_shape_reads_as_the_general_reader_reads_it() {
+        let root = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8";
+        for tail in ["", ";Sampled=1", ";Sampled=0", ";Sampled=?"] {
+            let v = std::format!("{root}{tail}");
+            let x = canonical(v.as_bytes()).unwrap();
+            assert_eq!(Ok(x), parse_general(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=2",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Self=1",
+            "Root=1-5759e988-bd862e3fe1be46a99427279g;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988-bd862e3fe1be46a994272793; Parent=53995c3f42cd8ad8",
+            "Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793",
+        ] {
+            assert_eq!(canonical(v.as_bytes()), None, "{v}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_agrees_with_the_general_reader(
+            v in "Root=1-[0-9a-fA-F]{8}[-;][0-9a-fA-F= ]{24};Parent=[0-9a-fA-F;]{16}(;Sampled=[01?;= ])?"
+        ) {
+            if let Some(x) = canonical(v.as_bytes()) {
+                proptest::prop_assert_eq!(Ok(x), parse_general(v.as_bytes()));
+            }
+        }
+    }
 
     #[test]
     fn datadog_shaped_roots() {
