@@ -595,38 +595,40 @@ fn verbatim<'a>(
     let mut cut: Option<(usize, usize)> = None;
     let mut pos = 0usize;
     loop {
-        let item = line.get(pos..)?;
-        let key_len = class::span(item, TS_KEY);
-        let (key, rest) = item.split_at_checked(key_len)?;
-        let [b'=', value @ ..] = rest else {
+        // One inline byte loop per part (keys and values are a few bytes long: too short for
+        // an out-of-line or vectorised scan to pay).
+        let key_end = class::skip(line, pos, TS_KEY);
+        if line.get(key_end) != Some(&b'=') {
             return None;
-        };
-        let value_start = pos.saturating_add(key_len).saturating_add(1);
+        }
+        let key = line.get(pos..key_end)?;
+        let value_start = key_end.wrapping_add(1);
         if key == own_key {
             // The own member is cut out whatever its value (the member path skips it unread
             // too): it ends at the next comma.
             if cut.is_some() {
                 return None;
             }
-            let end = value_start.saturating_add(class::find(value, b',').unwrap_or(value.len()));
+            let value = line.get(value_start..)?;
+            let end = value_start.wrapping_add(class::find(value, b',').unwrap_or(value.len()));
             cut = Some((pos, end));
             match line.get(end) {
                 None => break,
-                Some(_) if end.saturating_add(1) < line.len() => pos = end.saturating_add(1),
+                Some(_) if end.wrapping_add(1) < line.len() => pos = end.wrapping_add(1),
                 Some(_) => return None,
             }
             continue;
         }
-        let value_len = class::span_printable_except(value, b',', b'=');
+        let end = class::skip(line, value_start, TS_VALUE);
+        let value_len = end.wrapping_sub(value_start);
         let valid = key.len() <= MAX_KEY_LEN
             && key.first().is_some_and(|&b| class::is(b, TS_KEY_FIRST))
             && value_len > 0
             && value_len <= MAX_VALUE_LEN
-            && value.get(value_len.wrapping_sub(1)) != Some(&b' ');
-        if !valid {
+            && line.get(end.wrapping_sub(1)) != Some(&b' ');
+        if !valid || n >= budget {
             return None;
         }
-        let end = value_start.saturating_add(value_len);
         let seen = keys.get(..n)?;
         if seen
             .iter()
@@ -634,20 +636,14 @@ fn verbatim<'a>(
         {
             return None;
         }
-        if n >= budget {
-            return None;
-        }
         // `None` past the table: the member path takes the list.
         let slot = keys.get_mut(n)?;
-        *slot = (
-            u16::try_from(pos).ok()?,
-            u16::try_from(pos.saturating_add(key_len)).ok()?,
-        );
-        n = n.saturating_add(1);
+        *slot = (u16::try_from(pos).ok()?, u16::try_from(key_end).ok()?);
+        n = n.wrapping_add(1);
         match line.get(end) {
             None => break,
             // A `,` must start another item (`a=1,` has an empty one: not canonical).
-            Some(b',') if end.saturating_add(1) < line.len() => pos = end.saturating_add(1),
+            Some(b',') if end.wrapping_add(1) < line.len() => pos = end.wrapping_add(1),
             Some(_) => return None,
         }
     }
