@@ -134,10 +134,15 @@ impl fmt::Display for B3Error {
 
 impl core::error::Error for B3Error {}
 
-/// A whole header value (`x-b3-traceid`), read by [`bounded`]. A value that is hex digits
-/// alone has nothing to cut or trim: it is decoded as it arrived.
+/// A whole header value (`x-b3-traceid`), read by [`bounded`]. A value that is 16 or 32 hex
+/// digits alone has nothing to cut or trim: it is decoded as it arrived.
 fn trace_id(v: &[u8]) -> Result<TraceId, B3Error> {
-    if let Some(t) = hex::decode_any_case(v) {
+    let whole = match v.len() {
+        32 => hex::decode_any_case_exact::<4>(v),
+        16 => hex::decode_any_case_exact::<2>(v),
+        _ => None,
+    };
+    if let Some(t) = whole {
         return TraceId::new(t).ok_or(B3Error::ZeroTraceId);
     }
     trace_id_field(bounded(v).ok_or(B3Error::TraceId)?)
@@ -149,13 +154,11 @@ fn trace_id_field(v: &[u8]) -> Result<TraceId, B3Error> {
     TraceId::new(t).ok_or(B3Error::ZeroTraceId)
 }
 
-/// A whole header value (`x-b3-spanid`), read by [`bounded`]; hex digits alone are decoded as
-/// they arrived.
+/// A whole header value (`x-b3-spanid`), read by [`bounded`]; 16 hex digits alone are decoded
+/// as they arrived.
 fn span_id(v: &[u8], err: B3Error) -> Result<Option<SpanId>, B3Error> {
-    if v.len() <= 16 {
-        if let Some(s) = hex::decode_any_case(v) {
-            return Ok(SpanId::new(s as u64));
-        }
+    if let Some(s) = hex::decode_any_case_exact::<2>(v) {
+        return Ok(SpanId::new(s as u64));
     }
     span_id_field(bounded(v).ok_or(err)?, err)
 }
@@ -210,8 +213,12 @@ fn canonical_single(v: &[u8]) -> Option<B3> {
         [b'-', s] => Some(SamplingState::parse(core::slice::from_ref(s))?),
         _ => return None,
     };
-    let trace_id = TraceId::new(hex::decode_any_case(trace)?)?;
-    let span_id = SpanId::new(hex::decode_any_case(span)? as u64);
+    let trace = match trace_len {
+        32 => hex::decode_any_case_exact::<4>(trace),
+        _ => hex::decode_any_case_exact::<2>(trace),
+    };
+    let trace_id = TraceId::new(trace?)?;
+    let span_id = SpanId::new(hex::decode_any_case_exact::<2>(span)? as u64);
     Some(B3 {
         ids: Some((trace_id, span_id)),
         sampling,

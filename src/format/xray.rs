@@ -168,12 +168,12 @@ fn canonical(value: &[u8]) -> Option<XRay<'_>> {
         _ => return None,
     };
     let root = Root {
-        epoch: hex::decode_any_case(epoch)? as u32,
-        id: hex::decode_any_case(id)?,
+        epoch: hex::decode_any_case_exact::<1>(epoch)? as u32,
+        id: hex::decode_any_case_exact::<3>(id)?,
     };
     Some(XRay {
         root: Some(root),
-        parent: SpanId::new(hex::decode_any_case(parent)? as u64),
+        parent: SpanId::new(hex::decode_any_case_exact::<2>(parent)? as u64),
         sampled,
         origin: None,
         t0_ms: None,

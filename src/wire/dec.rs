@@ -5,7 +5,6 @@
 
 /// Parses `[0-9]{1,20}` into a `u64`; `None` on any other byte, on empty input and on overflow.
 /// Leading zeros are allowed (every Datadog tracer accepts them).
-#[inline]
 ///
 /// ```
 /// use tracewire::wire::dec;
@@ -14,6 +13,7 @@
 /// assert_eq!(dec::parse_u64(b"18446744073709551616"), None);
 /// assert_eq!(dec::parse_u64(b"+1"), None);
 /// ```
+#[inline]
 pub fn parse_u64(s: &[u8]) -> Option<u64> {
     if s.is_empty() || s.len() > 20 {
         return None;
@@ -58,7 +58,9 @@ fn eight_digits(x: u64) -> Option<u32> {
 }
 
 /// Parses `-?[0-9]+` into an `i32`; `None` on any other byte, on empty digits and on overflow.
-#[inline]
+// Out of line: called from several readers (twice by the Datadog one), it would otherwise be
+// copied into each.
+#[inline(never)]
 pub fn parse_i32(s: &[u8]) -> Option<i32> {
     let (neg, digits) = match s.split_first() {
         Some((b'-', rest)) => (true, rest),

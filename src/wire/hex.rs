@@ -66,7 +66,8 @@ pub fn decode(s: &[u8]) -> Option<u128> {
 }
 
 /// Decodes 1 to 32 hex digits of either case.
-#[inline]
+// Out of line: B3 and X-Ray read several ids each, and would otherwise carry a copy per id.
+#[inline(never)]
 pub fn decode_any_case(s: &[u8]) -> Option<u128> {
     decode_with(s, &ANY)
 }
@@ -114,15 +115,29 @@ fn swar8_lower(x: u64) -> Option<u32> {
 /// Decodes exactly `8 * N` lowercase hex digits, eight at a time.
 #[inline(always)]
 fn decode_words<const N: usize>(s: &[u8]) -> Option<u128> {
+    decode_words_case::<N>(s, false)
+}
+
+/// Decodes exactly `8 * N` hex digits (of either case when `any_case`), eight at a time.
+#[inline(always)]
+fn decode_words_case<const N: usize>(s: &[u8], any_case: bool) -> Option<u128> {
     if s.len() != 8 * N {
         return None;
     }
     let mut acc: u128 = 0;
     for chunk in s.chunks_exact(8) {
         let word = u64::from_be_bytes(<[u8; 8]>::try_from(chunk).ok()?);
-        acc = (acc << 32) | u128::from(swar8_lower(word)?);
+        acc = (acc << 32) | u128::from(swar8(word, any_case)?);
     }
     Some(acc)
+}
+
+/// Decodes exactly `8 * N` hex digits of either case (8, 16, 24 or 32): for readers of
+/// fixed-width ids, which get this small loop inline instead of a call to
+/// [`decode_any_case`] (which takes any width).
+#[inline(always)]
+pub fn decode_any_case_exact<const N: usize>(s: &[u8]) -> Option<u128> {
+    decode_words_case::<N>(s, true)
 }
 
 /// Decodes exactly 16 lowercase hex digits into a `u64`.
@@ -303,6 +318,13 @@ mod tests {
                         })
                     };
                     assert_eq!(decode_any_case(s), naive(true), "{s:?}");
+                    let exact = match len {
+                        8 => decode_any_case_exact::<1>(s),
+                        16 => decode_any_case_exact::<2>(s),
+                        24 => decode_any_case_exact::<3>(s),
+                        _ => decode_any_case_exact::<4>(s),
+                    };
+                    assert_eq!(exact, naive(true), "{s:?}");
                     assert_eq!(decode(s), naive(false), "{s:?}");
                 }
             }
