@@ -298,6 +298,7 @@ pub struct B3MultiInput<'a> {
 /// assert_eq!(b.sampling, Some(SamplingState::Accept));
 /// assert!(b3::parse_multi(&B3MultiInput::default()).unwrap().is_none());
 /// ```
+#[inline]
 pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
     // `x-b3-sampled` `0`/`1` (anything else: deferred, and said so); `x-b3-flags: 1` is debug.
     // A value that is exactly `0` or `1` is read as it arrived (nothing to cut or trim).

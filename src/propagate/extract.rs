@@ -327,13 +327,12 @@ impl<'a> Extracted<'a> {
     }
 }
 
-// One candidate lives on the stack per style for the duration of `extract`; without `alloc`
-// there is nothing to box it into, and the size is that of the context it carries.
-#[allow(clippy::large_enum_variant)]
-pub(super) enum Candidate<'a> {
+/// What a style found, its context (if any) written where the caller asked
+/// ([`candidate_into`]): the context is built in place, not returned and copied.
+pub(super) enum Found {
     Absent,
-    /// A context, and what of its headers was ignored.
-    Valid(SpanContext<'a>, Option<StyleError>),
+    /// A context was written, and this of its headers was ignored.
+    Valid(Option<StyleError>),
     DecisionOnly(SamplingPriority),
     Invalid(StyleError),
 }
@@ -439,6 +438,7 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
     // only what the merge reads is kept.
     let mut w3c_same_trace: Option<W3cMerge<'a>> = None;
     let mut datadog_parent: Option<(TraceId, Option<SpanId>)> = None;
+    let mut later: Option<SpanContext<'a>> = None;
     for &style in config.extract.as_slice() {
         if style == Style::Baggage {
             continue;
@@ -447,23 +447,29 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
             out.report.push(style, Status::Skipped);
             continue;
         }
-        let status = match candidate(style, slots, config) {
-            Candidate::Absent => Status::Absent,
-            Candidate::Invalid(e) => Status::Invalid(e),
-            Candidate::DecisionOnly(p) => {
+        // The first context is written where it is returned; a later one into `later`.
+        let first = out.context.is_none();
+        let dst = if first { &mut out.context } else { &mut later };
+        let status = match candidate_into(style, slots, config, dst) {
+            Found::Absent => Status::Absent,
+            Found::Invalid(e) => Status::Invalid(e),
+            Found::DecisionOnly(p) => {
                 out.decision_only.get_or_insert(p);
                 Status::DecisionOnly
             }
-            Candidate::Valid(ctx, ignored) => {
-                if style == Style::Datadog {
+            Found::Valid(ignored) if first => {
+                if let (Some(ctx), Style::Datadog) = (&out.context, style) {
                     datadog_parent = Some((ctx.trace_id, ctx.span_id));
                 }
-                match &out.context {
-                    None => {
-                        out.context = Some(ctx);
-                        out.style = Some(style);
+                out.style = Some(style);
+                ignored.map_or(Status::Valid, Status::ValidIgnoring)
+            }
+            Found::Valid(ignored) => {
+                if let (Some(ctx), Some(p)) = (&later, &out.context) {
+                    if style == Style::Datadog {
+                        datadog_parent = Some((ctx.trace_id, ctx.span_id));
                     }
-                    Some(p) if p.trace_id == ctx.trace_id => {
+                    if p.trace_id == ctx.trace_id {
                         if style == Style::TraceContext {
                             w3c_same_trace = Some(W3cMerge {
                                 span_id: ctx.span_id,
@@ -471,12 +477,10 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
                                 last_parent_id: ctx.last_parent_id,
                             });
                         }
-                    }
-                    Some(_) if ctx.span_id.is_some() => {
+                    } else if ctx.span_id.is_some() {
                         out.links
-                            .push(SpanLink::new(&ctx, style, LinkReason::TerminatedContext));
+                            .push(SpanLink::new(ctx, style, LinkReason::TerminatedContext));
                     }
-                    Some(_) => {}
                 }
                 ignored.map_or(Status::Valid, Status::ValidIgnoring)
             }
@@ -537,30 +541,56 @@ fn merge_w3c<'a>(
     ctx.span_id = w3c.span_id;
 }
 
-pub(super) fn candidate<'a>(style: Style, s: &Slots<'a>, config: &Config) -> Candidate<'a> {
-    match style {
-        Style::Datadog => datadog_candidate(s, config),
-        Style::TraceContext => w3c_candidate(s),
-        Style::B3Single => match s.b3 {
-            None => Candidate::Absent,
-            Some(v) => b3_candidate(b3::parse_single(v).map(Some)),
-        },
-        Style::B3Multi => b3_candidate(b3::parse_multi(&b3::B3MultiInput {
-            trace_id: s.b3_trace_id,
-            span_id: s.b3_span_id,
-            sampled: s.b3_sampled,
-            flags: s.b3_flags,
-            parent_span_id: None,
-        })),
-        Style::XRay => match s.xray {
-            None => Candidate::Absent,
-            Some(v) => xray_candidate(v, config.xray_128bit_roots),
-        },
-        Style::Baggage | Style::None => Candidate::Absent,
+/// The context `style` finds in `s`, if it finds a valid one.
+pub(super) fn valid_context<'a>(
+    style: Style,
+    s: &Slots<'a>,
+    config: &Config,
+) -> Option<SpanContext<'a>> {
+    let mut ctx = None;
+    match candidate_into(style, s, config, &mut ctx) {
+        Found::Valid(_) => ctx,
+        _ => None,
     }
 }
 
-fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
+/// What `style` finds in `s`, its context (if any) written into `dst` (left as it was unless the style found one).
+fn candidate_into<'a>(
+    style: Style,
+    s: &Slots<'a>,
+    config: &Config,
+    dst: &mut Option<SpanContext<'a>>,
+) -> Found {
+    match style {
+        Style::Datadog => datadog_candidate(s, config, dst),
+        Style::TraceContext => w3c_candidate(s, dst),
+        Style::B3Single => match s.b3 {
+            None => Found::Absent,
+            Some(v) => b3_candidate(b3::parse_single(v).map(Some), dst),
+        },
+        Style::B3Multi => b3_candidate(
+            b3::parse_multi(&b3::B3MultiInput {
+                trace_id: s.b3_trace_id,
+                span_id: s.b3_span_id,
+                sampled: s.b3_sampled,
+                flags: s.b3_flags,
+                parent_span_id: None,
+            }),
+            dst,
+        ),
+        Style::XRay => match s.xray {
+            None => Found::Absent,
+            Some(v) => xray_candidate(v, config.xray_128bit_roots, dst),
+        },
+        Style::Baggage | Style::None => Found::Absent,
+    }
+}
+
+fn datadog_candidate<'a>(
+    s: &Slots<'a>,
+    config: &Config,
+    dst: &mut Option<SpanContext<'a>>,
+) -> Found {
     let input = DatadogInput {
         trace_id: s.dd_trace_id,
         parent_id: s.dd_parent_id,
@@ -568,9 +598,9 @@ fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
         origin: s.dd_origin,
     };
     let dd = match datadog::parse(&input) {
-        Ok(None) => return Candidate::Absent,
+        Ok(None) => return Found::Absent,
         Ok(Some(dd)) => dd,
-        Err(e) => return Candidate::Invalid(StyleError::Datadog(e)),
+        Err(e) => return Found::Invalid(StyleError::Datadog(e)),
     };
     let mut high = 0u64;
     let mut tags = Tags::None;
@@ -610,40 +640,38 @@ fn datadog_candidate<'a>(s: &Slots<'a>, config: &Config) -> Candidate<'a> {
         }
     }
     let Some(trace_id) = TraceId::from_halves(high, dd.trace_id_low.get()) else {
-        return Candidate::Absent;
+        return Found::Absent;
     };
     let ignored = dd
         .priority_invalid
         .then_some(StyleError::Datadog(DatadogError::SamplingPriority));
-    Candidate::Valid(
-        SpanContext {
-            trace_id,
-            span_id: dd.parent_id,
-            sampling_priority: dd.sampling_priority,
-            decision_maker,
-            origin: dd.origin.map(Text::plain),
-            tags,
-            trace_flags: TraceFlags(u8::from(dd.sampling_priority.is_some_and(|p| p.is_keep()))),
-            tracestate: None,
-            last_parent_id: None,
-            propagation_error,
-        },
-        ignored,
-    )
+    *dst = Some(SpanContext {
+        trace_id,
+        span_id: dd.parent_id,
+        sampling_priority: dd.sampling_priority,
+        decision_maker,
+        origin: dd.origin.map(Text::plain),
+        tags,
+        trace_flags: TraceFlags(u8::from(dd.sampling_priority.is_some_and(|p| p.is_keep()))),
+        tracestate: None,
+        last_parent_id: None,
+        propagation_error,
+    });
+    Found::Valid(ignored)
 }
 
-fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
+fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
     let Some(v) = s.traceparent else {
-        return Candidate::Absent;
+        return Found::Absent;
     };
     // Two values folded into one line by a proxy are two `traceparent`s, as much as two lines.
     let head = v.get(..traceparent::MAX_INPUT_LEN).unwrap_or(v);
     if s.traceparent_count > 1 || crate::wire::class::find(head, b',').is_some() {
-        return Candidate::Invalid(StyleError::DuplicateTraceparent);
+        return Found::Invalid(StyleError::DuplicateTraceparent);
     }
     let tp = match traceparent::parse(v) {
         Ok(tp) => tp,
-        Err(e) => return Candidate::Invalid(StyleError::Traceparent(e)),
+        Err(e) => return Found::Invalid(StyleError::Traceparent(e)),
     };
     let ts = if s.tracestate.is_empty() {
         None
@@ -670,30 +698,31 @@ fn w3c_candidate<'a>(s: &Slots<'a>) -> Candidate<'a> {
         member.as_ref().and_then(|m| m.sampling_priority()),
         member.as_ref().and_then(|m| m.decision_maker()),
     );
-    Candidate::Valid(
-        SpanContext {
-            trace_id: tp.trace_id,
-            span_id: Some(tp.parent_id),
-            sampling_priority: Some(priority),
-            decision_maker: dm,
-            origin: member.as_ref().and_then(|m| m.origin()),
-            tags: member.map_or(Tags::None, Tags::DdMember),
-            trace_flags: tp.flags,
-            tracestate: ts,
-            last_parent_id: member
-                .as_ref()
-                .and_then(|m| m.last_parent_id())
-                .map(LastParent::Raw),
-            propagation_error,
-        },
-        None,
-    )
+    *dst = Some(SpanContext {
+        trace_id: tp.trace_id,
+        span_id: Some(tp.parent_id),
+        sampling_priority: Some(priority),
+        decision_maker: dm,
+        origin: member.as_ref().and_then(|m| m.origin()),
+        tags: member.map_or(Tags::None, Tags::DdMember),
+        trace_flags: tp.flags,
+        tracestate: ts,
+        last_parent_id: member
+            .as_ref()
+            .and_then(|m| m.last_parent_id())
+            .map(LastParent::Raw),
+        propagation_error,
+    });
+    Found::Valid(None)
 }
 
-fn b3_candidate<'a>(r: Result<Option<b3::B3>, b3::B3Error>) -> Candidate<'a> {
+fn b3_candidate<'a>(
+    r: Result<Option<b3::B3>, b3::B3Error>,
+    dst: &mut Option<SpanContext<'a>>,
+) -> Found {
     match r {
-        Ok(None) => Candidate::Absent,
-        Err(e) => Candidate::Invalid(StyleError::B3(e)),
+        Ok(None) => Found::Absent,
+        Err(e) => Found::Invalid(StyleError::B3(e)),
         Ok(Some(b)) => {
             let priority = b.sampling.map(b3::SamplingState::priority);
             match b.ids {
@@ -703,27 +732,29 @@ fn b3_candidate<'a>(r: Result<Option<b3::B3>, b3::B3Error>) -> Candidate<'a> {
                     let ignored = b
                         .sampling_invalid
                         .then_some(StyleError::B3(b3::B3Error::Sampling));
-                    Candidate::Valid(ctx, ignored)
+                    *dst = Some(ctx);
+                    Found::Valid(ignored)
                 }
                 None => match priority {
-                    Some(p) => Candidate::DecisionOnly(p),
-                    None => Candidate::Absent,
+                    Some(p) => Found::DecisionOnly(p),
+                    None => Found::Absent,
                 },
             }
         }
     }
 }
 
-fn xray_candidate(v: &[u8], full: bool) -> Candidate<'_> {
+fn xray_candidate<'a>(v: &'a [u8], full: bool, dst: &mut Option<SpanContext<'a>>) -> Found {
     match xray::parse(v) {
-        Err(e) => Candidate::Invalid(StyleError::XRay(e)),
+        Err(e) => Found::Invalid(StyleError::XRay(e)),
         Ok(x) => match if full { x.trace_id_128() } else { x.trace_id() } {
-            None => Candidate::Absent,
+            None => Found::Absent,
             Some(trace_id) => {
                 let mut ctx = SpanContext::new(trace_id, x.parent);
                 ctx.sampling_priority = x.sampling_priority();
                 ctx.origin = x.origin.map(Text::plain);
-                Candidate::Valid(ctx, None)
+                *dst = Some(ctx);
+                Found::Valid(None)
             }
         },
     }

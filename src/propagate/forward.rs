@@ -1,7 +1,7 @@
 //! Forward mode: each style's incoming headers read by the extraction rules and written again
 //! with only the parent id replaced.
 
-use super::extract::{candidate, Candidate};
+use super::extract::valid_context;
 use super::inject::{
     dd_member_of, put_b3_multi, put_b3_single, put_baggage, put_datadog, put_traceparent,
     put_tracestate, stage_again, BaggageOut, InjectBuffers, InjectError, InjectReport, Out,
@@ -122,9 +122,12 @@ pub(super) fn forward_into(
     let mut report = ForwardReport::default();
     let mut out = Out::new(c);
     let styles = config.inject;
-    let valid = |style| match candidate(style, s, config) {
-        Candidate::Valid(c, _) if styles.contains(style) => Some(c),
-        _ => None,
+    let valid = |style| {
+        if styles.contains(style) {
+            valid_context(style, s, config)
+        } else {
+            None
+        }
     };
     if let Some(c) = valid(Style::TraceContext) {
         report.rewritten = report.rewritten.saturating_add(1);
