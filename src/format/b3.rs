@@ -136,6 +136,7 @@ impl core::error::Error for B3Error {}
 
 /// A whole header value (`x-b3-traceid`), read by [`bounded`]. A value that is 16 or 32 hex
 /// digits alone has nothing to cut or trim: it is decoded as it arrived.
+#[inline]
 fn trace_id(v: &[u8]) -> Result<TraceId, B3Error> {
     let whole = match v.len() {
         32 => hex::decode_any_case_exact::<4>(v),

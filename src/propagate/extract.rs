@@ -541,6 +541,22 @@ fn merge_w3c<'a>(
     ctx.span_id = w3c.span_id;
 }
 
+/// True when `s` holds none of the headers whose absence makes `style` find nothing: what
+/// [`candidate_into`] answers then is `Found::Absent`, decided before anything else (so the
+/// common case of a style whose headers did not arrive costs a load and a compare).
+#[inline(always)]
+fn certainly_absent(style: Style, s: &Slots<'_>) -> bool {
+    match style {
+        Style::Datadog => s.dd_trace_id.is_none(),
+        Style::TraceContext => s.traceparent.is_none(),
+        Style::B3Single => s.b3.is_none(),
+        // The sampling headers alone are a decision (or an error), not an absence.
+        Style::B3Multi => s.b3_trace_id.is_none() && s.b3_sampled.is_none() && s.b3_flags.is_none(),
+        Style::XRay => s.xray.is_none(),
+        Style::Baggage | Style::None => true,
+    }
+}
+
 /// The context `style` finds in `s`, if it finds a valid one.
 pub(super) fn valid_context<'a>(
     style: Style,
@@ -561,6 +577,9 @@ fn candidate_into<'a>(
     config: &Config,
     dst: &mut Option<SpanContext<'a>>,
 ) -> Found {
+    if certainly_absent(style, s) {
+        return Found::Absent;
+    }
     match style {
         Style::Datadog => datadog_candidate(s, config, dst),
         Style::TraceContext => w3c_candidate(s, dst),
@@ -757,5 +776,71 @@ fn xray_candidate<'a>(v: &'a [u8], full: bool, dst: &mut Option<SpanContext<'a>>
                 Found::Valid(None)
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every combination of a few values for each header a style reads: whenever
+    /// `certainly_absent` says so, the full reader finds nothing either.
+    #[test]
+    fn absent_styles_agree_with_the_readers() {
+        const VALUES: [Option<&[u8]>; 5] = [
+            None,
+            Some(b""),
+            Some(b"1"),
+            Some(b"x"),
+            Some(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        ];
+        let config = Config::new();
+        let styles = [
+            Style::Datadog,
+            Style::TraceContext,
+            Style::B3Single,
+            Style::B3Multi,
+            Style::XRay,
+            Style::Baggage,
+            Style::None,
+        ];
+        let mut checked = 0;
+        let mut absent = 0;
+        for i in 0..VALUES.len().pow(6) {
+            let mut k = i;
+            let mut next = || {
+                let v = VALUES[k % VALUES.len()];
+                k /= VALUES.len();
+                v
+            };
+            let mut s = Slots::default();
+            let (a, b, c, d, e, f) = (next(), next(), next(), next(), next(), next());
+            // Each style's headers in turn take the six values; the others get them too.
+            s.dd_trace_id = a;
+            s.dd_parent_id = b;
+            s.dd_sampling_priority = c;
+            s.dd_origin = d;
+            s.traceparent = e;
+            s.traceparent_count = u16::from(e.is_some());
+            s.b3 = f;
+            s.b3_trace_id = a;
+            s.b3_span_id = b;
+            s.b3_sampled = c;
+            s.b3_flags = d;
+            s.xray = e;
+            for &style in &styles {
+                checked += 1;
+                if certainly_absent(style, &s) {
+                    absent += 1;
+                    let mut dst = None;
+                    let found = candidate_into(style, &s, &config, &mut dst);
+                    assert!(
+                        matches!(found, Found::Absent) && dst.is_none(),
+                        "{style:?} on {s:?}"
+                    );
+                }
+            }
+        }
+        assert!(absent > 0 && absent < checked);
     }
 }
