@@ -570,7 +570,8 @@ pub(super) fn valid_context<'a>(
     }
 }
 
-/// What `style` finds in `s`, its context (if any) written into `dst` (left as it was unless the style found one).
+/// What `style` finds in `s`, its context (if any) written into `dst` (left as it was unless
+/// the style found one).
 fn candidate_into<'a>(
     style: Style,
     s: &Slots<'a>,
