@@ -146,6 +146,7 @@ pub fn parse(value: &[u8]) -> Result<Traceparent, TraceparentError> {
 
 impl Traceparent {
     /// Writes the version-00 form into `out` and returns it.
+    #[inline]
     pub fn encode<'o>(&self, out: &'o mut [u8; LEN]) -> &'o [u8] {
         out[..3].copy_from_slice(b"00-");
         out[3..35].copy_from_slice(&hex::encode_u128(self.trace_id.get()));

@@ -588,6 +588,7 @@ pub(super) fn encode_into(
 }
 
 /// `traceparent`.
+#[inline]
 pub(super) fn put_traceparent(tp: &traceparent::Traceparent, out: &mut Out<'_>) {
     let mut b = [0u8; traceparent::LEN];
     out.put_bytes(name::TRACEPARENT, tp.encode(&mut b));
