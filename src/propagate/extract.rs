@@ -436,9 +436,10 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
     // A later tracecontext context of the same trace is merged once every style has been read
     // (its `_dd.parent_id` fallback needs the Datadog parent, whatever the style order); of it,
     // only what the merge reads is kept.
-    let mut w3c_same_trace: Option<W3cMerge<'a>> = None;
-    let mut datadog_parent: Option<(TraceId, Option<SpanId>)> = None;
-    let mut later: Option<SpanContext<'a>> = None;
+    let mut merge = Merge {
+        w3c_same_trace: None,
+        datadog_parent: None,
+    };
     for &style in config.extract.as_slice() {
         if style == Style::Baggage {
             continue;
@@ -447,50 +448,34 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
             out.report.push(style, Status::Skipped);
             continue;
         }
-        // The first context is written where it is returned; a later one into `later`.
-        let first = out.context.is_none();
-        let dst = if first { &mut out.context } else { &mut later };
-        let status = match candidate_into(style, slots, config, dst) {
-            Found::Absent => Status::Absent,
-            Found::Invalid(e) => Status::Invalid(e),
-            Found::DecisionOnly(p) => {
-                out.decision_only.get_or_insert(p);
-                Status::DecisionOnly
-            }
-            Found::Valid(ignored) if first => {
-                if let (Some(ctx), Style::Datadog) = (&out.context, style) {
-                    datadog_parent = Some((ctx.trace_id, ctx.span_id));
+        // The first context is written where it is returned; a later style is read in a frame
+        // of its own (`later_style`, which holds the slot for its context), so the usual
+        // extraction, where one style finds a context, never pushes that slot.
+        let status = if out.context.is_some() {
+            later_style(style, slots, config, out, &mut merge)
+        } else {
+            match candidate_into(style, slots, config, &mut out.context) {
+                Found::Absent => Status::Absent,
+                Found::Invalid(e) => Status::Invalid(e),
+                Found::DecisionOnly(p) => {
+                    out.decision_only.get_or_insert(p);
+                    Status::DecisionOnly
                 }
-                out.style = Some(style);
-                ignored.map_or(Status::Valid, Status::ValidIgnoring)
-            }
-            Found::Valid(ignored) => {
-                if let (Some(ctx), Some(p)) = (&later, &out.context) {
-                    if style == Style::Datadog {
-                        datadog_parent = Some((ctx.trace_id, ctx.span_id));
+                Found::Valid(ignored) => {
+                    if let (Some(ctx), Style::Datadog) = (&out.context, style) {
+                        merge.datadog_parent = Some((ctx.trace_id, ctx.span_id));
                     }
-                    if p.trace_id == ctx.trace_id {
-                        if style == Style::TraceContext {
-                            w3c_same_trace = Some(W3cMerge {
-                                span_id: ctx.span_id,
-                                tracestate: ctx.tracestate,
-                                last_parent_id: ctx.last_parent_id,
-                            });
-                        }
-                    } else if ctx.span_id.is_some() {
-                        out.links
-                            .push(SpanLink::new(ctx, style, LinkReason::TerminatedContext));
-                    }
+                    out.style = Some(style);
+                    ignored.map_or(Status::Valid, Status::ValidIgnoring)
                 }
-                ignored.map_or(Status::Valid, Status::ValidIgnoring)
             }
         };
         out.report.push(style, status);
     }
 
     if let (Some(ctx), Some(pstyle)) = (out.context.as_mut(), out.style) {
-        if let Some(w3c) = &w3c_same_trace {
-            merge_w3c(ctx, w3c, datadog_parent);
+        if let Some(w3c) = &merge.w3c_same_trace {
+            merge_w3c(ctx, w3c, merge.datadog_parent);
         }
         out.decision_only = None;
         if config.behavior == Behavior::Restart {
@@ -509,6 +494,57 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
                 out.report.baggage = Some(Ok(()));
             }
             Err(e) => out.report.baggage = Some(Err(e)),
+        }
+    }
+}
+
+/// What extraction keeps of the styles read after the first valid context, for the merge.
+struct Merge<'a> {
+    /// A later tracecontext context of the same trace (merged once every style has been read:
+    /// its `_dd.parent_id` fallback needs the Datadog parent, whatever the style order).
+    w3c_same_trace: Option<W3cMerge<'a>>,
+    /// The Datadog context's trace and parent, when the Datadog style found one.
+    datadog_parent: Option<(TraceId, Option<SpanId>)>,
+}
+
+/// A style read after the first valid context: its context, if any, becomes the W3C merge
+/// source (same trace) or a span link (another trace). Out of line, with the slot for that
+/// context in its own frame.
+#[inline(never)]
+fn later_style<'a>(
+    style: Style,
+    slots: &Slots<'a>,
+    config: &Config,
+    out: &mut Extracted<'a>,
+    merge: &mut Merge<'a>,
+) -> Status {
+    let mut later = None;
+    match candidate_into(style, slots, config, &mut later) {
+        Found::Absent => Status::Absent,
+        Found::Invalid(e) => Status::Invalid(e),
+        Found::DecisionOnly(p) => {
+            out.decision_only.get_or_insert(p);
+            Status::DecisionOnly
+        }
+        Found::Valid(ignored) => {
+            if let (Some(ctx), Some(p)) = (&later, &out.context) {
+                if style == Style::Datadog {
+                    merge.datadog_parent = Some((ctx.trace_id, ctx.span_id));
+                }
+                if p.trace_id == ctx.trace_id {
+                    if style == Style::TraceContext {
+                        merge.w3c_same_trace = Some(W3cMerge {
+                            span_id: ctx.span_id,
+                            tracestate: ctx.tracestate,
+                            last_parent_id: ctx.last_parent_id,
+                        });
+                    }
+                } else if ctx.span_id.is_some() {
+                    out.links
+                        .push(SpanLink::new(ctx, style, LinkReason::TerminatedContext));
+                }
+            }
+            ignored.map_or(Status::Valid, Status::ValidIgnoring)
         }
     }
 }
@@ -581,23 +617,13 @@ fn candidate_into<'a>(
     if certainly_absent(style, s) {
         return Found::Absent;
     }
+    // One reader per style, each out of line: a style's frame holds only what its own reader
+    // needs, and only the styles whose headers arrived push one.
     match style {
         Style::Datadog => datadog_candidate(s, config, dst),
         Style::TraceContext => w3c_candidate(s, dst),
-        Style::B3Single => match s.b3 {
-            None => Found::Absent,
-            Some(v) => b3_candidate(b3::parse_single(v).map(Some), dst),
-        },
-        Style::B3Multi => b3_candidate(
-            b3::parse_multi(&b3::B3MultiInput {
-                trace_id: s.b3_trace_id,
-                span_id: s.b3_span_id,
-                sampled: s.b3_sampled,
-                flags: s.b3_flags,
-                parent_span_id: None,
-            }),
-            dst,
-        ),
+        Style::B3Single => b3_single_candidate(s, dst),
+        Style::B3Multi => b3_multi_candidate(s, dst),
         Style::XRay => match s.xray {
             None => Found::Absent,
             Some(v) => xray_candidate(v, config.xray_128bit_roots, dst),
@@ -606,6 +632,29 @@ fn candidate_into<'a>(
     }
 }
 
+#[inline(never)]
+fn b3_single_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
+    match s.b3 {
+        None => Found::Absent,
+        Some(v) => b3_candidate(b3::parse_single(v).map(Some), dst),
+    }
+}
+
+#[inline(never)]
+fn b3_multi_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
+    b3_candidate(
+        b3::parse_multi(&b3::B3MultiInput {
+            trace_id: s.b3_trace_id,
+            span_id: s.b3_span_id,
+            sampled: s.b3_sampled,
+            flags: s.b3_flags,
+            parent_span_id: None,
+        }),
+        dst,
+    )
+}
+
+#[inline(never)]
 fn datadog_candidate<'a>(
     s: &Slots<'a>,
     config: &Config,
@@ -680,6 +729,7 @@ fn datadog_candidate<'a>(
     Found::Valid(ignored)
 }
 
+#[inline(never)]
 fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
     let Some(v) = s.traceparent else {
         return Found::Absent;
@@ -764,6 +814,7 @@ fn b3_candidate<'a>(
     }
 }
 
+#[inline(never)]
 fn xray_candidate<'a>(v: &'a [u8], full: bool, dst: &mut Option<SpanContext<'a>>) -> Found {
     match xray::parse(v) {
         Err(e) => Found::Invalid(StyleError::XRay(e)),

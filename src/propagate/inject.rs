@@ -538,31 +538,7 @@ pub(super) fn encode_into(
             put_datadog(c, span, config, &mut out, &mut report);
         }
         if styles.contains(Style::TraceContext) {
-            let tp = traceparent::Traceparent {
-                version: 0,
-                trace_id: c.trace_id,
-                parent_id: span,
-                flags: TraceFlags(u8::from(c.is_sampled())),
-            };
-            put_traceparent(&tp, &mut out);
-            let span_hex = span.to_hex();
-            let mut p = ArrayBuf::<64>::new();
-            let parent: &[u8] = match c.last_parent_id {
-                Some(lp) => {
-                    let mut w = Writer::new(p.spare());
-                    let n = if lp.write(&mut w).is_ok() { w.len() } else { 0 };
-                    p.commit(n);
-                    if n == 0 {
-                        &span_hex
-                    } else {
-                        p.as_bytes()
-                    }
-                }
-                None => &span_hex,
-            };
-            let mut member_buf = ArrayBuf::new();
-            let own = dd_member_of(c, parent, &mut member_buf, &mut report);
-            put_tracestate(own, c.tracestate.as_ref(), &mut out);
+            put_tracecontext(c, span, &mut out, &mut report);
         }
         if styles.contains(Style::B3Single) {
             put_b3_single(c, span, &mut out);
@@ -571,11 +547,7 @@ pub(super) fn encode_into(
             put_b3_multi(c, span, &mut out);
         }
         if styles.contains(Style::XRay) {
-            let mut x = ArrayBuf::<{ xray::MAX_LEN }>::new();
-            let r = xray::encode(c.trace_id, span, c.sampling_priority, c.origin, &mut x);
-            report.origin_sanitized |= r.origin_sanitized;
-            report.origin_dropped |= r.origin_dropped;
-            out.put_bytes(name::X_AMZN_TRACE_ID, x.as_bytes());
+            put_xray(c, span, &mut out, &mut report);
         }
     }
 
@@ -585,6 +557,43 @@ pub(super) fn encode_into(
     report.refused = out.refused;
     report.headers = out.finish(strip)?;
     Ok(report)
+}
+
+/// `traceparent` and `tracestate` for `c` with span `span`. Out of line: the `dd=` member and
+/// `_dd.parent_id` buffers live in its frame, which injection without the tracecontext style
+/// never pushes.
+#[inline(never)]
+fn put_tracecontext(
+    c: &SpanContext<'_>,
+    span: SpanId,
+    out: &mut Out<'_>,
+    report: &mut InjectReport,
+) {
+    let tp = traceparent::Traceparent {
+        version: 0,
+        trace_id: c.trace_id,
+        parent_id: span,
+        flags: TraceFlags(u8::from(c.is_sampled())),
+    };
+    put_traceparent(&tp, out);
+    let span_hex = span.to_hex();
+    let mut p = ArrayBuf::<64>::new();
+    let parent: &[u8] = match c.last_parent_id {
+        Some(lp) => {
+            let mut w = Writer::new(p.spare());
+            let n = if lp.write(&mut w).is_ok() { w.len() } else { 0 };
+            p.commit(n);
+            if n == 0 {
+                &span_hex
+            } else {
+                p.as_bytes()
+            }
+        }
+        None => &span_hex,
+    };
+    let mut member_buf = ArrayBuf::new();
+    let own = dd_member_of(c, parent, &mut member_buf, report);
+    put_tracestate(own, c.tracestate.as_ref(), out);
 }
 
 /// `traceparent`.
@@ -682,7 +691,19 @@ pub(super) fn put_tracestate(own: Option<&[u8]>, rest: Option<&TraceState<'_>>, 
     });
 }
 
+/// `x-amzn-trace-id` for `c` with span `span`. Out of line, like every style's writer whose
+/// buffers would otherwise sit in the frame of every injection.
+#[inline(never)]
+fn put_xray(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report: &mut InjectReport) {
+    let mut x = ArrayBuf::<{ xray::MAX_LEN }>::new();
+    let r = xray::encode(c.trace_id, span, c.sampling_priority, c.origin, &mut x);
+    report.origin_sanitized |= r.origin_sanitized;
+    report.origin_dropped |= r.origin_dropped;
+    out.put_bytes(name::X_AMZN_TRACE_ID, x.as_bytes());
+}
+
 /// `b3` for `c` with span `span`.
+#[inline(never)]
 pub(super) fn put_b3_single(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>) {
     let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
     let mut b = ArrayBuf::new();
@@ -691,6 +712,7 @@ pub(super) fn put_b3_single(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>
 }
 
 /// `x-b3-*` for `c` with span `span`.
+#[inline(never)]
 pub(super) fn put_b3_multi(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>) {
     let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
     let mut m = b3::MultiOut::new();
