@@ -130,6 +130,7 @@ fn number<T>(v: &[u8], parse: impl Fn(&[u8]) -> Option<T>) -> Option<T> {
 /// let bad = DatadogInput { trace_id: Some(b"+123"), ..Default::default() };
 /// assert_eq!(datadog::parse(&bad), Err(DatadogError::TraceId));
 /// ```
+#[inline]
 pub fn parse<'a>(input: &DatadogInput<'a>) -> Result<Option<Datadog<'a>>, DatadogError> {
     let Some(t) = input.trace_id else {
         return Ok(None);

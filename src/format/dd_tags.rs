@@ -234,6 +234,7 @@ pub struct DdTags<'a> {
 /// assert!(t.get(b"any").is_none(), "only _dd.p.* tags are kept");
 /// assert!(dd_tags::parse(Fields::one(b"_dd.p.a"), 512).is_err(), "no =: decoding_error");
 /// ```
+#[inline]
 pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError> {
     let max_len = max_len.min(MAX_LEN);
     if max_len == 0 {
@@ -327,6 +328,7 @@ impl<'a> DdTags<'a> {
     }
 
     /// The `_dd.p.tid` state.
+    #[inline]
     pub fn tid(&self) -> Tid<'a> {
         match self.at(self.tid) {
             None => Tid::Absent,
@@ -339,6 +341,7 @@ impl<'a> DdTags<'a> {
 
     /// The `_dd.p.dm` value: `None` when absent, `Some(Err(()))` when invalid.
     #[allow(clippy::result_unit_err)]
+    #[inline]
     pub fn dm(&self) -> Option<Result<DecisionMaker, ()>> {
         self.at(self.dm).map(|v| DecisionMaker::parse(v).ok_or(()))
     }

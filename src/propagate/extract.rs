@@ -475,7 +475,7 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
 
     if let (Some(ctx), Some(pstyle)) = (out.context.as_mut(), out.style) {
         if let Some(w3c) = &merge.w3c_same_trace {
-            merge_w3c(ctx, w3c, merge.datadog_parent);
+            merge_w3c(ctx, w3c, received_tracestate(slots), merge.datadog_parent);
         }
         out.decision_only = None;
         if config.behavior == Behavior::Restart {
@@ -488,13 +488,30 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
     }
 
     if config.extract.contains(Style::Baggage) && !slots.baggage.is_empty() {
-        match baggage::parse(slots.baggage, super::baggage_limits(config)) {
-            Ok(b) => {
-                out.baggage = Some(b);
-                out.report.baggage = Some(Ok(()));
-            }
-            Err(e) => out.report.baggage = Some(Err(e)),
+        attach_baggage(slots, config, out);
+    }
+}
+
+/// Reads the received baggage into `out`. Out of line: the parse result's slot is in its frame,
+/// which extraction without baggage never pushes.
+#[inline(never)]
+fn attach_baggage<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
+    match baggage::parse(slots.baggage, super::baggage_limits(config)) {
+        Ok(b) => {
+            out.baggage = Some(b);
+            out.report.baggage = Some(Ok(()));
         }
+        Err(e) => out.report.baggage = Some(Err(e)),
+    }
+}
+
+/// The tracestate a tracecontext context carries: the received lines, when any arrived.
+#[inline(always)]
+fn received_tracestate<'a>(s: &Slots<'a>) -> Option<TraceState<'a>> {
+    if s.tracestate.is_empty() {
+        None
+    } else {
+        Some(TraceState::new(s.tracestate))
     }
 }
 
@@ -535,7 +552,6 @@ fn later_style<'a>(
                     if style == Style::TraceContext {
                         merge.w3c_same_trace = Some(W3cMerge {
                             span_id: ctx.span_id,
-                            tracestate: ctx.tracestate,
                             last_parent_id: ctx.last_parent_id,
                         });
                     }
@@ -551,18 +567,19 @@ fn later_style<'a>(
 
 /// §5.3: a later tracecontext context of the same trace.
 /// What the merge of a same-trace tracecontext context reads of it (§5.3).
+/// (Its tracestate is the received one, [`received_tracestate`], read again from the slots.)
 struct W3cMerge<'a> {
     span_id: Option<SpanId>,
-    tracestate: Option<TraceState<'a>>,
     last_parent_id: Option<LastParent<'a>>,
 }
 
 fn merge_w3c<'a>(
     ctx: &mut SpanContext<'a>,
     w3c: &W3cMerge<'a>,
+    tracestate: Option<TraceState<'a>>,
     datadog: Option<(TraceId, Option<SpanId>)>,
 ) {
-    ctx.tracestate = w3c.tracestate;
+    ctx.tracestate = tracestate;
     if w3c.span_id == ctx.span_id {
         return;
     }
@@ -743,11 +760,7 @@ fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found 
         Ok(tp) => tp,
         Err(e) => return Found::Invalid(StyleError::Traceparent(e)),
     };
-    let ts = if s.tracestate.is_empty() {
-        None
-    } else {
-        Some(TraceState::new(s.tracestate))
-    };
+    let ts = received_tracestate(s);
     let member = ts.as_ref().and_then(|t| t.dd()).map(dd_member::parse);
     // `t.tid` is redundant with the traceparent, which always wins; a malformed one is reported
     // as dd-trace-cpp and -java do (`malformed_tid <value>`), and one that names another high
