@@ -209,6 +209,7 @@ pub struct Baggage<'a> {
 /// assert_eq!(m.properties().next(), Some((&b"ttl"[..], Some(&b"60"[..]))));
 /// assert!(baggage::parse(Fields::one(b"no-equals-sign,k=v"), Limits::DEFAULT).is_err());
 /// ```
+#[inline]
 pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
     let mut count = 0usize;
     let mut bytes = 0usize;

@@ -313,6 +313,13 @@ impl<'a> TraceState<'a> {
         if let Some(v) = self.first_canonical(key) {
             return Some(v);
         }
+        self.get_walk(key)
+    }
+
+    /// [`TraceState::get`] by the item reader: in a frame of its own (the reader's state), which
+    /// a list that starts with the key's canonical member never pushes.
+    #[inline(never)]
+    fn get_walk(&self, key: &[u8]) -> Option<&'a [u8]> {
         // Fast path: among the first MAX_MEMBERS items there cannot be MAX_MEMBERS distinct
         // valid members before the match, so the first valid item with this key is the answer
         // `members()` would give (an earlier valid one would have matched first; duplicates

@@ -760,12 +760,20 @@ fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found 
         Ok(tp) => tp,
         Err(e) => return Found::Invalid(StyleError::Traceparent(e)),
     };
-    let ts = received_tracestate(s);
-    let member = ts.as_ref().and_then(|t| t.dd()).map(dd_member::parse);
+    // Everything from here on is infallible: the context is written in place first, and its
+    // tracestate read where it lies (no copy of the 72-byte view on this frame).
+    let ctx = dst.insert(SpanContext::new(tp.trace_id, Some(tp.parent_id)));
+    ctx.trace_flags = tp.flags;
+    ctx.tracestate = received_tracestate(s);
+    let member = ctx
+        .tracestate
+        .as_ref()
+        .and_then(|t| t.dd())
+        .map(dd_member::parse);
     // `t.tid` is redundant with the traceparent, which always wins; a malformed one is reported
     // as dd-trace-cpp and -java do (`malformed_tid <value>`), and one that names another high
     // half as `inconsistent_tid <value>` (§12 #49).
-    let propagation_error = member.as_ref().and_then(|m| m.tid()).and_then(|tid| {
+    ctx.propagation_error = member.as_ref().and_then(|m| m.tid()).and_then(|tid| {
         let error = match crate::wire::hex::decode_u64(tid) {
             None | Some(0) => PropagationError::MalformedTid,
             Some(h) if h != tp.trace_id.high() => PropagationError::InconsistentTid,
@@ -781,21 +789,14 @@ fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found 
         member.as_ref().and_then(|m| m.sampling_priority()),
         member.as_ref().and_then(|m| m.decision_maker()),
     );
-    *dst = Some(SpanContext {
-        trace_id: tp.trace_id,
-        span_id: Some(tp.parent_id),
-        sampling_priority: Some(priority),
-        decision_maker: dm,
-        origin: member.as_ref().and_then(|m| m.origin()),
-        tags: member.map_or(Tags::None, Tags::DdMember),
-        trace_flags: tp.flags,
-        tracestate: ts,
-        last_parent_id: member
-            .as_ref()
-            .and_then(|m| m.last_parent_id())
-            .map(LastParent::Raw),
-        propagation_error,
-    });
+    ctx.sampling_priority = Some(priority);
+    ctx.decision_maker = dm;
+    ctx.origin = member.as_ref().and_then(|m| m.origin());
+    ctx.last_parent_id = member
+        .as_ref()
+        .and_then(|m| m.last_parent_id())
+        .map(LastParent::Raw);
+    ctx.tags = member.map_or(Tags::None, Tags::DdMember);
     Found::Valid(None)
 }
 
