@@ -260,8 +260,24 @@ pub fn encode<'t>(
     out: &mut ArrayBuf<MAX_LEN>,
 ) -> DdMemberReport {
     out.clear();
-    let mut report = DdMemberReport::default();
     let mut w = Writer::new(out.spare());
+    let (report, n) = encode_to(priority, origin, parent, dm, tags, &mut w);
+    out.commit(n);
+    report
+}
+
+/// [`encode`] into `w`, a fresh writer (nothing written) of capacity [`MAX_LEN`]. Returns the
+/// report and the member's length: 0 when it has nothing after `dd=` (then what `w` holds is
+/// not a member).
+pub(crate) fn encode_to<'t>(
+    priority: Option<SamplingPriority>,
+    origin: Option<Text<'_>>,
+    parent: &[u8],
+    dm: Option<DecisionMaker>,
+    tags: impl Iterator<Item = Tag<'t>>,
+    w: &mut Writer<'_>,
+) -> (DdMemberReport, usize) {
+    let mut report = DdMemberReport::default();
     let _ = w.push(b"dd=");
     let mut first = true;
     let mut sep = |w: &mut Writer<'_>| {
@@ -271,7 +287,7 @@ pub fn encode<'t>(
     };
     if let Some(p) = priority {
         let mut b = [0u8; dec::I32_MAX_LEN];
-        let _ = sep(&mut w)
+        let _ = sep(w)
             .and_then(|_| w.push(b"s:"))
             .and_then(|_| w.push(dec::format_i32(p.0, &mut b)));
     }
@@ -291,8 +307,8 @@ pub fn encode<'t>(
         let o = Measured::new(o, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
         let need = o.len.saturating_add(3);
         if w.len().saturating_add(need).saturating_add(p_len) <= MAX_LEN {
-            let _ = sep(&mut w).and_then(|_| w.push(b"o:"));
-            o.push(&mut w, 0x20, VALUE_EXTRA, true);
+            let _ = sep(w).and_then(|_| w.push(b"o:"));
+            o.push(w, 0x20, VALUE_EXTRA, true);
         } else {
             report.origin_dropped = true;
         }
@@ -301,8 +317,8 @@ pub fn encode<'t>(
         // An upstream `p` came from a validated tracestate value; one a caller built is
         // sanitised like a value, so no byte outside the member's grammar is ever written.
         let mark = w.len();
-        if sep(&mut w).and_then(|_| w.push(b"p:")).is_ok() && w.remaining() >= parent.len {
-            parent.push(&mut w, 0x20, PARENT_EXTRA, true);
+        if sep(w).and_then(|_| w.push(b"p:")).is_ok() && w.remaining() >= parent.len {
+            parent.push(w, 0x20, PARENT_EXTRA, true);
         } else {
             w.truncate(mark);
         }
@@ -315,7 +331,7 @@ pub fn encode<'t>(
         if w.len().saturating_add(v.len()).saturating_add(2 + 4) > MAX_LEN {
             report.tags_dropped = report.tags_dropped.saturating_add(1);
         } else {
-            let _ = sep(&mut w)
+            let _ = sep(w)
                 .and_then(|_| w.push(b"t.dm:"))
                 .and_then(|_| w.push(v));
         }
@@ -342,13 +358,12 @@ pub fn encode<'t>(
         if t.key == b"dm" || t.key == b"tid" {
             continue;
         }
-        if !put(&mut w, Text::plain(t.key), t.value) {
+        if !put(w, Text::plain(t.key), t.value) {
             report.tags_dropped = report.tags_dropped.saturating_add(1);
         }
     }
     let n = if w.len() > 3 { w.len() } else { 0 };
-    out.commit(n);
-    report
+    (report, n)
 }
 
 #[cfg(test)]

@@ -430,17 +430,14 @@ impl<'a> Iterator for Members<'a> {
 /// Writes `own` and every member of `rest` but `own_key`: `None` (with a partial write left in
 /// `out`) when there are more than `budget` of them or `out` is full.
 fn encode_all(
-    own: Option<&[u8]>,
+    has_own: bool,
     own_key: &[u8],
     rest: &TraceState<'_>,
     budget: usize,
     out: &mut Writer<'_>,
 ) -> Option<EncodeReport> {
-    let mut written = 0usize;
-    if let Some(o) = own {
-        out.push(o).ok()?;
-        written = written.saturating_add(1);
-    }
+    // The own member, if any, is already written.
+    let mut written = usize::from(has_own);
     // With fewer than MAX_MEMBERS items neither the member cap nor the scan cap of
     // `members()` can be reached, so this loop yields exactly its members without `own_key`;
     // items with `own_key` are dropped whatever their value, so their value is not read.
@@ -508,24 +505,45 @@ pub fn encode(
     out: &mut Writer<'_>,
 ) -> Result<EncodeReport, BufferTooSmall> {
     let start = out.len();
-    let own = own.filter(|o| !o.is_empty());
-    let budget_members = MAX_MEMBERS.saturating_sub(usize::from(own.is_some()));
+    let own = own.filter(|o| !o.is_empty()).unwrap_or_default();
+    if out.push(own).is_err() {
+        out.truncate(start);
+        return Err(BufferTooSmall);
+    }
+    encode_after_own(start, own.len(), own_key, rest, out)
+}
+
+/// [`encode`] when the caller's own member (`own_len` bytes, 0 for none) is already written
+/// in `out` from `start` on: the rest follows it, and on failure nothing from `start` on is
+/// left in `out`. Injection writes the `dd=` member this way, straight into the header value.
+pub(crate) fn encode_after_own(
+    start: usize,
+    own_len: usize,
+    own_key: &[u8],
+    rest: &TraceState<'_>,
+    out: &mut Writer<'_>,
+) -> Result<EncodeReport, BufferTooSmall> {
+    let has_own = own_len > 0;
+    let budget_members = MAX_MEMBERS.saturating_sub(usize::from(has_own));
     // Fastest path: a received list that is one canonical line is sent on as it is, less the
     // caller's own member (see `verbatim`).
     if let Some((before, after, members)) = verbatim(own_key, rest, budget_members) {
-        let parts = [own.unwrap_or_default(), before, after];
-        // Every part but the first non-empty one takes a comma before it (a fold, not
-        // `count`, whose counter would carry an overflow check).
-        let (nonempty, bytes) = parts.iter().fold((0usize, 0usize), |(k, n), p| {
-            (
-                k.saturating_add(usize::from(!p.is_empty())),
-                n.saturating_add(p.len()),
-            )
-        });
+        let parts = [before, after];
+        // Every part but the first non-empty one (the own member counts) takes a comma before
+        // it (a fold, not `count`, whose counter would carry an overflow check).
+        let (nonempty, bytes) = parts.iter().fold(
+            (usize::from(has_own), own_len),
+            |(k, n), p| {
+                (
+                    k.saturating_add(usize::from(!p.is_empty())),
+                    n.saturating_add(p.len()),
+                )
+            },
+        );
         let total = bytes.saturating_add(nonempty.saturating_sub(1));
         if total <= MAX_ENCODED_LEN {
             let r = (|| {
-                let mut first = true;
+                let mut first = !has_own;
                 for part in parts {
                     if part.is_empty() {
                         continue;
@@ -537,7 +555,7 @@ pub fn encode(
                     first = false;
                 }
                 Ok(EncodeReport {
-                    written: members.saturating_add(usize::from(own.is_some())),
+                    written: members.saturating_add(usize::from(has_own)),
                     dropped: 0,
                 })
             })();
@@ -547,29 +565,29 @@ pub fn encode(
             return r;
         }
     }
-    encode_members(own, own_key, rest, budget_members, out)
+    encode_members(start, own_len, own_key, rest, budget_members, out)
 }
 
 /// [`encode`] member by member: what it does for any list that [`verbatim`] does not take. In a
 /// frame of its own (its duplicate table is 512 bytes), which the usual lists never push.
 #[inline(never)]
 fn encode_members(
-    own: Option<&[u8]>,
+    start: usize,
+    own_len: usize,
     own_key: &[u8],
     rest: &TraceState<'_>,
     budget_members: usize,
     out: &mut Writer<'_>,
 ) -> Result<EncodeReport, BufferTooSmall> {
-    let start = out.len();
     // Fast path, one pass: write everything; keep it when nothing had to be left out (the
-    // common case), otherwise start again with the selection below.
-    if let Some(r) = encode_all(own, own_key, rest, budget_members, out) {
+    // common case), otherwise start again (after the own member) with the selection below.
+    if let Some(r) = encode_all(own_len > 0, own_key, rest, budget_members, out) {
         if out.len().saturating_sub(start) <= MAX_ENCODED_LEN {
             return Ok(r);
         }
     }
-    out.truncate(start);
-    encode_selected(own, own_key, rest, budget_members, out)
+    out.truncate(start.saturating_add(own_len));
+    encode_selected(start, own_len, own_key, rest, budget_members, out)
 }
 
 /// Most members of a received list that [`verbatim`] takes.
@@ -670,13 +688,13 @@ fn verbatim<'a>(
 #[cold]
 #[inline(never)]
 fn encode_selected(
-    own: Option<&[u8]>,
+    start: usize,
+    own_len: usize,
     own_key: &[u8],
     rest: &TraceState<'_>,
     budget_members: usize,
     out: &mut Writer<'_>,
 ) -> Result<EncodeReport, BufferTooSmall> {
-    let start = out.len();
     // Candidate members: the first `budget_members` of `rest` without `own_key`, as the
     // lengths of `key=value` (at most 513 bytes, so a `u16` each) and one bit each for "kept".
     // The members are read again to write them: nothing bigger than the lengths is held, so the
@@ -703,8 +721,8 @@ fn encode_selected(
         1u32.checked_shl(u32::try_from(i).unwrap_or(u32::MAX))
             .unwrap_or(0)
     };
-    let mut total = own.map_or(0, <[u8]>::len);
-    let mut count = usize::from(own.is_some());
+    let mut total = own_len;
+    let mut count = usize::from(own_len > 0);
     for &len in lens.iter().take(n) {
         total = total.saturating_add(usize::from(len));
         count = count.saturating_add(1);
@@ -728,12 +746,9 @@ fn encode_selected(
             }
         }
     }
-    let mut written = 0usize;
+    // The own member, if any, is already written.
+    let mut written = usize::from(own_len > 0);
     let result = (|| {
-        if let Some(o) = own {
-            out.push(o)?;
-            written = written.saturating_add(1);
-        }
         let candidates = rest.members().filter(|m| m.key != own_key);
         for (i, m) in (0..n).zip(candidates) {
             if kept & bit(i) == 0 {
@@ -798,7 +813,9 @@ mod tests {
         let (mut a, mut b) = ([0u8; 8192], [0u8; 8192]);
         let (mut wa, mut wb) = (Writer::new(&mut a), Writer::new(&mut b));
         let ra = encode(own, b"dd", t, &mut wa).unwrap();
-        let rb = encode_members(own.filter(|o| !o.is_empty()), b"dd", t, budget, &mut wb).unwrap();
+        let own_b = own.filter(|o| !o.is_empty()).unwrap_or_default();
+        wb.push(own_b).unwrap();
+        let rb = encode_members(0, own_b.len(), b"dd", t, budget, &mut wb).unwrap();
         assert_eq!(ra, rb, "reports differ for {t:?}");
         (
             String::from_utf8(wa.written().to_vec()).unwrap(),

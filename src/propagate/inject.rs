@@ -3,7 +3,7 @@
 
 use crate::carrier::{CarrierError, InPlace, Inject, Remove, StripSet};
 use crate::config::{Config, Style};
-use crate::context::SpanContext;
+use crate::context::{LastParent, SpanContext};
 use crate::format::baggage::{self, Baggage};
 use crate::format::datadog;
 use crate::format::dd_member;
@@ -559,16 +559,11 @@ pub(super) fn encode_into(
     Ok(report)
 }
 
-/// `traceparent` and `tracestate` for `c` with span `span`. Out of line: the `dd=` member and
-/// `_dd.parent_id` buffers live in its frame, which injection without the tracecontext style
-/// never pushes.
+/// `traceparent` and `tracestate` for `c` with span `span`. Out of line, so injection without
+/// the tracecontext style never pushes its frame. The `dd=` member is written straight into the
+/// tracestate value, the other vendors' members after it: no buffer of its own.
 #[inline(never)]
-fn put_tracecontext(
-    c: &SpanContext<'_>,
-    span: SpanId,
-    out: &mut Out<'_>,
-    report: &mut InjectReport,
-) {
+fn put_tracecontext(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report: &mut InjectReport) {
     let tp = traceparent::Traceparent {
         version: 0,
         trace_id: c.trace_id,
@@ -576,25 +571,46 @@ fn put_tracecontext(
         flags: TraceFlags(u8::from(c.is_sampled())),
     };
     put_traceparent(&tp, out);
-    let span_hex = span.to_hex();
-    let mut p = ArrayBuf::<64>::new();
+    // `p:` is the last Datadog parent: as received (when it is 1 to 64 bytes), the Datadog
+    // parent the W3C one overrode, or else this span.
+    let hex;
     let parent: &[u8] = match c.last_parent_id {
-        Some(lp) => {
-            let mut w = Writer::new(p.spare());
-            let n = if lp.write(&mut w).is_ok() { w.len() } else { 0 };
-            p.commit(n);
-            if n == 0 {
-                &span_hex
-            } else {
-                p.as_bytes()
-            }
+        Some(LastParent::Raw(r)) if !r.is_empty() && r.len() <= LAST_PARENT_MAX_LEN => r,
+        Some(LastParent::Id(id)) => {
+            hex = id.to_hex();
+            &hex
         }
-        None => &span_hex,
+        _ => {
+            hex = span.to_hex();
+            &hex
+        }
     };
-    let mut member_buf = ArrayBuf::new();
-    let own = dd_member_of(c, parent, &mut member_buf, report);
-    put_tracestate(own, c.tracestate.as_ref(), out);
+    let empty = TraceState::new(Fields::EMPTY);
+    let rest = c.tracestate.as_ref().unwrap_or(&empty);
+    out.put(name::TRACESTATE, tracestate::MAX_ENCODED_LEN, |w| {
+        let start = w.len();
+        let (r, len, lost_from) = {
+            let mut member = w.part(dd_member::MAX_LEN);
+            let (r, len) = dd_member::encode_to(
+                c.sampling_priority,
+                c.origin,
+                parent,
+                c.decision_maker,
+                c.tags.iter(),
+                &mut member,
+            );
+            (r, len, member.part_result().1)
+        };
+        report.origin_dropped |= r.origin_dropped;
+        if w.absorb(len, lost_from).is_err() {
+            return false;
+        }
+        tracestate::encode_after_own(start, len, b"dd", rest, w).is_ok() && !w.is_empty()
+    });
 }
+
+/// Longest received `p:` value re-sent as it is (a longer one is replaced by this span's id).
+const LAST_PARENT_MAX_LEN: usize = 64;
 
 /// `traceparent`.
 #[inline]

@@ -150,6 +150,42 @@ impl<'b> Writer<'b> {
         self.buf.get_mut(start..end)
     }
 
+    /// A writer for a part of at most `cap` bytes that follows what this one has written: the
+    /// part's bytes land in this writer's free room (counted, not stored, past its end), and
+    /// [`Writer::absorb`] then takes them as written here. An encoder with a limit of its own
+    /// writes into the middle of a value this way, without a buffer of its own.
+    #[inline]
+    pub(crate) fn part(&mut self, cap: usize) -> Writer<'_> {
+        let room = match self.buf.get_mut(self.len..) {
+            Some(room) => room,
+            None => &mut [],
+        };
+        Writer::with_capacity(room, cap)
+    }
+
+    /// The part's written length and the position of its first byte that was not stored
+    /// (`usize::MAX`: none), for [`Writer::absorb`].
+    #[inline]
+    pub(crate) fn part_result(&self) -> (usize, usize) {
+        (self.len, self.lost_from)
+    }
+
+    /// Takes the first `len` bytes written by a [`Writer::part`] as written (`lost_from`: where
+    /// the part stopped storing bytes, from [`Writer::part_result`]). Fails, changing nothing,
+    /// when they do not fit this writer's capacity.
+    #[inline]
+    pub(crate) fn absorb(&mut self, len: usize, lost_from: usize) -> Result<(), BufferTooSmall> {
+        let end = self.len.checked_add(len).ok_or(BufferTooSmall)?;
+        if end > self.cap {
+            return Err(BufferTooSmall);
+        }
+        if lost_from < len {
+            self.lost_from = self.lost_from.min(self.len.saturating_add(lost_from));
+        }
+        self.len = end;
+        Ok(())
+    }
+
     /// The written bytes.
     #[inline]
     pub fn written(&self) -> &[u8] {
@@ -330,6 +366,56 @@ mod tests {
         assert_eq!(w.written(), b"ab");
         w.push(b"cd").unwrap();
         assert_eq!((w.written(), w.overflowed()), (&b"abcd"[..], false));
+    }
+
+    #[test]
+    fn a_part_lands_in_the_room_and_is_absorbed() {
+        // Room for everything: the part's bytes are the writer's next bytes.
+        let mut buf = [0u8; 16];
+        let mut w = Writer::new(&mut buf);
+        w.push(b"ab").unwrap();
+        let (len, lost) = {
+            let mut p = w.part(4);
+            p.push(b"cde").unwrap();
+            assert!(p.push(b"fg").is_err(), "the part's own cap");
+            p.part_result()
+        };
+        w.absorb(len, lost).unwrap();
+        w.push(b",z").unwrap();
+        assert_eq!(w.written(), b"abcde,z");
+        assert!(!w.overflowed());
+
+        // Less room than the part's cap: counted, not stored, and the writer says so.
+        let mut buf = [0u8; 4];
+        let mut w = Writer::with_capacity(&mut buf, 10);
+        w.push(b"ab").unwrap();
+        let (len, lost) = {
+            let mut p = w.part(6);
+            p.push(b"cdef").unwrap();
+            p.part_result()
+        };
+        w.absorb(len, lost).unwrap();
+        assert_eq!(w.len(), 6);
+        assert!(w.overflowed());
+        // The part's one push did not fit its room whole, so none of it was stored: the
+        // writer is whole again only below it.
+        w.truncate(4);
+        assert!(w.overflowed());
+        w.truncate(2);
+        assert!(!w.overflowed(), "the stored bytes are whole again");
+        assert_eq!(w.written(), b"ab");
+
+        // A part longer than what is left of the writer's capacity is refused.
+        let mut buf = [0u8; 8];
+        let mut w = Writer::new(&mut buf);
+        w.push(b"abcdef").unwrap();
+        let (len, lost) = {
+            let mut p = w.part(4);
+            p.push(b"wxyz").unwrap();
+            p.part_result()
+        };
+        assert!(w.absorb(len, lost).is_err());
+        assert_eq!(w.written(), b"abcdef");
     }
 
     #[test]
