@@ -269,6 +269,7 @@ pub fn encode<'t>(
 /// [`encode`] into `w`, a fresh writer (nothing written) of capacity [`MAX_LEN`]. Returns the
 /// report and the member's length: 0 when it has nothing after `dd=` (then what `w` holds is
 /// not a member).
+#[inline]
 pub(crate) fn encode_to<'t>(
     priority: Option<SamplingPriority>,
     origin: Option<Text<'_>>,

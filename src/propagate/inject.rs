@@ -585,8 +585,7 @@ fn put_tracecontext(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report
             &hex
         }
     };
-    let empty = TraceState::new(Fields::EMPTY);
-    let rest = c.tracestate.as_ref().unwrap_or(&empty);
+    let rest = c.tracestate.as_ref().unwrap_or(&NO_TRACESTATE);
     out.put(name::TRACESTATE, tracestate::MAX_ENCODED_LEN, |w| {
         let start = w.len();
         let (r, len, lost_from) = {
@@ -608,6 +607,9 @@ fn put_tracecontext(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report
         tracestate::encode_after_own(start, len, b"dd", rest, w).is_ok() && !w.is_empty()
     });
 }
+
+/// An empty received tracestate (a constant, so no frame holds one).
+const NO_TRACESTATE: TraceState<'static> = TraceState::new(Fields::EMPTY);
 
 /// Longest received `p:` value re-sent as it is (a longer one is replaced by this span's id).
 const LAST_PARENT_MAX_LEN: usize = 64;
