@@ -468,3 +468,61 @@ fn baggage_over_the_ceiling_is_read_as_the_ceiling() {
         );
     }
 }
+
+/// `inject` into a carrier that takes whole values stages in 1 KiB first and falls back to the
+/// full staging area only when the headers do not fit: both give exactly what the direct
+/// injection into an `InPlace` carrier gives, and the fallback is never taken for a carrier's
+/// own refusal (which leaves the carrier as it was).
+#[test]
+fn staged_injection_small_area_then_the_full_one() {
+    use tracewire::carrier::{CarrierError, FnInjector};
+    use tracewire::propagate::SMALL_STAGE_LEN;
+    let incoming = [
+        ("traceparent", TP),
+        (
+            "tracestate",
+            "dd=s:2;o:rum;t.usr.id:x,rojo=00f067aa0ba902b7",
+        ),
+        ("x-datadog-tags", "_dd.p.dm=-4,_dd.p.usr.id=x"),
+    ];
+    let cfg = Config::new();
+    let ex = propagate::extract(&incoming, &cfg);
+    let ctx = ex.context.map(|c| c.child(span()));
+    let big = "v".repeat(3 * SMALL_STAGE_LEN);
+    for value in ["small", big.as_str()] {
+        let items = [("k", value)];
+        // Reference: the direct injection.
+        let mut direct = Headers::<16, 16384>::new();
+        let rd =
+            propagate::inject(ctx.as_ref(), BaggageOut::Pairs(&items), &cfg, &mut direct).unwrap();
+        let want: Vec<(String, Vec<u8>)> = direct
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_vec()))
+            .collect();
+        assert!(want
+            .iter()
+            .any(|(n, v)| n == "baggage" && v.len() > value.len()));
+        // Staged (FnInjector takes whole values only).
+        let mut got: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut inj = FnInjector(|n: &'static str, v: &[u8]| {
+            got.push((n.to_string(), v.to_vec()));
+            Ok(())
+        });
+        let rs =
+            propagate::inject(ctx.as_ref(), BaggageOut::Pairs(&items), &cfg, &mut inj).unwrap();
+        assert_eq!(got, want, "baggage of {} bytes", value.len());
+        assert_eq!(
+            (rs.headers, rs.baggage_dropped),
+            (rd.headers, rd.baggage_dropped)
+        );
+    }
+    // A carrier that refuses everything: its error, once, nothing set, no second try.
+    let mut calls = 0;
+    let mut refusing = FnInjector(|_n: &'static str, _v: &[u8]| {
+        calls += 1;
+        Err(CarrierError::InvalidValue)
+    });
+    let r = propagate::inject(ctx.as_ref(), BaggageOut::None, &cfg, &mut refusing);
+    assert!(r.is_err());
+    assert_eq!(calls, 1, "the first set fails and injection stops there");
+}

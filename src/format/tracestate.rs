@@ -531,15 +531,14 @@ pub(crate) fn encode_after_own(
         let parts = [before, after];
         // Every part but the first non-empty one (the own member counts) takes a comma before
         // it (a fold, not `count`, whose counter would carry an overflow check).
-        let (nonempty, bytes) = parts.iter().fold(
-            (usize::from(has_own), own_len),
-            |(k, n), p| {
+        let (nonempty, bytes) = parts
+            .iter()
+            .fold((usize::from(has_own), own_len), |(k, n), p| {
                 (
                     k.saturating_add(usize::from(!p.is_empty())),
                     n.saturating_add(p.len()),
                 )
-            },
-        );
+            });
         let total = bytes.saturating_add(nonempty.saturating_sub(1));
         if total <= MAX_ENCODED_LEN {
             let r = (|| {

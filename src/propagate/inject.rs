@@ -224,6 +224,9 @@ impl<'b> Pending<'b> {
         self.commit_with(carrier, |c| strip.strip(c))
     }
 
+    // Out of line: its list of the staged values is on the stack only while they are handed
+    // over, not under the encoders.
+    #[inline(never)]
     pub(super) fn commit_with<I: Inject + ?Sized>(
         &self,
         carrier: &mut I,
@@ -357,9 +360,11 @@ impl<'c> Out<'c> {
 ///
 /// All or nothing. An [`InPlace`] carrier (the buffer carriers of this crate) is written
 /// directly, each encoder writing into the carrier's free room: no staging area, a few hundred
-/// bytes of stack. Any other carrier gets its headers staged on this frame first (an
-/// [`InjectBuffers`], about 13.5 KiB) and then `prepare`d and `set`; [`inject_with`] takes those
-/// buffers from the caller instead.
+/// bytes of stack. Any other carrier gets its headers staged first and then `prepare`d and
+/// `set`: in a [`SMALL_STAGE_LEN`]-byte area (1 KiB, enough for an ordinary request's headers),
+/// and only when they do not fit there (kilobytes of baggage) in a full [`InjectBuffers`]
+/// (about 13.5 KiB) on the stack; [`inject_with`] takes the staging area from the caller
+/// instead, for a small stack that must never hold the large one.
 ///
 /// ```
 /// use tracewire::carrier::Headers;
@@ -403,9 +408,51 @@ pub(super) fn stage_again<T, I: Inject + ?Sized>(
     matches!(r, Err(InjectError::Carrier(CarrierError::Full))) && carrier.may_replace()
 }
 
-/// [`inject`] into a carrier that takes whole values only: the staging area on this frame.
-#[inline(never)]
+/// [`inject`] into a carrier that takes whole values only: staged first in a
+/// [`SMALL_STAGE_LEN`]-byte area, which holds the headers of an ordinary request; only when they
+/// do not fit there (large baggage or tags) again in a [`STAGE_LEN`]-byte one. Each in a frame
+/// of its own, so the large one is on the stack only while it is used. Nothing reaches the
+/// carrier until the headers are staged, so the second try starts from a carrier as it was.
 fn inject_staged<I: Inject + ?Sized>(
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    carrier: &mut I,
+) -> Result<InjectReport, InjectError> {
+    match inject_staged_small(ctx, baggage, config, carrier) {
+        Some(r) => r,
+        None => inject_staged_large(ctx, baggage, config, carrier),
+    }
+}
+
+/// Bytes of the staging area [`inject`] tries first for a carrier that takes whole values (see
+/// [`STAGE_LEN`] for the one it falls back to).
+pub const SMALL_STAGE_LEN: usize = 1024;
+
+/// The first try of [`inject_staged`]; `None` when the headers did not fit the small area.
+#[inline(never)]
+fn inject_staged_small<I: Inject + ?Sized>(
+    ctx: Option<&SpanContext<'_>>,
+    baggage: BaggageOut<'_>,
+    config: &Config,
+    carrier: &mut I,
+) -> Option<Result<InjectReport, InjectError>> {
+    let mut bufs = InjectBuffers::<SMALL_STAGE_LEN>::with_capacity();
+    let mut pending = Pending::new(&mut bufs);
+    match encode_into(&mut pending, ctx, baggage, config, StripSet::NONE) {
+        // The staging area ran out; the carrier was not asked anything.
+        Err(InjectError::Carrier(CarrierError::Full)) => None,
+        Err(e) => Some(Err(e)),
+        Ok(mut report) => Some(pending.commit(carrier).map(|n| {
+            report.headers = n;
+            report
+        })),
+    }
+}
+
+/// The second try of [`inject_staged`], with room for every header at its limit.
+#[inline(never)]
+fn inject_staged_large<I: Inject + ?Sized>(
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
     config: &Config,
@@ -563,7 +610,12 @@ pub(super) fn encode_into(
 /// the tracecontext style never pushes its frame. The `dd=` member is written straight into the
 /// tracestate value, the other vendors' members after it: no buffer of its own.
 #[inline(never)]
-fn put_tracecontext(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report: &mut InjectReport) {
+fn put_tracecontext(
+    c: &SpanContext<'_>,
+    span: SpanId,
+    out: &mut Out<'_>,
+    report: &mut InjectReport,
+) {
     let tp = traceparent::Traceparent {
         version: 0,
         trace_id: c.trace_id,

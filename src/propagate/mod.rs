@@ -50,7 +50,7 @@ pub use extract::{
 pub use forward::{forward, forward_with, ForwardReport};
 pub use inject::{
     inject, inject_replacing, inject_with, BaggageOut, InjectBuffers, InjectError, InjectReport,
-    ORIGIN_MAX_LEN, STAGE_LEN,
+    ORIGIN_MAX_LEN, SMALL_STAGE_LEN, STAGE_LEN,
 };
 pub use proxy::{continue_block, continue_in_place, forward_in_place, Continued};
 pub use slots::Slots;
