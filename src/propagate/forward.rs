@@ -8,7 +8,7 @@ use super::inject::{
     Pending,
 };
 use super::Slots;
-use crate::carrier::{Extract, InPlace, Inject, StripSet};
+use crate::carrier::{CarrierError, Extract, InPlace, Inject, StripSet};
 use crate::config::{Config, Style};
 use crate::context::LastParent;
 use crate::format::baggage;
@@ -42,9 +42,11 @@ pub struct ForwardReport {
 /// X-Ray is not rewritten in this mode.
 ///
 /// All or nothing, like [`inject`](fn@super::inject): the carrier sees no header unless all of
-/// them fit. An [`InPlace`](crate::carrier::InPlace) carrier is written directly; for any other,
-/// the headers are staged on this frame first (an [`InjectBuffers`], about 13.5 KiB);
-/// [`forward_with`] takes those buffers from the caller.
+/// them fit. An [`InPlace`](crate::carrier::InPlace) carrier is written directly, with no
+/// staging area on the stack; for any other, the headers are staged first, as
+/// [`inject`](fn@super::inject) does (in [`SMALL_STAGE_LEN`](super::SMALL_STAGE_LEN) bytes, and
+/// in a full [`InjectBuffers`] only when they do not fit there); [`forward_with`] takes the
+/// staging area from the caller.
 ///
 /// ```
 /// use tracewire::carrier::Headers;
@@ -71,8 +73,56 @@ pub fn forward<C: Extract + ?Sized, I: Inject + ?Sized>(
     config: &Config,
     out: &mut I,
 ) -> Result<ForwardReport, InjectError> {
+    let slots = Slots::collect(carrier);
+    if let Some(c) = out.in_place() {
+        let r = forward_into(c, &slots, span, config, StripSet::NONE);
+        if !stage_again(&r, out) {
+            return r.map(|mut report| {
+                report.inject.headers = report.headers;
+                report
+            });
+        }
+    }
+    match forward_staged_small(&slots, span, config, out) {
+        Some(r) => r,
+        None => forward_staged_large(&slots, span, config, out),
+    }
+}
+
+/// [`forward`] staged in [`SMALL_STAGE_LEN`](super::SMALL_STAGE_LEN) bytes, in a frame of its
+/// own; `None` when the headers did not fit there (the carrier was not asked anything).
+#[inline(never)]
+fn forward_staged_small<I: Inject + ?Sized>(
+    slots: &Slots<'_>,
+    span: SpanId,
+    config: &Config,
+    out: &mut I,
+) -> Option<Result<ForwardReport, InjectError>> {
+    let mut bufs = InjectBuffers::<{ super::SMALL_STAGE_LEN }>::with_capacity();
+    match encode_forward(&mut bufs, slots, span, config) {
+        Err(InjectError::Carrier(CarrierError::Full)) => None,
+        Err(e) => Some(Err(e)),
+        Ok((pending, mut report)) => Some(pending.commit(out).map(|n| {
+            report.headers = n;
+            report.inject.headers = n;
+            report
+        })),
+    }
+}
+
+/// [`forward`] staged in a full [`InjectBuffers`], in a frame of its own.
+#[inline(never)]
+fn forward_staged_large<I: Inject + ?Sized>(
+    slots: &Slots<'_>,
+    span: SpanId,
+    config: &Config,
+    out: &mut I,
+) -> Result<ForwardReport, InjectError> {
     let mut bufs = InjectBuffers::new();
-    forward_with(&mut bufs, carrier, span, config, out)
+    let (pending, mut report) = encode_forward(&mut bufs, slots, span, config)?;
+    report.headers = pending.commit(out)?;
+    report.inject.headers = report.headers;
+    Ok(report)
 }
 
 /// [`forward`] with caller-provided buffers.

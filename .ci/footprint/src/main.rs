@@ -23,55 +23,14 @@
 //! fails when it should).
 use std::hint::black_box;
 
-use tracewire::carrier::{FnInjector, Headers};
+use tracewire::carrier::Headers;
 use tracewire::config::{Config, Style, StyleSet};
 use tracewire::context::SpanContext;
 use tracewire::propagate::{self, Extracted, InjectBuffers};
 use tracewire::SpanId;
 
-const PAINT: usize = 96 * 1024;
-
-/// `ceiling` scaled by `FOOTPRINT_CEILING_PERCENT` (100 when unset).
-fn ceiling_of<T: TryFrom<u128> + Into<u128> + Copy>(ceiling: T) -> T {
-    let pct: u128 = std::env::var("FOOTPRINT_CEILING_PERCENT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(100);
-    T::try_from(ceiling.into() * pct / 100).unwrap_or(ceiling)
-}
-const PATTERN: u8 = 0xa5;
-
-/// Fills a frame of `PAINT` bytes with the pattern; returns its lowest address.
-#[inline(never)]
-fn paint() -> usize {
-    let mut buf = [PATTERN; PAINT];
-    black_box(&mut buf);
-    buf.as_ptr() as usize
-}
-
-/// The deepest stack byte `f` wrote, in bytes below the caller's frame.
-#[inline(never)]
-fn peak(f: &dyn Fn()) -> usize {
-    let marker = 0u8;
-    let top = black_box(&marker) as *const u8 as usize;
-    let low = paint();
-    f();
-    (low..top)
-        .find(|&a| {
-            // SAFETY: `low..top` is this thread's own stack between the painted frame's lowest
-            // byte and this frame; it is mapped and nothing else writes it concurrently. The
-            // bytes are read as plain `u8`s after the calls that wrote them returned.
-            unsafe { std::ptr::read_volatile(a as *const u8) != PATTERN }
-        })
-        .map_or(0, |a| top - a)
-}
-
-fn headers(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
-        .collect()
-}
+mod paint;
+use paint::{ceiling_of, headers, peak};
 
 fn main() {
     if let Ok(i) = std::env::var("FOOTPRINT_CHILD") {
@@ -208,42 +167,11 @@ fn main() {
                     );
                 }
             }
-            // A carrier that takes whole values (`FnInjector`): `inject` stages its headers,
-            // in 1 KiB when they fit (they do for every bench input).
-            let text = std::fs::read_to_string(format!("{dir}/default.txt")).unwrap();
-            let hs = headers(&text);
-            let carrier: Vec<(&str, &str)> =
-                hs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-            let cfg = Config::new();
-            let staged = peak(&|| {
-                let ex = propagate::extract(black_box(carrier.as_slice()), &cfg);
-                let c = ex.context.map(|c| c.child(child));
-                let mut bytes = 0usize;
-                let mut inj = FnInjector(|_n: &'static str, v: &[u8]| {
-                    bytes += v.len();
-                    Ok(())
-                });
-                black_box(propagate::inject(c.as_ref(), ex.baggage_out(), &cfg, &mut inj).is_ok());
-                black_box(bytes);
-            });
-            (over, deepest, within, pairs, staged)
+            (over, deepest, within, pairs)
         })
         .unwrap()
         .join()
-        .map(|(o, deepest, within, pairs, staged)| {
-            let ceiling = ceiling_of(STAGED_CEILING as u64) as usize;
-            let above = if staged > ceiling {
-                "  ABOVE CEILING"
-            } else {
-                ""
-            };
-            println!(
-                "\nextract + inject into a carrier that takes whole values (FnInjector), \
-                 default.txt: {staged} B (ceiling {ceiling}){above}"
-            );
-            if !above.is_empty() {
-                over_ceiling.push("stack, staged inject".to_string());
-            }
+        .map(|(o, deepest, within, pairs)| {
             over.extend(o);
             println!(
                 "\npairs within 2 KiB (extract + either entry point): {within} of {pairs}, floor \
@@ -292,23 +220,19 @@ fn main() {
 }
 
 /// Ceilings of the deepest stack over every input and style (extract, + `inject`, +
-/// `inject_with`): the figures measured at `3989e13` (3,159 / 2,847 / 2,847 B: the `dd=` lookup
-/// no longer walks the tracestate items when the member comes first) plus about 10%.
-const STACK_CEILINGS: [usize; 3] = [3_475, 3_130, 3_130];
-
-/// Ceiling of the peak stack of extract + `inject` into a carrier that takes whole values
-/// (`FnInjector`) on `default.txt`: 4,791 B when it was first staged in 1 KiB
-/// (`SMALL_STAGE_LEN`; 17,991 B with the 13,645-byte `InjectBuffers` before), plus about 10%.
-const STAGED_CEILING: usize = 5_270;
+/// `inject_with`): the figures measured at `0b6a642` (2,321 / 2,335 / 2,335 B; 3,159 / 2,847 /
+/// 2,847 B at `3989e13`) plus about 10%.
+const STACK_CEILINGS: [usize; 3] = [2_555, 2_570, 2_570];
 
 /// Fewest pairs whose extract + inject (either entry point) must stay within 2 KiB: the count
-/// measured at `65603ad` (a style whose headers did not arrive no longer pushes its reader's
-/// frame). The deepest pairs have a ceiling above; this keeps the others from creeping up.
-const MIN_PAIRS_WITHIN: usize = 43;
+/// measured at `0b6a642` (43 at `65603ad`, 26 at `3989e13`). The deepest pairs have a ceiling
+/// above; this keeps the others from creeping up.
+const MIN_PAIRS_WITHIN: usize = 51;
 
 /// The budgeted operations: (label, bench input, styles (`None`: the default configuration),
 /// operation, budget, ceiling). Ceilings are the counts this probe measured at `3989e13`
-/// (BENCHMARKS.md) plus about 4%, lowered at `65603ad` for the rows it improved.
+/// (BENCHMARKS.md) plus about 4%, lowered at `65603ad` and at `0b6a642` for the rows they
+/// improved.
 const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
     ("traceparent parse", "", None, "parse", 300, 310),
     (
@@ -317,7 +241,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         None,
         "extract",
         2_500,
-        5_410,
+        5_320,
     ),
     (
         "default inject (default.txt)",
@@ -325,7 +249,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         None,
         "inject",
         1_500,
-        4_560,
+        4_360,
     ),
     (
         "tracecontext extract",
@@ -333,7 +257,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         Some(Style::TraceContext),
         "extract",
         1_300,
-        2_310,
+        2_280,
     ),
     (
         "no trace headers (none.txt)",
@@ -341,7 +265,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         None,
         "extract",
         350,
-        620,
+        590,
     ),
     (
         "b3-single extract",
@@ -349,7 +273,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         Some(Style::B3Single),
         "extract",
         600,
-        950,
+        930,
     ),
     (
         "b3-multi extract",
@@ -357,7 +281,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         Some(Style::B3Multi),
         "extract",
         1_000,
-        1_005,
+        990,
     ),
     (
         "xray extract",
@@ -365,7 +289,7 @@ const COUNTED: [(&str, &str, Option<Style>, &str, u64, u64); 9] = [
         Some(Style::XRay),
         "extract",
         1_100,
-        990,
+        970,
     ),
     (
         "baggage extract",
