@@ -861,15 +861,6 @@ mod tests {
             Some(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
         ];
         let config = Config::new();
-        let styles = [
-            Style::Datadog,
-            Style::TraceContext,
-            Style::B3Single,
-            Style::B3Multi,
-            Style::XRay,
-            Style::Baggage,
-            Style::None,
-        ];
         let mut checked = 0;
         let mut absent = 0;
         for i in 0..VALUES.len().pow(6) {
@@ -894,7 +885,7 @@ mod tests {
             s.b3_sampled = c;
             s.b3_flags = d;
             s.xray = e;
-            for &style in &styles {
+            for style in Style::ALL {
                 checked += 1;
                 if certainly_absent(style, &s) {
                     absent += 1;

@@ -74,19 +74,34 @@ pub fn forward<C: Extract + ?Sized, I: Inject + ?Sized>(
     out: &mut I,
 ) -> Result<ForwardReport, InjectError> {
     let slots = Slots::collect(carrier);
-    if let Some(c) = out.in_place() {
-        let r = forward_into(c, &slots, span, config, StripSet::NONE);
-        if !stage_again(&r, out) {
-            return r.map(|mut report| {
-                report.inject.headers = report.headers;
-                report
-            });
-        }
+    if let Some(r) = forward_direct(&slots, span, config, out) {
+        return r;
     }
     match forward_staged_small(&slots, span, config, out) {
         Some(r) => r,
         None => forward_staged_large(&slots, span, config, out),
     }
+}
+
+/// The direct path of [`forward`] and [`forward_with`]: `None` when the carrier is not
+/// [`InPlace`] or must be staged after all (it ran out of room and can free some by replacing
+/// what it holds).
+#[inline]
+fn forward_direct<I: Inject + ?Sized>(
+    slots: &Slots<'_>,
+    span: SpanId,
+    config: &Config,
+    out: &mut I,
+) -> Option<Result<ForwardReport, InjectError>> {
+    let c = out.in_place()?;
+    let r = forward_into(c, slots, span, config, StripSet::NONE);
+    if stage_again(&r, out) {
+        return None;
+    }
+    Some(r.map(|mut report| {
+        report.inject.headers = report.headers;
+        report
+    }))
 }
 
 /// [`forward`] staged in [`SMALL_STAGE_LEN`](super::SMALL_STAGE_LEN) bytes, in a frame of its
@@ -134,14 +149,8 @@ pub fn forward_with<const N: usize, C: Extract + ?Sized, I: Inject + ?Sized>(
     out: &mut I,
 ) -> Result<ForwardReport, InjectError> {
     let slots = Slots::collect(carrier);
-    if let Some(c) = out.in_place() {
-        let r = forward_into(c, &slots, span, config, StripSet::NONE);
-        if !stage_again(&r, out) {
-            return r.map(|mut report| {
-                report.inject.headers = report.headers;
-                report
-            });
-        }
+    if let Some(r) = forward_direct(&slots, span, config, out) {
+        return r;
     }
     let (pending, mut report) = encode_forward(bufs, &slots, span, config)?;
     report.headers = pending.commit(out)?;
