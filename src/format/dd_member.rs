@@ -24,7 +24,7 @@
 //! does not fit, and each `t.*` entry that does not fit is skipped while later, shorter ones may
 //! still be written.
 
-use crate::format::{dd_tags, sanitized, Tag, Text};
+use crate::format::{dd_tags, sanitized, Tag, TagSource, Text};
 use crate::id::{DecisionMaker, SamplingPriority};
 use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::class;
@@ -268,14 +268,15 @@ pub fn encode<'t>(
 
 /// [`encode`] into `w`, a fresh writer (nothing written) of capacity [`MAX_LEN`]. Returns the
 /// report and the member's length: 0 when it has nothing after `dd=` (then what `w` holds is
-/// not a member).
-#[inline]
+/// not a member). Out of line: its measurements are on the stack only while the member is
+/// written, not under the rest of the `tracestate` value that injection writes after it.
+#[inline(never)]
 pub(crate) fn encode_to<'t>(
     priority: Option<SamplingPriority>,
     origin: Option<Text<'_>>,
     parent: &[u8],
     dm: Option<DecisionMaker>,
-    tags: impl Iterator<Item = Tag<'t>>,
+    tags: impl TagSource<'t>,
     w: &mut Writer<'_>,
 ) -> (DdMemberReport, usize) {
     let mut report = DdMemberReport::default();
@@ -337,34 +338,48 @@ pub(crate) fn encode_to<'t>(
                 .and_then(|_| w.push(v));
         }
     }
-    let mut put = |w: &mut Writer<'_>, key: Text<'_>, value: Text<'_>| {
-        // Values are trimmed (readers trim them); a key's spaces are sanitised to `_`.
-        let value = value.trimmed();
-        if key.is_empty() || value.is_empty() {
-            return false;
-        }
-        let key = Measured::new(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA);
-        let value = Measured::new(value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
-        let need = key.len.saturating_add(value.len).saturating_add(4);
-        if w.len().saturating_add(need) > MAX_LEN {
-            return false;
-        }
-        let _ = sep(w).and_then(|_| w.push(b"t."));
-        key.push(w, 0x21, KEY_EXTRA, false);
-        let _ = w.push_byte(b':');
-        value.push(w, 0x20, VALUE_EXTRA, true);
-        true
-    };
-    for t in tags {
-        if t.key == b"dm" || t.key == b"tid" {
-            continue;
-        }
-        if !put(w, Text::plain(t.key), t.value) {
-            report.tags_dropped = report.tags_dropped.saturating_add(1);
-        }
+    if !tags.known_empty() {
+        report.tags_dropped = report
+            .tags_dropped
+            .saturating_add(encode_tags(tags, first, w));
     }
     let n = if w.len() > 3 { w.len() } else { 0 };
     (report, n)
+}
+
+/// The `t.*` entries of the member (`first`: nothing written after `dd=` yet), and how many
+/// did not fit. In a frame of its own: the tag iterator and the measurements of a key and a
+/// value are on the stack only while tags are written, not under the rest of the member.
+#[inline(never)]
+fn encode_tags<'t>(tags: impl TagSource<'t>, first: bool, w: &mut Writer<'_>) -> usize {
+    let mut dropped = 0usize;
+    let mut first = first;
+    for t in tags.tags() {
+        if t.key == b"dm" || t.key == b"tid" {
+            continue;
+        }
+        // Values are trimmed (readers trim them); a key's spaces are sanitised to `_`.
+        let value = t.value.trimmed();
+        let key = Text::plain(t.key);
+        let fits = !key.is_empty() && !value.is_empty() && {
+            let key = Measured::new(key, class::DD_KEY_SAFE, 0x21, KEY_EXTRA);
+            let value = Measured::new(value, class::DD_VALUE_SAFE, 0x20, VALUE_EXTRA);
+            let need = key.len.saturating_add(value.len).saturating_add(4);
+            w.len().saturating_add(need) <= MAX_LEN && {
+                let sep = if first { Ok(()) } else { w.push_byte(b';') };
+                first = false;
+                let _ = sep.and_then(|_| w.push(b"t."));
+                key.push(w, 0x21, KEY_EXTRA, false);
+                let _ = w.push_byte(b':');
+                value.push(w, 0x20, VALUE_EXTRA, true);
+                true
+            }
+        };
+        if !fits {
+            dropped = dropped.saturating_add(1);
+        }
+    }
+    dropped
 }
 
 #[cfg(test)]

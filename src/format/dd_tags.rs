@@ -23,7 +23,7 @@
 
 use core::fmt;
 
-use crate::format::{Tag, Text, DD_P_PREFIX};
+use crate::format::{Tag, TagSource, Text, DD_P_PREFIX};
 use crate::id::DecisionMaker;
 use crate::wire::buf::Writer;
 use crate::wire::class;
@@ -375,6 +375,17 @@ pub fn encode<'t>(
     max_len: usize,
     out: &mut Writer<'_>,
 ) -> Result<usize, TagsInjectError> {
+    encode_from(dm, tid_high, tags, max_len, out)
+}
+
+/// [`encode`] with the tags from any [`TagSource`] (injection passes the context's tags).
+pub(crate) fn encode_from<'t>(
+    dm: Option<DecisionMaker>,
+    tid_high: u64,
+    tags: impl TagSource<'t>,
+    max_len: usize,
+    out: &mut Writer<'_>,
+) -> Result<usize, TagsInjectError> {
     let max_len = max_len.min(MAX_LEN);
     if max_len == 0 {
         return Err(TagsInjectError::Disabled);
@@ -390,52 +401,88 @@ pub fn encode<'t>(
 fn write_all<'t>(
     dm: Option<DecisionMaker>,
     tid_high: u64,
-    tags: impl Iterator<Item = Tag<'t>>,
+    tags: impl TagSource<'t>,
     max_len: usize,
     out: &mut Writer<'_>,
     start: usize,
 ) -> Result<usize, TagsInjectError> {
-    // `checked`: tags from the context are checked here; `dm` and `tid` are written by this
-    // function (digits and lowercase hex), which needs no check.
-    let put = |out: &mut Writer<'_>,
-               key: &[u8],
-               value: Text<'_>,
-               checked: bool|
-     -> Result<(), TagsInjectError> {
-        // `is_writable` on the raw bytes covers the decoded ones (`~` decodes to `=`, never `,`).
-        if checked && !is_writable(key, value.raw()) {
-            return Err(TagsInjectError::Encoding);
-        }
-        let sep = usize::from(out.len() > start);
-        let need = (sep + DD_P_PREFIX.len() + 1)
-            .saturating_add(key.len())
-            .saturating_add(value.len());
-        if out.len().saturating_sub(start).saturating_add(need) > max_len {
-            return Err(TagsInjectError::MaxSize);
-        }
-        let full = |_| TagsInjectError::MaxSize;
-        if sep == 1 {
-            out.push_byte(b',').map_err(full)?;
-        }
-        out.push(DD_P_PREFIX).map_err(full)?;
-        out.push(key).map_err(full)?;
-        out.push_byte(b'=').map_err(full)?;
-        value.write_decoded(out).map_err(full)
-    };
+    // `dm` and `tid` are written by this function (digits and lowercase hex), which needs no
+    // check; tags from the context are checked.
     if let Some(dm) = dm {
         let mut b = [0u8; DecisionMaker::MAX_LEN];
-        put(out, b"dm", Text::plain(dm.encode(&mut b)), false)?;
+        put_tag(
+            out,
+            start,
+            max_len,
+            b"dm",
+            Text::plain(dm.encode(&mut b)),
+            false,
+        )?;
     }
     if tid_high != 0 {
-        put(out, b"tid", Text::plain(&hex::encode_u64(tid_high)), false)?;
+        put_tag(
+            out,
+            start,
+            max_len,
+            b"tid",
+            Text::plain(&hex::encode_u64(tid_high)),
+            false,
+        )?;
     }
-    for t in tags {
+    if !tags.known_empty() {
+        put_tags(tags, max_len, out, start)?;
+    }
+    Ok(out.len().saturating_sub(start))
+}
+
+/// The context's tags but `dm` and `tid`, each checked. In a frame of its own: the tag
+/// iterator is on the stack only while tags are written.
+#[inline(never)]
+fn put_tags<'t>(
+    tags: impl TagSource<'t>,
+    max_len: usize,
+    out: &mut Writer<'_>,
+    start: usize,
+) -> Result<(), TagsInjectError> {
+    for t in tags.tags() {
         if t.key == b"dm" || t.key == b"tid" {
             continue;
         }
-        put(out, t.key, t.value, true)?;
+        put_tag(out, start, max_len, t.key, t.value, true)?;
     }
-    Ok(out.len().saturating_sub(start))
+    Ok(())
+}
+
+/// Appends `_dd.p.<key>=<value>` (after a `,` unless it is the first tag since `start`),
+/// within `max_len` bytes from `start`; `checked`: the key and value are checked first.
+#[inline]
+fn put_tag(
+    out: &mut Writer<'_>,
+    start: usize,
+    max_len: usize,
+    key: &[u8],
+    value: Text<'_>,
+    checked: bool,
+) -> Result<(), TagsInjectError> {
+    // `is_writable` on the raw bytes covers the decoded ones (`~` decodes to `=`, never `,`).
+    if checked && !is_writable(key, value.raw()) {
+        return Err(TagsInjectError::Encoding);
+    }
+    let sep = usize::from(out.len() > start);
+    let need = (sep + DD_P_PREFIX.len() + 1)
+        .saturating_add(key.len())
+        .saturating_add(value.len());
+    if out.len().saturating_sub(start).saturating_add(need) > max_len {
+        return Err(TagsInjectError::MaxSize);
+    }
+    let full = |_| TagsInjectError::MaxSize;
+    if sep == 1 {
+        out.push_byte(b',').map_err(full)?;
+    }
+    out.push(DD_P_PREFIX).map_err(full)?;
+    out.push(key).map_err(full)?;
+    out.push_byte(b'=').map_err(full)?;
+    value.write_decoded(out).map_err(full)
 }
 
 /// Writes the `_dd.propagation_error` value for `malformed_tid <raw>` (or just the error name).

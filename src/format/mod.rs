@@ -135,6 +135,36 @@ pub struct Tag<'a> {
     pub value: Text<'a>,
 }
 
+/// Where the encoders of the `dd=` member and of `x-datadog-tags` take their tags from: any
+/// iterator of tags, or a context's [`Tags`](crate::context::Tags) (whose iterator is then
+/// built in the encoder's own tag frame, not in its caller's, and skipped when it is known to
+/// be empty).
+pub(crate) trait TagSource<'t> {
+    /// The tags, in order.
+    fn tags(self) -> impl Iterator<Item = Tag<'t>>;
+
+    /// True when [`TagSource::tags`] is known to yield nothing (then no frame is pushed for it).
+    fn known_empty(&self) -> bool {
+        false
+    }
+}
+
+impl<'t, I: Iterator<Item = Tag<'t>>> TagSource<'t> for I {
+    fn tags(self) -> impl Iterator<Item = Tag<'t>> {
+        self
+    }
+}
+
+impl<'t> TagSource<'t> for &crate::context::Tags<'t> {
+    fn tags(self) -> impl Iterator<Item = Tag<'t>> {
+        self.iter()
+    }
+
+    fn known_empty(&self) -> bool {
+        crate::context::Tags::known_empty(self)
+    }
+}
+
 /// Calls `f` with the sanitised bytes of `text` (origin sanitisation: one `_` per character,
 /// UTF-8 sequences counted as one, for anything outside `lo`–0x7E and for each of `extra`; then
 /// `=` becomes `~` when `eq_to_tilde`). Used by every writer of an origin or tag value, so no

@@ -647,7 +647,7 @@ fn put_tracecontext(
                 c.origin,
                 parent,
                 c.decision_maker,
-                c.tags.iter(),
+                &c.tags,
                 &mut member,
             );
             (r, len, member.part_result().1)
@@ -721,8 +721,7 @@ pub(super) fn put_datadog(
     }
     let max = config.x_datadog_tags_max_len();
     out.put(name::X_DATADOG_TAGS, dd_tags::MAX_LEN, |w| {
-        if let Err(e) = dd_tags::encode(c.decision_maker, c.trace_id.high(), c.tags.iter(), max, w)
-        {
+        if let Err(e) = dd_tags::encode_from(c.decision_maker, c.trace_id.high(), &c.tags, max, w) {
             report.tags_error = Some(e.into());
         }
         !w.is_empty()
