@@ -794,11 +794,12 @@ pub unsafe extern "C" fn tracewire_inject_block(
     cap: usize,
     written: *mut usize,
 ) -> tracewire_status {
-    // SAFETY: contract of this function.
-    let (Some(r), Some(cfg), Some(bufs)) = (
+    // SAFETY: contract of this function. The block is written in place: `bufs` is checked but
+    // neither initialised nor used (the buffers are for carriers that take whole values).
+    let (Some(r), Some(cfg), false) = (
         unsafe { context_ref(ctx) },
         unsafe { config_ref(cfg) },
-        unsafe { buffers_mut(bufs) },
+        bufs.is_null(),
     ) else {
         return tracewire_status::NullArgument;
     };
@@ -809,10 +810,12 @@ pub unsafe extern "C" fn tracewire_inject_block(
     // SAFETY: `out`, `cap` and `written` as this function's contract says.
     unsafe {
         write_block(out, cap, written, |w| {
-            let ex = propagate::extract(&carrier, cfg);
-            let child = ex.context.map(|c| c.child(span));
-            propagate::inject_with(bufs, child.as_ref(), ex.baggage_out(), cfg, w)
-                .map(|r| r.headers)
+            let mut ex = propagate::Extracted::EMPTY;
+            propagate::extract_into(&carrier, cfg, &mut ex);
+            if let Some(c) = ex.context.as_mut() {
+                c.make_child(span);
+            }
+            propagate::inject(ex.context.as_ref(), ex.baggage_out(), cfg, w).map(|r| r.headers)
         })
     }
 }
@@ -832,11 +835,12 @@ pub unsafe extern "C" fn tracewire_forward_block(
     cap: usize,
     written: *mut usize,
 ) -> tracewire_status {
-    // SAFETY: contract of this function.
-    let (Some(r), Some(cfg), Some(bufs)) = (
+    // SAFETY: contract of this function. `bufs` is checked, not used (as in
+    // `tracewire_inject_block`).
+    let (Some(r), Some(cfg), false) = (
         unsafe { context_ref(ctx) },
         unsafe { config_ref(cfg) },
-        unsafe { buffers_mut(bufs) },
+        bufs.is_null(),
     ) else {
         return tracewire_status::NullArgument;
     };
@@ -847,7 +851,7 @@ pub unsafe extern "C" fn tracewire_forward_block(
     // SAFETY: `out`, `cap` and `written` as this function's contract says.
     unsafe {
         write_block(out, cap, written, |w| {
-            propagate::forward_with(bufs, &carrier, span, cfg, w).map(|r| r.headers)
+            propagate::forward(&carrier, span, cfg, w).map(|r| r.headers)
         })
     }
 }
@@ -1271,6 +1275,75 @@ mod tests {
         };
         assert_eq!(s, tracewire_status::CallbackFailed);
         assert_eq!(got[0], (b"x-datadog-trace-id".to_vec(), b"7".to_vec()));
+    }
+
+    #[test]
+    fn block_writers_leave_the_buffers_untouched() {
+        // The block is written in place: the buffer storage is neither initialised nor read,
+        // and what is written is what the Rust API writes into a header block.
+        let cfg = config();
+        let hs = [
+            header("x-datadog-trace-id", "7"),
+            header("x-datadog-parent-id", "8"),
+            header("traceparent", TP),
+            header("tracestate", "dd=s:1;o:rum,congo=t61"),
+            header("baggage", "k=v"),
+        ];
+        let mut ctx = Box::new(MaybeUninit::<tracewire_context>::uninit());
+        // SAFETY: valid configuration, headers and storage; the header bytes are 'static.
+        let s =
+            unsafe { tracewire_extract_headers(&*cfg, hs.as_ptr(), hs.len(), ctx.as_mut_ptr()) };
+        assert_eq!(s, tracewire_status::Ok);
+        let pattern = 0xa5a5_a5a5_a5a5_a5a5u64;
+        let mut bufs = Box::new(tracewire_buffers {
+            _opaque: [pattern; 1792],
+        });
+        let pairs: Vec<(&str, &str)> = std::vec![
+            ("x-datadog-trace-id", "7"),
+            ("x-datadog-parent-id", "8"),
+            ("traceparent", TP),
+            ("tracestate", "dd=s:1;o:rum,congo=t61"),
+            ("baggage", "k=v"),
+        ];
+        let rust_cfg = tracewire::config::Config::new();
+        let span = SpanId::new(0x2a).unwrap();
+        for forward in [false, true] {
+            let mut out = [0u8; 2048];
+            let mut n = 0usize;
+            // SAFETY: an extracted context, a configuration, buffer storage, a writable output
+            // of `out.len()` bytes and a writable count.
+            let s = unsafe {
+                let f = if forward {
+                    tracewire_forward_block
+                } else {
+                    tracewire_inject_block
+                };
+                f(
+                    ctx.as_ptr(),
+                    &*cfg,
+                    &mut *bufs,
+                    0x2a,
+                    out.as_mut_ptr(),
+                    out.len(),
+                    &mut n,
+                )
+            };
+            assert_eq!(s, tracewire_status::Ok);
+            assert!(
+                bufs._opaque.iter().all(|&w| w == pattern),
+                "forward: {forward}"
+            );
+            let mut block = [0u8; 2048];
+            let mut w = HeaderBlockWriter::new(&mut block);
+            if forward {
+                propagate::forward(&pairs[..], span, &rust_cfg, &mut w).unwrap();
+            } else {
+                let ex = propagate::extract(&pairs[..], &rust_cfg);
+                let child = ex.context.map(|c| c.child(span));
+                propagate::inject(child.as_ref(), ex.baggage_out(), &rust_cfg, &mut w).unwrap();
+            }
+            assert!(n > 0 && &out[..n] == w.written(), "forward: {forward}");
+        }
     }
 
     #[test]
