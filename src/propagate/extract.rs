@@ -479,7 +479,11 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
     }
 
     if out.context.is_some() {
-        settle(slots, config, out, &merge);
+        if merge.w3c_same_trace.is_some() || config.behavior == Behavior::Restart {
+            settle(slots, config, out, &merge);
+        } else {
+            out.decision_only = None;
+        }
     }
 
     if config.extract.contains(Style::Baggage) && !slots.baggage.is_empty() {
@@ -487,9 +491,9 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
     }
 }
 
-/// Once every style has been read and one gave a context: the W3C merge, and the link that
-/// replaces the context under `restart`. Out of line, so the tracestate and link it builds are
-/// not in the frame under which every style is read.
+/// Once every style has been read and one gave a context, when there is a W3C merge to do or
+/// the behaviour is `restart`: the merge, and the link that replaces the context. Out of line,
+/// so the tracestate and link it builds are not in the frame under which every style is read.
 #[inline(never)]
 fn settle<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>, merge: &Merge<'a>) {
     if let (Some(ctx), Some(pstyle)) = (out.context.as_mut(), out.style) {
