@@ -211,6 +211,111 @@ pub struct Baggage<'a> {
 /// ```
 #[inline]
 pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
+    match canonical_count(fields, limits) {
+        Some(count) => Ok(Baggage {
+            fields,
+            count,
+            truncated: false,
+            canonical: true,
+        }),
+        None => parse_general(fields, limits),
+    }
+}
+
+/// The short path of [`parse`] for the usual header: one field line of ASCII members written
+/// the way tracers write them (`key=value[;property[=value]]...` joined by bare commas: no
+/// whitespace around a key, a value or a property, property keys and values of token bytes, no
+/// empty item), within both limits. Such a line is its own canonical form and its byte count is
+/// its length, so one pass that checks the grammar and counts the members answers it. Anything
+/// else (several lines, whitespace, raw UTF-8, another property shape, an empty or malformed
+/// item, a limit reached) is `None`, and the general reader decides.
+fn canonical_count(fields: Fields<'_>, limits: Limits) -> Option<usize> {
+    use class::{is, BAGGAGE_VALUE, TOKEN};
+    /// Where the cursor is: in a key, a value, a property's key or a property's value.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum In {
+        Key,
+        Value,
+        PropKey,
+        PropValue,
+    }
+    let &[line] = fields.as_slice() else {
+        return None;
+    };
+    if fields.dropped() > 0 || line.len() > limits.max_bytes || line.len() > MAX_LINE_LEN {
+        return None;
+    }
+    // A value is not empty and has no space at either end (the general reader trims those).
+    let value_ok = |start: usize, end: usize| {
+        end > start
+            && line.get(start) != Some(&b' ')
+            && line.get(end.wrapping_sub(1)) != Some(&b' ')
+    };
+    let mut state = In::Key;
+    let mut start = 0usize;
+    let mut count = 0usize;
+    let mut i = 0usize;
+    loop {
+        // Token bytes are allowed in every part: one tight loop over them, and a decision at
+        // each other byte.
+        let rest = line.get(i..).unwrap_or_default();
+        i = i.wrapping_add(
+            rest.iter()
+                .position(|&b| !is(b, TOKEN))
+                .unwrap_or(rest.len()),
+        );
+        let b = line.get(i).copied();
+        match (state, b) {
+            (_, None | Some(b',')) => {
+                let whole = match state {
+                    In::Key => false,
+                    In::Value => value_ok(start, i),
+                    In::PropKey | In::PropValue => i > start,
+                };
+                if !whole {
+                    return None;
+                }
+                count = count.wrapping_add(1);
+                if b.is_none() {
+                    break;
+                }
+                i = i.wrapping_add(1);
+                // A comma promises another member: a trailing one goes to the general reader.
+                if i >= line.len() {
+                    return None;
+                }
+                state = In::Key;
+            }
+            (In::Key, Some(b'=')) if i > start => {
+                i = i.wrapping_add(1);
+                state = In::Value;
+            }
+            (In::Value, Some(b';')) if value_ok(start, i) => {
+                i = i.wrapping_add(1);
+                state = In::PropKey;
+            }
+            // Spaces inside a value and the printable bytes that are not token bytes.
+            (In::Value, Some(c)) if is(c, BAGGAGE_VALUE) => {
+                i = i.wrapping_add(1);
+                continue;
+            }
+            (In::PropKey, Some(b'=')) if i > start => {
+                i = i.wrapping_add(1);
+                state = In::PropValue;
+            }
+            (In::PropKey | In::PropValue, Some(b';')) if i > start => {
+                i = i.wrapping_add(1);
+                state = In::PropKey;
+            }
+            _ => return None,
+        }
+        start = i;
+    }
+    (count <= limits.max_items).then_some(count)
+}
+
+/// The general reader behind [`parse`]: any number of field lines, OWS, raw UTF-8, limits.
+fn parse_general(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
     let mut count = 0usize;
     let mut bytes = 0usize;
     let (fields, cut) = fields.capped(MAX_LINE_LEN, b',');
@@ -607,6 +712,89 @@ mod tests {
             let p = props.as_bytes();
             proptest::prop_assert_eq!(properties_valid(p), properties_valid_by_splitting(p));
         }
+
+        /// Wherever the short path answers, the general reader gives the same view; and on
+        /// lines of the usual shape (the second strategy) it does answer.
+        #[test]
+        fn short_path_agrees_with_the_general_reader(
+            line in "[ \t,;=ab%\u{e9}]{0,14}",
+            items in 1usize..5,
+            bytes in 0usize..16,
+        ) {
+            short_path_case(line.as_bytes(), Limits { max_items: items, max_bytes: bytes });
+            short_path_case(line.as_bytes(), Limits::DEFAULT);
+        }
+
+        #[test]
+        fn short_path_takes_the_usual_shape(
+            members in proptest::collection::vec(
+                ("[a-z.]{1,6}", "[A-Za-z0-9%=:]{1,6}", proptest::option::of("[a-z]{1,3}(=[0-9]{1,2})?")),
+                1..6,
+            ),
+        ) {
+            let line: Vec<String> = members
+                .iter()
+                .map(|(k, v, p)| match p {
+                    Some(p) => std::format!("{k}={v};{p}"),
+                    None => std::format!("{k}={v}"),
+                })
+                .collect();
+            let line = line.join(",");
+            proptest::prop_assert_eq!(
+                canonical_count(Fields::one(line.as_bytes()), Limits::DEFAULT),
+                Some(members.len())
+            );
+            short_path_case(line.as_bytes(), Limits::DEFAULT);
+        }
+    }
+
+    fn short_path_case(line: &[u8], limits: Limits) {
+        let f = Fields::one(line);
+        if let Some(count) = canonical_count(f, limits) {
+            let general = parse_general(f, limits);
+            let expect = Baggage {
+                fields: f,
+                count,
+                truncated: false,
+                canonical: true,
+            };
+            assert_eq!(
+                general,
+                Ok(expect),
+                "{:?}",
+                std::string::String::from_utf8_lossy(line)
+            );
+        }
+        // Whatever path answered, `parse` is the general reader's answer.
+        assert_eq!(parse(f, limits), parse_general(f, limits));
+    }
+
+    #[test]
+    fn short_path_edges() {
+        let yes = |l: &str| canonical_count(Fields::one(l.as_bytes()), Limits::DEFAULT);
+        assert_eq!(yes("a=1"), Some(1));
+        assert_eq!(yes("a=1,b=x y;p;q=2,c=="), Some(3));
+        for no in [
+            "", "a=1,", ",a=1", "a=1,,b=2", " a=1", "a =1", "a= 1", "a=1 ", "a=1;", "a=1; p",
+            "a=1;p ", "a=1;;p", "a=\u{e9}", "a=1\t", "=1", "a=", "a", "a=1;p=",
+        ] {
+            assert_eq!(yes(no), None, "{no:?}");
+            short_path_case(no.as_bytes(), Limits::DEFAULT);
+        }
+        let mut two = Fields::one(b"a=1");
+        two.push(b"b=2");
+        assert_eq!(canonical_count(two, Limits::DEFAULT), None);
+        let tight = Limits {
+            max_items: 1,
+            max_bytes: 8192,
+        };
+        assert_eq!(canonical_count(Fields::one(b"a=1,b=2"), tight), None);
+        let short = Limits {
+            max_items: 64,
+            max_bytes: 6,
+        };
+        assert_eq!(canonical_count(Fields::one(b"a=1,b=2"), short), None);
+        assert_eq!(canonical_count(Fields::one(b"a=1,bb"), short), None);
     }
 
     #[test]
