@@ -1,6 +1,7 @@
 #![no_main]
 //! baggage: field lines split at 0xff; the first byte scales the limits. Work stays bounded,
-//! members decode, and re-encoding what was read gives baggage that reads back.
+//! members decode, re-encoding what was read gives baggage that reads back, and a single line
+//! reads as the same list cut into two field lines (the short path against the general reader).
 use libfuzzer_sys::fuzz_target;
 use tracewire::format::baggage::{self, Limits};
 use tracewire::wire::buf::Writer;
@@ -13,7 +14,34 @@ fuzz_target!(|data: &[u8]| {
     for line in rest.split(|&b| b == 0xff) {
         f.push(line);
     }
-    if let Ok(b) = baggage::parse(f, limits) {
+    let parsed = baggage::parse(f, limits);
+    // One line against the same list as two field lines, cut at its first `,`: the combined
+    // list is the same, but only a single line can take the short path, so this compares it
+    // with the general reader.
+    if let [line] = f.as_slice() {
+        let at = line.iter().position(|&b| b == b',');
+        if let Some(at) = at.filter(|_| line.len() <= baggage::MAX_LINE_LEN) {
+            let mut two = Fields::default();
+            two.push(&line[..at]);
+            two.push(&line[at + 1..]);
+            let by_two = baggage::parse(two, limits);
+            match (&parsed, &by_two) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!((a.len(), a.truncated()), (b.len(), b.truncated()));
+                    assert!(a.members().eq(b.members()), "one line and two read differently");
+                    // And re-send the same bytes (the view's canonical flag decides whether the
+                    // lines are copied or the members written again).
+                    let (mut x, mut y) = ([0u8; 255 * 40], [0u8; 255 * 40]);
+                    let (mut wx, mut wy) = (Writer::new(&mut x), Writer::new(&mut y));
+                    baggage::encode_raw(a, limits, &mut wx);
+                    baggage::encode_raw(b, limits, &mut wy);
+                    assert_eq!(wx.written(), wy.written(), "one line and two re-send differently");
+                }
+                (a, b) => assert_eq!(a.as_ref().err(), b.as_ref().err(), "{a:?} / {b:?}"),
+            }
+        }
+    }
+    if let Ok(b) = parsed {
         assert!(b.len() <= limits.max_items);
         let mut dec = [0u8; 3 * 8192];
         for m in b.members() {

@@ -30,7 +30,7 @@ const NAMES: [&str; 15] = [
     "host",
 ];
 
-const VALUES: [&str; 27] = [
+const VALUES: [&str; 33] = [
     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
     "00-00000000000000000000000000000001-0000000000000002-01",
@@ -54,6 +54,12 @@ const VALUES: [&str; 27] = [
     "true",
     "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
     "k=v,k2=v2;p",
+    "user.id=amy,session.id=abc%20123,account.id=42;prop=1",
+    " k = v ; p = 1 ,k2=v2",
+    "k=v,",
+    "k=v\u{e9},k2=a b",
+    "a=1,,b=2",
+    "k=v;p;q=2=3,k2=\"x\"",
     "",
     " ",
     ",",
@@ -75,8 +81,8 @@ fn pool(i: usize) -> &'static [&'static str] {
         10 => 16..21,
         11 => 6..7,
         12 => 21..22,
-        13 => 22..23,
-        _ => 23..27,
+        13 => 22..29,
+        _ => 29..33,
     };
     &VALUES[r]
 }
