@@ -67,6 +67,33 @@ impl Style {
         }
     }
 
+    /// True when this build reads and writes the style's headers. B3 (single and multi) needs
+    /// the cargo feature `b3`, X-Ray the feature `xray` (both on by default); every other style
+    /// is always built. A style that is not built is, to the configuration parser, a style it
+    /// does not know ([`IssueKind::NotBuilt`]); in a [`Config`] assembled in code, extraction
+    /// reports it as [`Status::NotBuilt`](crate::propagate::Status::NotBuilt) and injection
+    /// writes nothing for it. A firmware build that only speaks the default styles leaves both
+    /// features out and links about 8 KB less code (README, "Cargo features").
+    #[inline(always)]
+    // The arms are `cfg!` constants: with both features off they read as a `matches!`.
+    #[allow(clippy::match_like_matches_macro)]
+    pub const fn is_built(self) -> bool {
+        match self {
+            Style::B3Single | Style::B3Multi => cfg!(feature = "b3"),
+            Style::XRay => cfg!(feature = "xray"),
+            _ => true,
+        }
+    }
+
+    /// The cargo feature that builds this style, when it has one (`b3`, `xray`).
+    pub const fn feature(self) -> Option<&'static str> {
+        match self {
+            Style::B3Single | Style::B3Multi => Some("b3"),
+            Style::XRay => Some("xray"),
+            _ => None,
+        }
+    }
+
     /// Parses one style token, trimmed and ASCII-case-insensitive, with every alias the tracers
     /// accept: `datadog`; `tracecontext`, `w3c`; `b3`, `b3single`, `b3 single header`,
     /// `b3singleheader`, `b3_single_header`; `b3multi`, `b3 multi header`, `b3_multi_header`;
@@ -652,10 +679,17 @@ fn parse_styles(
         }
         // OpenTelemetry's `b3` is the single header too; its other names are Datadog's.
         match Style::parse(token) {
-            Some(s) => {
+            Some(s) if s.is_built() => {
                 known = known.saturating_add(1);
                 set = set.with(s);
             }
+            // Known to the tracers, but this build leaves its code out: treated as unknown,
+            // with an issue that says why.
+            Some(s) => report.push(ConfigIssue {
+                var,
+                kind: IssueKind::NotBuilt { style: s },
+                text: Snippet::of(token.trim()),
+            }),
             None => report.push(ConfigIssue {
                 var,
                 kind: IssueKind::UnknownToken {
@@ -732,6 +766,12 @@ pub enum IssueKind {
         /// Token length.
         len: usize,
     },
+    /// A style the tracers know, whose code this build leaves out (its cargo feature,
+    /// [`Style::feature`], is off): ignored like an unknown token.
+    NotBuilt {
+        /// The style.
+        style: Style,
+    },
     /// No token was known: the next precedence level (or the default) applies.
     NoKnownStyle,
     /// The value is not valid for this variable; the default applies.
@@ -762,6 +802,11 @@ impl fmt::Display for ConfigIssue {
         let (var, t) = (self.var, &self.text);
         match self.kind {
             IssueKind::UnknownToken { .. } => write!(f, "{var}: unknown style {t} (ignored)"),
+            IssueKind::NotBuilt { style } => write!(
+                f,
+                "{var}: style {t} is not built in (cargo feature `{}`; ignored)",
+                style.feature().unwrap_or("?")
+            ),
             IssueKind::NoKnownStyle => write!(
                 f,
                 "{var}: no known style in {t}; the next setting or the default applies"
@@ -887,6 +932,42 @@ mod tests {
         move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v)
     }
 
+    /// A style whose cargo feature is off is ignored by the parser like an unknown token, with
+    /// an issue that names the feature; with the features on (the default) it is kept.
+    #[test]
+    fn styles_follow_the_build() {
+        extern crate std;
+        use std::string::ToString;
+        use std::vec::Vec;
+        let (c, r) = Config::from_lookup(env(&[(vars::STYLE, "datadog,b3multi,xray")]));
+        let wanted = [Style::Datadog, Style::B3Multi, Style::XRay];
+        let built: Vec<Style> = wanted.into_iter().filter(|s| s.is_built()).collect();
+        assert_eq!(c.extract.as_slice(), built.as_slice());
+        assert_eq!(c.inject.as_slice(), built.as_slice());
+        let issues: Vec<_> = r.issues().map(|i| (i.kind, i.to_string())).collect();
+        let expected: Vec<_> = wanted
+            .into_iter()
+            .filter(|s| !s.is_built())
+            .map(|s| {
+                let f = s.feature().unwrap();
+                let msg = std::format!(
+                    "DD_TRACE_PROPAGATION_STYLE: style \"{}\" is not built in (cargo feature `{f}`; ignored)",
+                    s.name()
+                );
+                (IssueKind::NotBuilt { style: s }, msg)
+            })
+            .collect();
+        assert_eq!(issues, expected);
+        // Only unbuilt styles: no known style, the default applies.
+        let (c, r) = Config::from_lookup(env(&[(vars::STYLE, "b3")]));
+        if Style::B3Single.is_built() {
+            assert_eq!(c.extract.as_slice(), [Style::B3Single]);
+        } else {
+            assert_eq!(c.extract, Config::new().extract);
+            assert!(r.issues().any(|i| i.kind == IssueKind::NoKnownStyle));
+        }
+    }
+
     #[test]
     fn issues_name_the_offending_text_once() {
         extern crate std;
@@ -942,6 +1023,8 @@ mod tests {
         assert_eq!(Style::parse("jaeger"), None);
     }
 
+    // Names the B3 or X-Ray styles: needs the features that build them.
+    #[cfg(all(feature = "b3", feature = "xray"))]
     #[test]
     fn precedence() {
         let (c, _) = Config::from_lookup(env(&[
@@ -959,6 +1042,8 @@ mod tests {
         assert_eq!(c.extract, StyleSet::DEFAULT);
     }
 
+    // Names the B3 or X-Ray styles: needs the features that build them.
+    #[cfg(all(feature = "b3", feature = "xray"))]
     #[test]
     fn unknown_tokens_are_reported_and_all_unknown_falls_through() {
         let (c, r) = Config::from_lookup(env(&[(vars::STYLE, "datadog,jaeger")]));
@@ -980,6 +1065,8 @@ mod tests {
         assert_eq!(c.extract.as_slice(), [Style::Datadog]);
     }
 
+    // Names the B3 or X-Ray styles: needs the features that build them.
+    #[cfg(all(feature = "b3", feature = "xray"))]
     #[test]
     fn duplicates_collapse() {
         let (c, _) =

@@ -455,6 +455,8 @@ fn summarize(cfg: &Config, repr: &ContextRepr) -> ([tracewire_style_status; 6], 
                 Status::ValidIgnoring(_) => tracewire_style_status::ValidIgnoring,
                 Status::DecisionOnly => tracewire_style_status::DecisionOnly,
                 Status::Invalid(_) => tracewire_style_status::Invalid,
+                // The C libraries are built with every style (the default features).
+                Status::NotBuilt => tracewire_style_status::Absent,
             };
         }
     }

@@ -66,6 +66,8 @@ pub enum Status {
     DecisionOnly,
     /// Its headers were rejected.
     Invalid(StyleError),
+    /// This build leaves the style's code out ([`Style::is_built`]): nothing was read.
+    NotBuilt,
 }
 
 impl core::fmt::Display for Status {
@@ -77,6 +79,7 @@ impl core::fmt::Display for Status {
             Status::ValidIgnoring(e) => write!(f, "valid, ignoring {e}"),
             Status::DecisionOnly => f.write_str("a sampling decision without ids"),
             Status::Invalid(e) => write!(f, "invalid: {e}"),
+            Status::NotBuilt => f.write_str("not built in (cargo feature off; nothing read)"),
         }
     }
 }
@@ -332,6 +335,8 @@ impl<'a> Extracted<'a> {
 /// ([`candidate_into`]): the context is built in place, not returned and copied.
 pub(super) enum Found {
     Absent,
+    /// The style is not built in ([`Style::is_built`]).
+    NotBuilt,
     /// A context was written, and this of its headers was ignored.
     Valid(Option<StyleError>),
     DecisionOnly(SamplingPriority),
@@ -461,6 +466,7 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
         } else {
             match candidate_into(style, slots, config, &mut out.context) {
                 Found::Absent => Status::Absent,
+                Found::NotBuilt => Status::NotBuilt,
                 Found::Invalid(e) => Status::Invalid(e),
                 Found::DecisionOnly(p) => {
                     out.decision_only.get_or_insert(p);
@@ -557,6 +563,7 @@ fn later_style<'a>(
     let mut later = None;
     match candidate_into(style, slots, config, &mut later) {
         Found::Absent => Status::Absent,
+        Found::NotBuilt => Status::NotBuilt,
         Found::Invalid(e) => Status::Invalid(e),
         Found::DecisionOnly(p) => {
             out.decision_only.get_or_insert(p);
@@ -650,6 +657,10 @@ fn candidate_into<'a>(
     config: &Config,
     dst: &mut Option<SpanContext<'a>>,
 ) -> Found {
+    // Constant `true` in a build with every style: no instruction then.
+    if !style.is_built() {
+        return Found::NotBuilt;
+    }
     if certainly_absent(style, s) {
         return Found::Absent;
     }
@@ -658,12 +669,15 @@ fn candidate_into<'a>(
     match style {
         Style::Datadog => datadog_candidate(s, config, dst),
         Style::TraceContext => w3c_candidate(s, dst),
-        Style::B3Single => b3_single_candidate(s, dst),
-        Style::B3Multi => b3_multi_candidate(s, dst),
-        Style::XRay => match s.xray {
+        // The guards are constants: a build without the feature has no call to the reader, so
+        // neither it nor the format's parser is linked.
+        Style::B3Single if cfg!(feature = "b3") => b3_single_candidate(s, dst),
+        Style::B3Multi if cfg!(feature = "b3") => b3_multi_candidate(s, dst),
+        Style::XRay if cfg!(feature = "xray") => match s.xray {
             None => Found::Absent,
             Some(v) => xray_candidate(v, config.xray_128bit_roots, dst),
         },
+        Style::B3Single | Style::B3Multi | Style::XRay => Found::NotBuilt,
         Style::Baggage | Style::None => Found::Absent,
     }
 }
@@ -872,6 +886,8 @@ mod tests {
 
     /// Every combination of a few values for each header a style reads: whenever
     /// `certainly_absent` says so, the full reader finds nothing either.
+    // Names the B3 or X-Ray styles: needs the features that build them.
+    #[cfg(all(feature = "b3", feature = "xray"))]
     #[test]
     fn absent_styles_agree_with_the_readers() {
         const VALUES: [Option<&[u8]>; 5] = [
@@ -920,5 +936,62 @@ mod tests {
             }
         }
         assert!(absent > 0 && absent < checked);
+    }
+
+    /// The B3 and X-Ray styles follow the build: with their features on (the default) they are
+    /// read and written; with a feature off, extraction reports the style as
+    /// [`Status::NotBuilt`] and finds nothing, and injection and forward mode write none of its
+    /// headers (forward mode never rewrites X-Ray). `.ci/test` runs this module's tests both ways.
+    #[test]
+    fn b3_and_xray_follow_the_build() {
+        use crate::carrier::Headers;
+        use crate::config::StyleSet;
+        use crate::propagate::{forward, inject, BaggageOut};
+        use crate::SpanId;
+        let h = [
+            ("b3", "4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1"),
+            ("x-b3-traceid", "4bf92f3577b34da6a3ce929d0e0e4736"),
+            ("x-b3-spanid", "00f067aa0ba902b7"),
+            ("x-b3-sampled", "1"),
+            (
+                "x-amzn-trace-id",
+                "Root=1-00000000-00000000c5b4a3f2e1d0c9b8;Parent=00f067aa0ba902b7;Sampled=1",
+            ),
+        ];
+        let cases = [
+            (Style::B3Single, &["b3"][..]),
+            (
+                Style::B3Multi,
+                &["x-b3-traceid", "x-b3-spanid", "x-b3-sampled"][..],
+            ),
+            (Style::XRay, &["x-amzn-trace-id"][..]),
+        ];
+        for (style, names) in cases {
+            let config = Config::new().with_styles(StyleSet::from_styles(&[style]));
+            let ex = extract(&h, &config);
+            let mut out = Headers::<16, 1024>::new();
+            let ctx = ex.context.map(|c| c.child(SpanId::MIN));
+            inject(ctx.as_ref(), BaggageOut::None, &config, &mut out).unwrap();
+            let mut fwd = Headers::<16, 1024>::new();
+            forward(&h, SpanId::MIN, &config, &mut fwd).unwrap();
+            if style.is_built() {
+                assert_eq!(ex.report.status(style), Some(Status::Valid), "{style:?}");
+                assert!(ex.context.is_some(), "{style:?}");
+                for n in names {
+                    assert!(out.get(n).is_some(), "{style:?} injects {n}");
+                    // Forward mode rewrites the B3 headers; X-Ray it leaves to the carrier.
+                    let forwarded = style != Style::XRay;
+                    assert_eq!(fwd.get(n).is_some(), forwarded, "{style:?} forwards {n}");
+                }
+            } else {
+                assert_eq!(ex.report.status(style), Some(Status::NotBuilt), "{style:?}");
+                assert!(
+                    ex.context.is_none() && ex.decision_only.is_none(),
+                    "{style:?}"
+                );
+                assert_eq!(out.iter().count(), 0, "{style:?} injects nothing");
+                assert_eq!(fwd.iter().count(), 0, "{style:?} forwards nothing");
+            }
+        }
     }
 }
