@@ -184,13 +184,32 @@ pub const MAX_LINKS: usize = 4;
 
 /// What [`Links`] stores of one link: the ids and attributes, without the tracestate (only a
 /// tracecontext link has one, and there is at most one such link, so [`Links`] keeps it once).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 struct LinkEntry {
-    trace_id: TraceId,
+    /// The trace id's high and low halves: two `u64`s keep the entry 8-byte aligned (a `u128`
+    /// is 16-byte aligned), 40 bytes instead of 48.
+    trace_id: [u64; 2],
     span_id: Option<SpanId>,
     sampling_priority: Option<SamplingPriority>,
     style: Style,
     reason: LinkReason,
+}
+
+/// As the entry was before its trace id was split: the id as a [`TraceId`].
+impl core::fmt::Debug for LinkEntry {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let [high, low] = self.trace_id;
+        let mut d = f.debug_struct("LinkEntry");
+        match TraceId::from_halves(high, low) {
+            Some(t) => d.field("trace_id", &t),
+            None => d.field("trace_id", &self.trace_id),
+        };
+        d.field("span_id", &self.span_id)
+            .field("sampling_priority", &self.sampling_priority)
+            .field("style", &self.style)
+            .field("reason", &self.reason)
+            .finish()
+    }
 }
 
 /// Up to one link per configured context style other than the continued one.
@@ -229,7 +248,7 @@ impl<'a> Links<'a> {
     fn push(&mut self, l: SpanLink<'a>) {
         if let Some(slot) = self.entries.get_mut(usize::from(self.len)) {
             *slot = Some(LinkEntry {
-                trace_id: l.trace_id,
+                trace_id: [l.trace_id.high(), l.trace_id.low()],
                 span_id: l.span_id,
                 sampling_priority: l.sampling_priority,
                 style: l.style,
@@ -245,17 +264,20 @@ impl<'a> Links<'a> {
     /// The links in style order.
     pub fn iter(&self) -> impl Iterator<Item = SpanLink<'a>> + '_ {
         let kept = self.entries.get(..usize::from(self.len)).unwrap_or(&[]);
-        kept.iter().flatten().map(|e| SpanLink {
-            trace_id: e.trace_id,
-            span_id: e.span_id,
-            sampling_priority: e.sampling_priority,
-            style: e.style,
-            reason: e.reason,
-            tracestate: if e.style == Style::TraceContext {
-                self.tracestate
-            } else {
-                None
-            },
+        // `from_halves` gives back the id the entry was made from (never zero).
+        kept.iter().flatten().filter_map(|e| {
+            Some(SpanLink {
+                trace_id: TraceId::from_halves(e.trace_id[0], e.trace_id[1])?,
+                span_id: e.span_id,
+                sampling_priority: e.sampling_priority,
+                style: e.style,
+                reason: e.reason,
+                tracestate: if e.style == Style::TraceContext {
+                    self.tracestate
+                } else {
+                    None
+                },
+            })
         })
     }
 
@@ -462,7 +484,11 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
         // of its own (`later_style`, which holds the slot for its context), so the usual
         // extraction, where one style finds a context, never pushes that slot.
         let status = if out.context.is_some() {
-            later_style(style, slots, config, out, &mut merge)
+            if style == Style::TraceContext {
+                later_tracecontext(slots, out, &mut merge)
+            } else {
+                later_style(style, slots, config, out, &mut merge)
+            }
         } else {
             match candidate_into(style, slots, config, &mut out.context) {
                 Found::Absent => Status::Absent,
@@ -783,17 +809,9 @@ fn datadog_tags_into<'a>(tags: Fields<'a>, config: &Config, c: &mut SpanContext<
 
 #[inline(never)]
 fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
-    let Some(v) = s.traceparent else {
-        return Found::Absent;
-    };
-    // Two values folded into one line by a proxy are two `traceparent`s, as much as two lines.
-    let head = v.get(..traceparent::MAX_INPUT_LEN).unwrap_or(v);
-    if s.traceparent_count > 1 || crate::wire::class::find(head, b',').is_some() {
-        return Found::Invalid(StyleError::DuplicateTraceparent);
-    }
-    let tp = match traceparent::parse(v) {
+    let tp = match w3c_traceparent(s) {
         Ok(tp) => tp,
-        Err(e) => return Found::Invalid(StyleError::Traceparent(e)),
+        Err(found) => return found,
     };
     // Everything from here on is infallible: the context is written in place first, and its
     // tracestate read where it lies (no copy of the 72-byte view on this frame).
@@ -833,6 +851,69 @@ fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found 
         .map(LastParent::Raw);
     ctx.tags = member.map_or(Tags::None, Tags::DdMember);
     Found::Valid(None)
+}
+
+/// The traceparent the tracecontext style reads, or what it answers when there is none
+/// (`Absent`) or it is rejected (`Invalid`).
+#[inline(always)]
+fn w3c_traceparent(s: &Slots<'_>) -> Result<traceparent::Traceparent, Found> {
+    let Some(v) = s.traceparent else {
+        return Err(Found::Absent);
+    };
+    // Two values folded into one line by a proxy are two `traceparent`s, as much as two lines.
+    let head = v.get(..traceparent::MAX_INPUT_LEN).unwrap_or(v);
+    if s.traceparent_count > 1 || crate::wire::class::find(head, b',').is_some() {
+        return Err(Found::Invalid(StyleError::DuplicateTraceparent));
+    }
+    traceparent::parse(v).map_err(|e| Found::Invalid(StyleError::Traceparent(e)))
+}
+
+/// The tracecontext style read after the first valid context (§5.3): what the merge (same
+/// trace) or the span link (another trace) takes of it, read without building a context
+/// (what [`w3c_candidate`] would build, `later_style` would hold in a 272-byte slot): the
+/// traceparent, and the `dd=` member's `p:` for the merge or its sampling decision for the
+/// link. Datadog's tracers list tracecontext after datadog by default, so this is the usual
+/// later style; its frame is a third of that slot.
+#[inline(never)]
+fn later_tracecontext<'a>(s: &Slots<'a>, out: &mut Extracted<'a>, merge: &mut Merge<'a>) -> Status {
+    let tp = match w3c_traceparent(s) {
+        Ok(tp) => tp,
+        Err(Found::Invalid(e)) => return Status::Invalid(e),
+        Err(_) => return Status::Absent,
+    };
+    let Some(first) = &out.context else {
+        return Status::Valid;
+    };
+    let tracestate = received_tracestate(s);
+    let member = tracestate
+        .as_ref()
+        .and_then(TraceState::dd)
+        .map(dd_member::parse);
+    if first.trace_id == tp.trace_id {
+        merge.w3c_same_trace = Some(W3cMerge {
+            span_id: Some(tp.parent_id),
+            last_parent_id: member
+                .as_ref()
+                .and_then(|m| m.last_parent_id())
+                .map(LastParent::Raw),
+        });
+    } else {
+        // The decision `w3c_candidate` gives the context: the flags reconciled with `s:`.
+        let (priority, _) = dd_member::reconcile(
+            tp.flags.sampled(),
+            member.as_ref().and_then(|m| m.sampling_priority()),
+            member.as_ref().and_then(|m| m.decision_maker()),
+        );
+        out.links.push(SpanLink {
+            trace_id: tp.trace_id,
+            span_id: Some(tp.parent_id),
+            sampling_priority: Some(priority),
+            style: Style::TraceContext,
+            reason: LinkReason::TerminatedContext,
+            tracestate,
+        });
+    }
+    Status::Valid
 }
 
 fn b3_candidate<'a>(
