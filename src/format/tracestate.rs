@@ -163,6 +163,81 @@ fn member(item: &[u8]) -> Result<Option<Member<'_>>, ()> {
     }
 }
 
+/// The keys of the members kept so far, for the duplicate check: where each lies in the field
+/// lines it was read from (line, offset, length in one `u32`: at most [`list::MAX_FIELDS`] lines
+/// of at most [`MAX_LINE_LEN`] bytes are read, keys are at most [`MAX_KEY_LEN`] bytes), not the
+/// slices themselves: 128 bytes on the stack instead of 512, in every frame that walks a list
+/// member by member.
+#[derive(Clone, Copy, Debug)]
+struct Keys {
+    at: [u32; MAX_MEMBERS],
+    n: usize,
+}
+
+const KEY_LEN_BITS: u32 = 9;
+const KEY_OFFSET_BITS: u32 = 15;
+const _: () = assert!(MAX_KEY_LEN < 1 << KEY_LEN_BITS && MAX_LINE_LEN <= 1 << KEY_OFFSET_BITS);
+const _: () = assert!(list::MAX_FIELDS <= 1 << (32 - KEY_LEN_BITS - KEY_OFFSET_BITS));
+
+impl Keys {
+    const fn new() -> Self {
+        Keys {
+            at: [0; MAX_MEMBERS],
+            n: 0,
+        }
+    }
+
+    /// The key recorded as `at`, read again from `lines`.
+    fn key<'a>(lines: &[&'a [u8]], at: u32) -> Option<&'a [u8]> {
+        let len = (at & ((1 << KEY_LEN_BITS) - 1)) as usize;
+        let off = ((at >> KEY_LEN_BITS) & ((1 << KEY_OFFSET_BITS) - 1)) as usize;
+        let line = (at >> (KEY_LEN_BITS + KEY_OFFSET_BITS)) as usize;
+        lines.get(line)?.get(off..off.wrapping_add(len))
+    }
+
+    /// True when a recorded key equals `key`.
+    fn contains(&self, lines: &[&[u8]], key: &[u8]) -> bool {
+        let len = key.len() as u32;
+        self.at
+            .iter()
+            .take(self.n)
+            .any(|&at| at & ((1 << KEY_LEN_BITS) - 1) == len && Self::key(lines, at) == Some(key))
+    }
+
+    /// Records `key`, a part of `lines[line]` (false when the table is full or `key` is not such
+    /// a part, which the item reader never gives).
+    fn push(&mut self, lines: &[&[u8]], line: usize, key: &[u8]) -> bool {
+        let Some(whole) = lines.get(line) else {
+            return false;
+        };
+        // Where the key starts in its line: the distance between the two addresses (no pointer
+        // is dereferenced), checked below by reading the key back.
+        let off = (key.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+        let (Ok(l), Ok(o), Ok(i)) = (
+            u32::try_from(line),
+            u32::try_from(off),
+            u32::try_from(key.len()),
+        ) else {
+            return false;
+        };
+        if o >= 1 << KEY_OFFSET_BITS || i >= 1 << KEY_LEN_BITS {
+            return false;
+        }
+        let at = (l << (KEY_LEN_BITS + KEY_OFFSET_BITS)) | (o << KEY_LEN_BITS) | i;
+        if Self::key(lines, at).is_none_or(|k| k.as_ptr() != key.as_ptr()) {
+            return false;
+        }
+        match self.at.get_mut(self.n) {
+            Some(slot) => {
+                *slot = at;
+                self.n = self.n.wrapping_add(1);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// Iterates the items of the combined list of `fields` (each field line gives at least one).
 #[derive(Clone, Debug)]
 struct Items<'a, 's> {
@@ -292,8 +367,7 @@ impl<'a> TraceState<'a> {
     pub fn members(&self) -> Members<'a> {
         Members {
             items: Items::new(self.fields, None),
-            seen: [&[]; MAX_MEMBERS],
-            n: 0,
+            seen: Keys::new(),
             scanned: 0,
             report: TraceStateReport {
                 dropped_fields: self.fields.dropped(),
@@ -386,8 +460,7 @@ impl<'a> TraceState<'a> {
 #[derive(Clone, Debug)]
 pub struct Members<'a> {
     items: Items<'a, 'static>,
-    seen: [&'a [u8]; MAX_MEMBERS],
-    n: usize,
+    seen: Keys,
     scanned: usize,
     report: TraceStateReport,
 }
@@ -397,7 +470,7 @@ impl<'a> Iterator for Members<'a> {
 
     fn next(&mut self) -> Option<Member<'a>> {
         loop {
-            if self.scanned >= MAX_SCAN || self.n >= MAX_MEMBERS {
+            if self.scanned >= MAX_SCAN || self.seen.n >= MAX_MEMBERS {
                 if self.items.next().is_some() {
                     self.report.truncated = true;
                 }
@@ -413,15 +486,15 @@ impl<'a> Iterator for Members<'a> {
                     continue;
                 }
             };
-            if self.seen.get(..self.n).is_some_and(|s| s.contains(&m.key)) {
+            let lines = self.items.fields.as_slice();
+            if self.seen.contains(lines, m.key) {
                 self.report.duplicates = self.report.duplicates.saturating_add(1);
                 continue;
             }
-            if let Some(slot) = self.seen.get_mut(self.n) {
-                *slot = m.key;
-            }
-            self.n = self.n.saturating_add(1);
-            self.report.members = self.n;
+            // Always recorded: fewer than MAX_MEMBERS are (checked above), and the key is a
+            // part of the line the item reader is on.
+            self.seen.push(lines, self.items.line, m.key);
+            self.report.members = self.seen.n;
             return Some(m);
         }
     }
@@ -441,22 +514,24 @@ fn encode_all(
     // With fewer than MAX_MEMBERS items neither the member cap nor the scan cap of
     // `members()` can be reached, so this loop yields exactly its members without `own_key`;
     // items with `own_key` are dropped whatever their value, so their value is not read.
-    let mut seen: [&[u8]; MAX_MEMBERS] = [&[]; MAX_MEMBERS];
-    let mut kept = 0usize;
-    for (scanned, item) in (0..usize::MAX).zip(Items::new(rest.fields, Some(own_key))) {
-        if scanned.saturating_add(1) >= MAX_MEMBERS {
+    let mut seen = Keys::new();
+    let mut items = Items::new(rest.fields, Some(own_key));
+    let mut scanned = 0usize;
+    while let Some(item) = items.next() {
+        scanned = scanned.wrapping_add(1);
+        if scanned >= MAX_MEMBERS {
             return None;
         }
         let Item::Member(m) = item else { continue };
-        if kept >= budget {
+        if seen.n >= budget {
             return None;
         }
-        let (earlier, slot) = seen.split_at_mut(kept);
-        if earlier.contains(&m.key) {
+        let lines = items.fields.as_slice();
+        if seen.contains(lines, m.key) {
             continue;
         }
-        if let Some(slot) = slot.first_mut() {
-            *slot = m.key;
+        if !seen.push(lines, items.line, m.key) {
+            return None;
         }
         if written > 0 {
             out.push_byte(b',').ok()?;
@@ -465,7 +540,6 @@ fn encode_all(
         out.push_byte(b'=').ok()?;
         out.push(m.value).ok()?;
         written = written.saturating_add(1);
-        kept = kept.saturating_add(1);
     }
     Some(EncodeReport {
         written,
@@ -516,6 +590,7 @@ pub fn encode(
 /// [`encode`] when the caller's own member (`own_len` bytes, 0 for none) is already written
 /// in `out` from `start` on: the rest follows it, and on failure nothing from `start` on is
 /// left in `out`. Injection writes the `dd=` member this way, straight into the header value.
+#[inline(always)]
 pub(crate) fn encode_after_own(
     start: usize,
     own_len: usize,
@@ -564,11 +639,33 @@ pub(crate) fn encode_after_own(
             return r;
         }
     }
-    encode_members(start, own_len, own_key, rest, budget_members, out)
+    // Member by member; when not every member can be sent, the selection starts again after
+    // the own member.
+    encode_member_path(start, own_len, own_key, rest, budget_members, out)
 }
 
-/// [`encode`] member by member: what it does for any list that [`verbatim`] does not take. In a
-/// frame of its own (its duplicate table is 512 bytes), which the usual lists never push.
+/// The member path: every member ([`encode_members`]) or, when some must be left out, the
+/// selection ([`encode_selected`]), one after the other (never both frames on the stack), in a
+/// frame of its own that the usual lists never push.
+#[inline(never)]
+fn encode_member_path(
+    start: usize,
+    own_len: usize,
+    own_key: &[u8],
+    rest: &TraceState<'_>,
+    budget_members: usize,
+    out: &mut Writer<'_>,
+) -> Result<EncodeReport, BufferTooSmall> {
+    if let Some(r) = encode_members(start, own_len, own_key, rest, budget_members, out) {
+        return Ok(r);
+    }
+    encode_selected(start, own_len, own_key, rest, budget_members, out)
+}
+
+/// [`encode`] member by member, every member written: what it does for any list that
+/// [`verbatim`] does not take, unless members must be left out (`None`, with `out` cut back to
+/// the own member: [`encode_selected`] then chooses). In a frame of its own (the item reader and
+/// the duplicate table), which the usual lists never push.
 #[inline(never)]
 fn encode_members(
     start: usize,
@@ -577,16 +674,15 @@ fn encode_members(
     rest: &TraceState<'_>,
     budget_members: usize,
     out: &mut Writer<'_>,
-) -> Result<EncodeReport, BufferTooSmall> {
-    // Fast path, one pass: write everything; keep it when nothing had to be left out (the
-    // common case), otherwise start again (after the own member) with the selection below.
+) -> Option<EncodeReport> {
+    // One pass: write everything; keep it when nothing had to be left out (the common case).
     if let Some(r) = encode_all(own_len > 0, own_key, rest, budget_members, out) {
         if out.len().saturating_sub(start) <= MAX_ENCODED_LEN {
-            return Ok(r);
+            return Some(r);
         }
     }
     out.truncate(start.saturating_add(own_len));
-    encode_selected(start, own_len, own_key, rest, budget_members, out)
+    None
 }
 
 /// Most members of a received list that [`verbatim`] takes.
@@ -684,6 +780,12 @@ fn verbatim<'a>(
 
 /// [`encode`] when not every member can be sent: the member cap and the spec's truncation
 /// choose which go (in a cold frame of its own: the usual lists never get here).
+///
+/// One walk of the members: each candidate (the first `budget_members` members of `rest`
+/// without `own_key`) is recorded as where its `key=value` lies in the field lines (line,
+/// offset and length in a `u32`, as [`Keys`] records keys: a member is at most 513 bytes), the
+/// selection is made on those lengths, and the kept members are copied from where they lie.
+/// Nothing bigger than the positions is held: 128 bytes beside the member walk's own state.
 #[cold]
 #[inline(never)]
 fn encode_selected(
@@ -694,36 +796,67 @@ fn encode_selected(
     budget_members: usize,
     out: &mut Writer<'_>,
 ) -> Result<EncodeReport, BufferTooSmall> {
-    // Candidate members: the first `budget_members` of `rest` without `own_key`, as the
-    // lengths of `key=value` (at most 513 bytes, so a `u16` each) and one bit each for "kept".
-    // The members are read again to write them: nothing bigger than the lengths is held, so the
-    // selection costs 64 bytes of stack, not a copy of every member. Iterating the arrays (never
-    // indexing them) keeps this free of panic paths.
-    let mut lens = [0u16; MAX_MEMBERS];
+    const LEN_BITS: u32 = 10;
+    const OFFSET_BITS: u32 = KEY_OFFSET_BITS;
+    const _: () = assert!(MAX_KEY_LEN + 1 + MAX_VALUE_LEN < 1 << LEN_BITS);
+    const _: () = assert!(list::MAX_FIELDS <= 1 << (32 - LEN_BITS - OFFSET_BITS));
+    let mut at = [0u32; MAX_MEMBERS];
     let mut kept: u32 = 0;
     let mut dropped = 0usize;
     let mut n = 0usize;
-    let mut slots = lens.iter_mut().take(budget_members);
-    for m in rest.members().filter(|m| m.key != own_key) {
-        match slots.next() {
-            Some(slot) => {
-                *slot = u16::try_from(m.len()).unwrap_or(u16::MAX);
-                kept |= 1u32
-                    .checked_shl(u32::try_from(n).unwrap_or(u32::MAX))
-                    .unwrap_or(0);
-                n = n.saturating_add(1);
-            }
-            None => dropped = dropped.saturating_add(1),
-        }
-    }
+    let mut members = rest.members();
     let bit = |i: usize| {
         1u32.checked_shl(u32::try_from(i).unwrap_or(u32::MAX))
             .unwrap_or(0)
     };
+    while let Some(m) = members.next() {
+        if m.key == own_key {
+            continue;
+        }
+        if n >= budget_members {
+            dropped = dropped.saturating_add(1);
+            continue;
+        }
+        // Where `key=value` lies: the key's offset in the line the walk is on (the member is
+        // contiguous there), checked by reading the member back.
+        let lines = members.items.fields.as_slice();
+        let line = members.items.line;
+        let whole = lines.get(line).copied().unwrap_or_default();
+        let off = (m.key.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+        let (Ok(l), Ok(o), Ok(len)) = (
+            u32::try_from(line),
+            u32::try_from(off),
+            u32::try_from(m.len()),
+        ) else {
+            continue;
+        };
+        let packed = (l << (LEN_BITS + OFFSET_BITS)) | (o << LEN_BITS) | len;
+        let back = whole.get(off..off.wrapping_add(m.len()));
+        let fits = o < 1 << OFFSET_BITS && len < 1 << LEN_BITS;
+        // Always true: the item reader gives members that lie in the line it is on.
+        if !fits || back.and_then(|b| b.get(..m.key.len())) != Some(m.key) {
+            continue;
+        }
+        if let Some(slot) = at.get_mut(n) {
+            *slot = packed;
+            kept |= bit(n);
+            n = n.saturating_add(1);
+        }
+    }
+    // The lines as the walk read them (capped at MAX_LINE_LEN, which may leave a line out):
+    // the positions are in these.
+    let lines = members.items.fields.as_slice();
+    let member_at = |p: u32| {
+        let len = (p & ((1 << LEN_BITS) - 1)) as usize;
+        let off = ((p >> LEN_BITS) & ((1 << OFFSET_BITS) - 1)) as usize;
+        let line = (p >> (LEN_BITS + OFFSET_BITS)) as usize;
+        lines.get(line)?.get(off..off.wrapping_add(len))
+    };
+    let len_of = |p: u32| (p & ((1 << LEN_BITS) - 1)) as usize;
     let mut total = own_len;
     let mut count = usize::from(own_len > 0);
-    for &len in lens.iter().take(n) {
-        total = total.saturating_add(usize::from(len));
+    for &p in at.iter().take(n) {
+        total = total.saturating_add(len_of(p));
         count = count.saturating_add(1);
     }
     total = total.saturating_add(count.saturating_sub(1));
@@ -736,7 +869,7 @@ fn encode_selected(
                 if total <= MAX_ENCODED_LEN {
                     break;
                 }
-                let len = usize::from(lens.get(i).copied().unwrap_or(0));
+                let len = at.get(i).map_or(0, |&p| len_of(p));
                 if kept & bit(i) != 0 && (!long_only || len > TRUNCATE_FIRST_ABOVE) {
                     kept &= !bit(i);
                     dropped = dropped.saturating_add(1);
@@ -748,17 +881,17 @@ fn encode_selected(
     // The own member, if any, is already written.
     let mut written = usize::from(own_len > 0);
     let result = (|| {
-        let candidates = rest.members().filter(|m| m.key != own_key);
-        for (i, m) in (0..n).zip(candidates) {
+        for (i, &p) in (0..n).zip(at.iter()) {
             if kept & bit(i) == 0 {
                 continue;
             }
+            let Some(member) = member_at(p) else {
+                continue;
+            };
             if written > 0 {
                 out.push_byte(b',')?;
             }
-            out.push(m.key)?;
-            out.push_byte(b'=')?;
-            out.push(m.value)?;
+            out.push(member)?;
             written = written.saturating_add(1);
         }
         Ok(())
@@ -814,7 +947,11 @@ mod tests {
         let ra = encode(own, b"dd", t, &mut wa).unwrap();
         let own_b = own.filter(|o| !o.is_empty()).unwrap_or_default();
         wb.push(own_b).unwrap();
-        let rb = encode_members(0, own_b.len(), b"dd", t, budget, &mut wb).unwrap();
+        // The member path: every member, or the selection when some must be left out.
+        let rb = match encode_members(0, own_b.len(), b"dd", t, budget, &mut wb) {
+            Some(r) => r,
+            None => encode_selected(0, own_b.len(), b"dd", t, budget, &mut wb).unwrap(),
+        };
         assert_eq!(ra, rb, "reports differ for {t:?}");
         (
             String::from_utf8(wa.written().to_vec()).unwrap(),
@@ -1019,6 +1156,45 @@ mod tests {
         assert_eq!(t.report().duplicates, 1);
     }
 
+    /// The duplicate table records where keys lie (line, offset, length): keys of the longest
+    /// length, far into a line and on every line, are still told apart and found again.
+    #[test]
+    fn duplicates_far_into_long_lines() {
+        use std::string::ToString;
+        let long_key = "k".repeat(MAX_KEY_LEN);
+        let filler: String = (0..100)
+            .map(|_| std::format!("{},", "-".repeat(250)))
+            .collect();
+        let line0 = std::format!("{filler}{long_key}=1,a=1,{long_key}=2");
+        assert!(line0.len() > 25_000 && line0.len() <= MAX_LINE_LEN);
+        let long_key_b = std::format!("{}x", "k".repeat(MAX_KEY_LEN - 1));
+        let t = ts(&[
+            std::boxed::Box::leak(line0.into_boxed_str()),
+            "a=2,b=1",
+            std::boxed::Box::leak(std::format!("{long_key_b}=3,b=2,{long_key}=4").into_boxed_str()),
+            "c=1,a=3,c=2",
+        ]);
+        let got = pairs(&t);
+        let want = [
+            (long_key.clone(), "1".to_string()),
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "1".to_string()),
+            (long_key_b.clone(), "3".to_string()),
+            ("c".to_string(), "1".to_string()),
+        ];
+        assert_eq!(got, want);
+        let r = t.report();
+        assert_eq!((r.members, r.duplicates, r.invalid), (5, 6, 100));
+        // The member-by-member encoder drops the same repeats.
+        let mut buf = [0u8; 8192];
+        let mut w = Writer::new(&mut buf);
+        encode(None, b"dd", &t, &mut w).unwrap();
+        let sent = String::from_utf8(w.written().to_vec()).unwrap();
+        let want_sent: std::vec::Vec<String> =
+            want.iter().map(|(k, v)| std::format!("{k}={v}")).collect();
+        assert_eq!(sent, want_sent.join(","));
+    }
+
     #[test]
     fn at_most_32_members_and_bounded_scan() {
         let s: String = (0..40).map(|i| std::format!("k{i}=v{i},")).collect();
@@ -1051,6 +1227,37 @@ mod tests {
         assert_eq!(items.len(), 32);
         assert_eq!(items[0], "dd=s:1");
         assert_eq!(items[31], "state30=value-30");
+    }
+
+    /// The selection reads members back from the lines as the member walk read them: a first
+    /// line longer than [`MAX_LINE_LEN`] with no comma in it is left out whole, and one with
+    /// commas is cut after its last comma within the cap; the members of the lines after it
+    /// are still the ones written.
+    #[test]
+    fn selection_after_lines_cut_at_the_cap() {
+        let second: String = (0..35).map(|i| std::format!("s{i}=v{i},")).collect();
+        let second: &'static str = std::boxed::Box::leak(second.into_boxed_str());
+        let no_comma: &'static str =
+            std::boxed::Box::leak(std::format!("a={}", "x".repeat(MAX_LINE_LEN)).into_boxed_str());
+        let out = enc(Some("dd=s:1"), &ts(&[no_comma, second]));
+        let items: Vec<&str> = out.split(',').collect();
+        assert_eq!(items.len(), 32, "{out}");
+        assert_eq!(
+            (items[0], items[1], items[31]),
+            ("dd=s:1", "s0=v0", "s30=v30")
+        );
+        // Cut after the last comma within the cap: its members before the cut are kept.
+        let mut cut = std::format!("first=1,{}", "y=2,".repeat(10));
+        cut.push_str(&"z".repeat(MAX_LINE_LEN));
+        let cut: &'static str = std::boxed::Box::leak(cut.into_boxed_str());
+        let out = enc(None, &ts(&[cut, second]));
+        let items: Vec<&str> = out.split(',').collect();
+        assert_eq!(items.len(), 32, "{out}");
+        assert_eq!(
+            (items[0], items[1], items[2], items[31]),
+            ("first=1", "y=2", "s0=v0", "s29=v29")
+        );
+        assert_eq!(pairs(&ts(&[cut, second])).len(), 32);
     }
 
     #[test]
