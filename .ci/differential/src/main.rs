@@ -66,11 +66,36 @@ const VALUES: [&str; 33] = [
     "a,b",
 ];
 
+/// The `tracestate` values: the two of [`VALUES`] and lists that take the member-by-member
+/// encoder and the selection (more than 32 members, more than 4,096 bytes, repeated keys,
+/// white space and invalid items).
+fn tracestates() -> &'static [&'static str] {
+    static POOL: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let many: Vec<String> = (0..40).map(|i| format!("k{i}=v{i}")).collect();
+        let long: Vec<String> = (0..20)
+            .map(|i| format!("l{i}={}", "x".repeat(200 + i)))
+            .collect();
+        vec![
+            VALUES[3],
+            VALUES[4],
+            leak(many.join(",")),
+            leak(format!(
+                "dd=s:1;p:0000000000000001,{},short=1",
+                long.join(",")
+            )),
+            leak(" a=1 ,,a=2, bad key=3 ,b=2,dd=s:2 , c=3,b=4".to_string()),
+            leak(format!("{},dd=s:0", many[..20].join(" , "))),
+        ]
+    })
+}
+
 /// The values usually given to header `i` of [`NAMES`].
 fn pool(i: usize) -> &'static [&'static str] {
     let r = match i {
         0 => 0..3,
-        1 => 3..5,
+        1 => return tracestates(),
         2 | 3 => 5..7,
         4 => 6..10,
         5 => 10..12,
