@@ -368,7 +368,7 @@ pub(super) enum Found {
 /// Extracts the incoming trace context from `carrier` under `config`.
 ///
 /// The result is returned by value: the compiler builds it in a slot of its own and copies it
-/// (704 bytes) into the caller's variable, and the caller's frame holds both. On a small stack,
+/// (672 bytes) into the caller's variable, and the caller's frame holds both. On a small stack,
 /// [`extract_into`] a result the caller keeps (and [`SpanContext::make_child`] its context in
 /// place) instead: the footprint probe measures extraction plus injection about 300 bytes
 /// shallower that way.
