@@ -202,15 +202,13 @@ struct StackTable {
 /// default under `restart`, tracecontext read before datadog (so the Datadog headers are the
 /// later style, read into a context slot of their own), and every style at once.
 fn configs(more: bool) -> Vec<(String, Config)> {
+    // Every style that reads or writes headers, in the order of `Style::ALL`.
+    let styles: Vec<Style> = Style::ALL
+        .into_iter()
+        .filter(|&s| s != Style::None)
+        .collect();
     let mut configs = vec![("default".to_string(), Config::new())];
-    for s in [
-        Style::Datadog,
-        Style::TraceContext,
-        Style::B3Single,
-        Style::B3Multi,
-        Style::XRay,
-        Style::Baggage,
-    ] {
+    for &s in &styles {
         configs.push((
             s.name().to_string(),
             Config::new()
@@ -234,14 +232,7 @@ fn configs(more: bool) -> Vec<(String, Config)> {
         configs.push((
             "every style".to_string(),
             Config::new()
-                .with_styles(StyleSet::from_styles(&[
-                    Style::Datadog,
-                    Style::TraceContext,
-                    Style::B3Single,
-                    Style::B3Multi,
-                    Style::XRay,
-                    Style::Baggage,
-                ]))
+                .with_styles(StyleSet::from_styles(&styles))
                 .with_xray_128bit_roots(true),
         ));
     }
