@@ -93,6 +93,36 @@ pub fn parse(value: &[u8]) -> DdMember<'_> {
     m
 }
 
+/// The `p:` value of a `dd=` member value: what [`parse`]`(value).last_parent_id()` gives,
+/// found by one backward pass to the last `p:` entry (the one [`parse`] keeps) when no entry
+/// from there to the end has white space in it; anything else is left to [`parse`]. This is
+/// what the W3C merge takes from a later tracecontext style.
+pub fn last_parent_id(value: &[u8]) -> Option<&[u8]> {
+    let raw = value.get(..MAX_LEN).unwrap_or(value);
+    // Without OWS, an entry is exactly a `;`-separated piece, and the one with key `p` starts
+    // with `p:` (its value is everything after the first `:`). Pieces from the last; one test
+    // per byte for the three bytes that matter (all below 64: a bit each in a mask).
+    const STOP: u64 = 1 << b'\t' | 1 << b' ' | 1 << b';';
+    let mut end = raw.len();
+    for (i, &b) in raw.iter().enumerate().rev() {
+        if b >= 64 || STOP >> b & 1 == 0 {
+            continue;
+        }
+        if b != b';' {
+            return parse(raw).last_parent_id();
+        }
+        if let Some(v) = raw
+            .get(i.wrapping_add(1)..end)
+            .and_then(|e| e.strip_prefix(b"p:"))
+        {
+            return (!v.is_empty()).then_some(v);
+        }
+        end = i;
+    }
+    let v = raw.get(..end)?.strip_prefix(b"p:")?;
+    (!v.is_empty()).then_some(v)
+}
+
 impl<'a> DdMember<'a> {
     /// The value as received.
     pub fn raw(&self) -> &'a [u8] {
@@ -238,6 +268,15 @@ impl<'t> Measured<'t> {
     }
 }
 
+/// The `p:` value [`encode_to`] writes.
+#[derive(Clone, Copy)]
+pub(crate) enum Parent<'p> {
+    /// Bytes from elsewhere (an upstream `p:` or a caller's), sanitised like a value.
+    Raw(&'p [u8]),
+    /// A span id as 16 lowercase hex digits, written by this crate: nothing to sanitise.
+    Hex([u8; 16]),
+}
+
 /// Writes the whole `dd=…` member into `out` (replacing its content). `parent` is the `p:` value
 /// (16 hex digits of the span id, or an upstream value being passed through).
 ///
@@ -261,7 +300,7 @@ pub fn encode<'t>(
 ) -> DdMemberReport {
     out.clear();
     let mut w = Writer::new(out.spare());
-    let (report, n) = encode_to(priority, origin, parent, dm, tags, &mut w);
+    let (report, n) = encode_to(priority, origin, Parent::Raw(parent), dm, tags, &mut w);
     out.commit(n);
     report
 }
@@ -274,7 +313,7 @@ pub fn encode<'t>(
 pub(crate) fn encode_to<'t>(
     priority: Option<SamplingPriority>,
     origin: Option<Text<'_>>,
-    parent: &[u8],
+    parent: Parent<'_>,
     dm: Option<DecisionMaker>,
     tags: impl TagSource<'t>,
     w: &mut Writer<'_>,
@@ -294,12 +333,19 @@ pub(crate) fn encode_to<'t>(
             .and_then(|_| w.push(dec::format_i32(p.0, &mut b)));
     }
     // Room that `p` needs, reserved before the origin is placed.
-    let parent = Measured::new(
-        Text::plain(parent).trimmed(),
-        class::DD_VALUE_SAFE,
-        0x20,
-        PARENT_EXTRA,
-    );
+    let parent = match &parent {
+        Parent::Raw(raw) => Measured::new(
+            Text::plain(raw).trimmed(),
+            class::DD_VALUE_SAFE,
+            0x20,
+            PARENT_EXTRA,
+        ),
+        Parent::Hex(hex) => Measured {
+            text: Text::plain(hex),
+            as_is: true,
+            len: hex.len(),
+        },
+    };
     let p_len = if parent.text.is_empty() {
         0
     } else {
@@ -552,5 +598,63 @@ mod tests {
             &mut out,
         );
         assert_eq!(out.as_str().unwrap(), std::format!("dd={src}"));
+    }
+
+    /// The backward pass gives what the full parse gives, at its edges.
+    #[test]
+    fn last_parent_id_edges() {
+        let long_p = std::format!("s:1;{};p:ab", "x".repeat(MAX_LEN));
+        let cases: [&[u8]; 22] = [
+            b"",
+            b"p:",
+            b"p:1",
+            b"s:2;p:00f067aa0ba902b7;t.dm:-4",
+            b"p:1;p:2",
+            b"p:1;p:",
+            b"p:1;p",
+            b"p:1;pp:2",
+            b"p:1;xp:2",
+            b"p::x;o:a",
+            b";;p:1;;",
+            b"p:1; p:2",
+            b"p:1;p :2",
+            b"p:1;p: 2",
+            b"p:1;p:2 ",
+            b"p:\t;s:1",
+            b"p:1;t.x:a b",
+            b"p: 1;s:2",
+            b"P:1",
+            b":p:1;p",
+            b"o:a;p;p:7:8",
+            long_p.as_bytes(),
+        ];
+        for v in cases {
+            assert_eq!(
+                last_parent_id(v),
+                parse(v).last_parent_id(),
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
+        }
+        assert_eq!(
+            last_parent_id(b"s:2;p:00f067aa0ba902b7;t.dm:-4"),
+            Some(&b"00f067aa0ba902b7"[..])
+        );
+        assert_eq!(
+            last_parent_id(long_p.as_bytes()),
+            None,
+            "past MAX_LEN, as parse"
+        );
+    }
+
+    proptest::proptest! {
+        /// The backward pass and the full parse agree on every value (entries of `p`, `s` and
+        /// other keys, with and without white space, empty pieces and stray colons).
+        #[test]
+        fn last_parent_id_agrees_with_parse(
+            v in proptest::string::string_regex("((p|s|t\\.x|pp| p|p )?(:[0-9a-f: \t]{0,4})?;?){0,6}").unwrap()
+        ) {
+            proptest::prop_assert_eq!(last_parent_id(v.as_bytes()), parse(v.as_bytes()).last_parent_id());
+        }
     }
 }

@@ -885,19 +885,14 @@ fn later_tracecontext<'a>(s: &Slots<'a>, out: &mut Extracted<'a>, merge: &mut Me
         return Status::Valid;
     };
     let tracestate = received_tracestate(s);
-    let member = tracestate
-        .as_ref()
-        .and_then(TraceState::dd)
-        .map(dd_member::parse);
+    let dd = tracestate.as_ref().and_then(TraceState::dd);
     if first.trace_id == tp.trace_id {
         merge.w3c_same_trace = Some(W3cMerge {
             span_id: Some(tp.parent_id),
-            last_parent_id: member
-                .as_ref()
-                .and_then(|m| m.last_parent_id())
-                .map(LastParent::Raw),
+            last_parent_id: dd.and_then(dd_member::last_parent_id).map(LastParent::Raw),
         });
     } else {
+        let member = dd.map(dd_member::parse);
         // The decision `w3c_candidate` gives the context: the flags reconciled with `s:`.
         let (priority, _) = dd_member::reconcile(
             tp.flags.sampled(),

@@ -626,17 +626,12 @@ fn put_tracecontext(
     put_traceparent(&tp, out);
     // `p:` is the last Datadog parent: as received (when it is 1 to 64 bytes), the Datadog
     // parent the W3C one overrode, or else this span.
-    let hex;
-    let parent: &[u8] = match c.last_parent_id {
-        Some(LastParent::Raw(r)) if !r.is_empty() && r.len() <= LAST_PARENT_MAX_LEN => r,
-        Some(LastParent::Id(id)) => {
-            hex = id.to_hex();
-            &hex
+    let parent = match c.last_parent_id {
+        Some(LastParent::Raw(r)) if !r.is_empty() && r.len() <= LAST_PARENT_MAX_LEN => {
+            dd_member::Parent::Raw(r)
         }
-        _ => {
-            hex = span.to_hex();
-            &hex
-        }
+        Some(LastParent::Id(id)) => dd_member::Parent::Hex(id.to_hex()),
+        _ => dd_member::Parent::Hex(span.to_hex()),
     };
     let rest = c.tracestate.as_ref().unwrap_or(&NO_TRACESTATE);
     out.put(name::TRACESTATE, tracestate::MAX_ENCODED_LEN, |w| {
