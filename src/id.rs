@@ -288,13 +288,20 @@ impl DecisionMaker {
     /// Writes `-<n>` into `buf` and returns it.
     #[inline]
     pub fn encode(self, buf: &mut [u8; Self::MAX_LEN]) -> &[u8] {
-        let mut d = [0; dec::U64_MAX_LEN];
-        let digits = dec::format_u64(u64::from(self.0), &mut d);
-        let mut w = crate::wire::buf::Writer::new(buf);
-        // At most "-255": always fits.
-        let _ = w.push_byte(b'-');
-        let _ = w.push(digits);
-        w.into_written()
+        // At most "-255": the digits without leading zeros after the `-`.
+        let v = self.0;
+        let digits = [b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10];
+        let skip = match v {
+            100.. => 0,
+            10..=99 => 1,
+            _ => 2,
+        };
+        let len = Self::MAX_LEN - skip;
+        buf[0] = b'-';
+        for (dst, &d) in buf.iter_mut().skip(1).zip(digits.iter().skip(skip)) {
+            *dst = d;
+        }
+        buf.get(..len).unwrap_or_default()
     }
 }
 
@@ -345,6 +352,13 @@ mod tests {
         }
         let mut b = [0; 4];
         assert_eq!(DecisionMaker(12).encode(&mut b), b"-12");
+        // Every value: `-` and its decimal digits, which parse back to it.
+        for v in 0..=255u8 {
+            let mut b = [0xff; 4];
+            let e = DecisionMaker(v).encode(&mut b);
+            assert_eq!(e, format!("-{v}").as_bytes());
+            assert_eq!(DecisionMaker::parse(e), Some(DecisionMaker(v)));
+        }
     }
 
     #[test]

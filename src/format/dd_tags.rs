@@ -410,24 +410,20 @@ fn write_all<'t>(
     // check; tags from the context are checked.
     if let Some(dm) = dm {
         let mut b = [0u8; DecisionMaker::MAX_LEN];
-        put_tag(
-            out,
-            start,
-            max_len,
-            b"dm",
-            Text::plain(dm.encode(&mut b)),
-            false,
-        )?;
+        let v = dm.encode(&mut b);
+        let mut e = *b"_dd.p.dm=-255";
+        let n = 9usize.saturating_add(v.len());
+        if let Some(d) = e.get_mut(9..n) {
+            d.copy_from_slice(v);
+        }
+        put_entry(out, start, max_len, e.get(..n).unwrap_or_default())?;
     }
     if tid_high != 0 {
-        put_tag(
-            out,
-            start,
-            max_len,
-            b"tid",
-            Text::plain(&hex::encode_u64(tid_high)),
-            false,
-        )?;
+        let mut e = *b"_dd.p.tid=0123456789abcdef";
+        if let Some(d) = e.get_mut(10..) {
+            d.copy_from_slice(&hex::encode_u64(tid_high));
+        }
+        put_entry(out, start, max_len, &e)?;
     }
     if !tags.known_empty() {
         put_tags(tags, max_len, out, start)?;
@@ -448,13 +444,34 @@ fn put_tags<'t>(
         if t.key == b"dm" || t.key == b"tid" {
             continue;
         }
-        put_tag(out, start, max_len, t.key, t.value, true)?;
+        put_tag(out, start, max_len, t.key, t.value)?;
     }
     Ok(())
 }
 
+/// Appends a whole `_dd.p.<key>=<value>` entry that this crate wrote (nothing to check), after a
+/// `,` unless it is the first since `start`, within `max_len` bytes from `start`.
+#[inline]
+fn put_entry(
+    out: &mut Writer<'_>,
+    start: usize,
+    max_len: usize,
+    entry: &[u8],
+) -> Result<(), TagsInjectError> {
+    let sep = usize::from(out.len() > start);
+    let need = sep.saturating_add(entry.len());
+    if out.len().saturating_sub(start).saturating_add(need) > max_len {
+        return Err(TagsInjectError::MaxSize);
+    }
+    let full = |_| TagsInjectError::MaxSize;
+    if sep == 1 {
+        out.push_byte(b',').map_err(full)?;
+    }
+    out.push(entry).map_err(full)
+}
+
 /// Appends `_dd.p.<key>=<value>` (after a `,` unless it is the first tag since `start`),
-/// within `max_len` bytes from `start`; `checked`: the key and value are checked first.
+/// within `max_len` bytes from `start`; the key and value are checked first.
 #[inline]
 fn put_tag(
     out: &mut Writer<'_>,
@@ -462,10 +479,9 @@ fn put_tag(
     max_len: usize,
     key: &[u8],
     value: Text<'_>,
-    checked: bool,
 ) -> Result<(), TagsInjectError> {
     // `is_writable` on the raw bytes covers the decoded ones (`~` decodes to `=`, never `,`).
-    if checked && !is_writable(key, value.raw()) {
+    if !is_writable(key, value.raw()) {
         return Err(TagsInjectError::Encoding);
     }
     let sep = usize::from(out.len() > start);
