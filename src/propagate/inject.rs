@@ -309,6 +309,18 @@ impl<'c> Out<'c> {
         cap: usize,
         encode: impl FnOnce(&mut Writer<'_>) -> bool,
     ) {
+        self.put_checked(name, cap, true, encode);
+    }
+
+    /// [`Out::put`], the field-value check made only when `check` is set.
+    #[inline(always)]
+    fn put_checked(
+        &mut self,
+        name: &'static str,
+        cap: usize,
+        check: bool,
+        encode: impl FnOnce(&mut Writer<'_>) -> bool,
+    ) {
         if self.err.is_some() {
             return;
         }
@@ -320,7 +332,7 @@ impl<'c> Out<'c> {
             self.err = Some(CarrierError::Full);
             return;
         }
-        if !crate::wire::is_field_value(w.written()) {
+        if check && !crate::wire::is_field_value(w.written()) {
             self.refused = self.refused.saturating_add(1);
             return;
         }
@@ -331,9 +343,14 @@ impl<'c> Out<'c> {
         }
     }
 
-    /// Writes header `name` with the value `v` (already encoded).
+    /// Writes header `name` with the value `v`, which this crate formatted from numbers (the
+    /// Datadog ids and priority, `traceparent`, B3 and X-Ray: digits, hex digits, a sign and
+    /// the formats' fixed ASCII punctuation and labels, never white space at an edge). Such a
+    /// value is a field value by construction (the formatters' tests and the property tests
+    /// of written headers check it), so it skips the check that [`Out::put`] makes on values
+    /// built from received or caller-given bytes.
     pub(super) fn put_bytes(&mut self, name: &'static str, v: &[u8]) {
-        self.put(name, v.len(), |w| w.push(v).is_ok());
+        self.put_checked(name, v.len(), false, |w| w.push(v).is_ok());
     }
 
     /// Ends the injection: commits the headers (removing what they replace and the headers of
