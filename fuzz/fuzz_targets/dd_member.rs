@@ -1,5 +1,6 @@
 #![no_main]
-//! dd= member: parse anything; re-encoding what was read stays within 256 bytes and reads back.
+//! dd= member: parse anything; the backward `p:` lookup finds what the full parse finds;
+//! re-encoding what was read stays within 256 bytes and reads back.
 use libfuzzer_sys::fuzz_target;
 use tracewire::format::dd_member;
 use tracewire::wire::buf::ArrayBuf;
@@ -7,6 +8,7 @@ use tracewire::SamplingPriority;
 
 fuzz_target!(|data: &[u8]| {
     let m = dd_member::parse(data);
+    assert_eq!(dd_member::last_parent_id(data), m.last_parent_id());
     let _ = m.unknown().count();
     let p = m.sampling_priority();
     let parent = m.last_parent_id().unwrap_or(b"0000000000000001");
