@@ -64,80 +64,33 @@ pub struct DdMember<'a> {
 /// ```
 pub fn parse(value: &[u8]) -> DdMember<'_> {
     let raw = value.get(..MAX_LEN).unwrap_or(value);
+    let mut m = DdMember {
+        raw,
+        s: At::NONE,
+        o: At::NONE,
+        p: At::NONE,
+        dm: At::NONE,
+        tid: At::NONE,
+        other_tags: false,
+    };
     // One pass finds `s`, `o`, `p` and `t.dm` (the last occurrence of each), and whether any
-    // other tag is present: a cursor when the value has no white space (then every entry is
-    // exactly a `;`-separated piece with a key before its first `:`), the entry reader
-    // otherwise.
-    let mut m = DdMember::empty(raw);
-    if plain_entries(raw, |k, v| m.take(k, v)) {
-        return m;
-    }
-    parse_by_entries(raw)
-}
-
-/// [`parse`] by the entry reader, whatever the value holds.
-fn parse_by_entries(raw: &[u8]) -> DdMember<'_> {
-    let mut m = DdMember::empty(raw);
+    // other tag is present.
     for (k, v) in m.entries() {
-        m.take(k, v);
+        match k {
+            b"s" => m.s = At::of(raw, v),
+            b"o" => m.o = At::of(raw, v),
+            b"p" => m.p = At::of(raw, v),
+            b"t.dm" => m.dm = At::of(raw, v),
+            b"t.tid" => {
+                if !m.tid.is_some() && dd_tags::is_writable(b"tid", v) {
+                    m.tid = At::of(raw, v);
+                }
+            }
+            b"t." => {}
+            _ => m.other_tags |= tag_of(k, v).is_some(),
+        }
     }
     m
-}
-
-/// Calls `f` with `(key, value)` of every entry of `raw`, in order, as [`DdMember::entries`]
-/// yields them, and returns true, when `raw` has no space or tab; returns false as soon as it
-/// meets one (the entries given to `f` until then are to be forgotten). Without white space
-/// the trims of the entry reader change nothing: an entry is a `;`-separated piece whose
-/// first `:` comes after at least one byte, its key before that `:`, its value after it.
-#[inline(always)]
-fn plain_entries<'a>(raw: &'a [u8], mut f: impl FnMut(&'a [u8], &'a [u8])) -> bool {
-    // The bytes that end a key and a value: all below 64, so a bit each in a mask.
-    const KEY_STOP: u64 = 1 << b':' | 1 << b';' | 1 << b' ' | 1 << b'\t';
-    const VALUE_STOP: u64 = 1 << b';' | 1 << b' ' | 1 << b'\t';
-    let stops = |b: u8, set: u64| b < 64 && set >> b & 1 == 1;
-    let mut i = 0usize;
-    while i < raw.len() {
-        let start = i;
-        while let Some(&b) = raw.get(i) {
-            if stops(b, KEY_STOP) {
-                break;
-            }
-            i = i.wrapping_add(1);
-        }
-        let stop = VALUE_STOP;
-        match raw.get(i) {
-            Some(b':') if i > start => {
-                let key = raw.get(start..i).unwrap_or_default();
-                i = i.wrapping_add(1);
-                let value_start = i;
-                while let Some(&b) = raw.get(i) {
-                    if stops(b, stop) {
-                        break;
-                    }
-                    i = i.wrapping_add(1);
-                }
-                if matches!(raw.get(i), Some(b' ' | b'\t')) {
-                    return false;
-                }
-                f(key, raw.get(value_start..i).unwrap_or_default());
-            }
-            // A piece without a key before a `:` is no entry: on to its end.
-            _ => {
-                while let Some(&b) = raw.get(i) {
-                    if stops(b, stop) {
-                        break;
-                    }
-                    i = i.wrapping_add(1);
-                }
-                if matches!(raw.get(i), Some(b' ' | b'\t')) {
-                    return false;
-                }
-            }
-        }
-        // Past the `;` (or the end).
-        i = i.wrapping_add(1);
-    }
-    true
 }
 
 /// The `p:` value of a `dd=` member value: what [`parse`]`(value).last_parent_id()` gives,
@@ -171,40 +124,6 @@ pub fn last_parent_id(value: &[u8]) -> Option<&[u8]> {
 }
 
 impl<'a> DdMember<'a> {
-    /// A member with nothing found in it yet.
-    #[inline(always)]
-    fn empty(raw: &'a [u8]) -> Self {
-        DdMember {
-            raw,
-            s: At::NONE,
-            o: At::NONE,
-            p: At::NONE,
-            dm: At::NONE,
-            tid: At::NONE,
-            other_tags: false,
-        }
-    }
-
-    /// Records entry `(k, v)` of [`DdMember::raw`] (entries in order: a later `s`, `o`, `p` or
-    /// `t.dm` replaces an earlier one, the first valid `t.tid` is kept).
-    #[inline(always)]
-    fn take(&mut self, k: &'a [u8], v: &'a [u8]) {
-        let raw = self.raw;
-        match k {
-            b"s" => self.s = At::of(raw, v),
-            b"o" => self.o = At::of(raw, v),
-            b"p" => self.p = At::of(raw, v),
-            b"t.dm" => self.dm = At::of(raw, v),
-            b"t.tid" => {
-                if !self.tid.is_some() && dd_tags::is_writable(b"tid", v) {
-                    self.tid = At::of(raw, v);
-                }
-            }
-            b"t." => {}
-            _ => self.other_tags |= tag_of(k, v).is_some(),
-        }
-    }
-
     /// The value as received.
     pub fn raw(&self) -> &'a [u8] {
         self.raw
@@ -736,67 +655,6 @@ mod tests {
             v in proptest::string::string_regex("((p|s|t\\.x|pp| p|p )?(:[0-9a-f: \t]{0,4})?;?){0,6}").unwrap()
         ) {
             proptest::prop_assert_eq!(last_parent_id(v.as_bytes()), parse(v.as_bytes()).last_parent_id());
-        }
-    }
-
-    /// The cursor gives what the entry reader gives, at its edges (and leaves values with
-    /// white space to it).
-    #[test]
-    fn cursor_matches_the_entry_reader() {
-        let long = std::format!("s:1;t.x:{};p:ab", "y".repeat(MAX_LEN));
-        let cases: [&[u8]; 24] = [
-            b"",
-            b";",
-            b":",
-            b"s",
-            b"s:",
-            b":s:1",
-            b"s:2;o:rum;p:00f067aa0ba902b7;t.dm:-4",
-            b"s:1;s:2;;o:a:b;p::;t.tid:1234567890abcdef;t.tid:x",
-            b"t.:1;t.x:;t.x:1;t.a b:2",
-            b"t.dm:-4;t.dm:x;t.usr.id:baz64~~",
-            b"s:1;",
-            b";;s:1;;",
-            b"s :1",
-            b"s: 1",
-            b"s:1 ;p:2",
-            b" s:1",
-            b"s:1;\tp:2",
-            b"o:a b",
-            b"t.tid:zz;t.tid:0123456789abcdef",
-            b"\x80:\x01;s:\xff",
-            b"x:1;t.x~y:1;t.x=y:1",
-            b"s:1;t.k,v:1",
-            b"p:1;s",
-            long.as_bytes(),
-        ];
-        for v in cases {
-            let raw = v.get(..MAX_LEN).unwrap_or(v);
-            assert_eq!(
-                parse(v),
-                parse_by_entries(raw),
-                "{:?}",
-                String::from_utf8_lossy(v)
-            );
-        }
-        let m = parse(b"s:2;o:rum;p:00f067aa0ba902b7;t.dm:-4;t.usr:a");
-        assert_eq!(m.sampling_priority(), Some(2));
-        assert_eq!(m.last_parent_id(), Some(&b"00f067aa0ba902b7"[..]));
-        assert_eq!(m.decision_maker(), Some(DecisionMaker(4)));
-        assert!(m.has_other_tags());
-    }
-
-    proptest::proptest! {
-        /// The cursor and the entry reader agree on every value: entries of every kind the
-        /// parse tells apart, stray `:` and `;`, white space anywhere.
-        #[test]
-        fn cursor_agrees_with_the_entry_reader(
-            v in proptest::string::string_regex(
-                "((s|o|p|t\\.dm|t\\.tid|t\\.|t\\.x| s|x)?(:[-0-9a-f:~= \t]{0,17})?;?){0,7}"
-            ).unwrap()
-        ) {
-            let raw = v.as_bytes();
-            proptest::prop_assert_eq!(parse(raw), parse_by_entries(raw));
         }
     }
 }
