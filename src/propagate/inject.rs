@@ -343,12 +343,12 @@ impl<'c> Out<'c> {
         }
     }
 
-    /// Writes header `name` with the value `v`, which this crate formatted from numbers (the
-    /// Datadog ids and priority, `traceparent`, B3 and X-Ray: digits, hex digits, a sign and
-    /// the formats' fixed ASCII punctuation and labels, never white space at an edge). Such a
-    /// value is a field value by construction (the formatters' tests and the property tests
-    /// of written headers check it), so it skips the check that [`Out::put`] makes on values
-    /// built from received or caller-given bytes.
+    /// Writes header `name` with the value `v`, which this crate formatted from numbers alone
+    /// (the Datadog ids and priority, `traceparent`, B3: digits, hex digits, a sign and the
+    /// formats' fixed ASCII punctuation, never white space at an edge). Such a value is a field
+    /// value by construction (the formatters' tests and the property tests of written headers
+    /// check it), so it skips the check that [`Out::put`] makes on every value with received
+    /// or caller-given bytes in it (X-Ray's carries the origin: it goes through `put`).
     pub(super) fn put_bytes(&mut self, name: &'static str, v: &[u8]) {
         self.put_checked(name, v.len(), false, |w| w.push(v).is_ok());
     }
@@ -781,7 +781,10 @@ fn put_xray(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report: &mut I
     let r = xray::encode(c.trace_id, span, c.sampling_priority, c.origin, &mut x);
     report.origin_sanitized |= r.origin_sanitized;
     report.origin_dropped |= r.origin_dropped;
-    out.put_bytes(name::X_AMZN_TRACE_ID, x.as_bytes());
+    // Checked like every value with received bytes in it: the origin (sanitised by the
+    // encoder) is part of this one.
+    let v = x.as_bytes();
+    out.put(name::X_AMZN_TRACE_ID, v.len(), |w| w.push(v).is_ok());
 }
 
 /// `b3` for `c` with span `span`.
