@@ -21,7 +21,8 @@ fn benches(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_with_input(BenchmarkId::from_parameter(stem), &h, |b, h| {
             b.iter(|| {
-                propagate::extract(black_box(h.as_slice()), &cfg)
+                let mut slots = propagate::Slots::new();
+                propagate::extract(black_box(h.as_slice()), &cfg, &mut slots)
                     .context
                     .is_some()
             })
@@ -33,7 +34,8 @@ fn benches(c: &mut Criterion) {
     for (stem, text) in common::INPUTS {
         let h = common::headers(text);
         let cfg = common::config(stem);
-        let ex = propagate::extract(h.as_slice(), &cfg);
+        let mut slots = propagate::Slots::new();
+        let ex = propagate::extract(h.as_slice(), &cfg, &mut slots);
         let ctx = ex.context.map(|c| c.child(child));
         let bag = ex
             .baggage

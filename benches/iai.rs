@@ -35,7 +35,8 @@ fn prepare(stem: &str) -> &'static Prepared {
 #[bench::xray(prepare("xray"))]
 #[bench::baggage(prepare("baggage"))]
 fn extract(p: &'static Prepared) -> bool {
-    let ex = propagate::extract(black_box(p.0.as_slice()), &p.1);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(black_box(p.0.as_slice()), &p.1, &mut slots);
     black_box(ex.context.is_some() || ex.baggage.is_some())
 }
 
@@ -54,7 +55,8 @@ fn inject_setup(stem: &str) -> &'static mut InjectSetup {
     let headers: &'static [(&'static str, &'static str)] =
         Box::leak(common::headers(common::input(stem)).into_boxed_slice());
     let config = common::config(stem);
-    let ex = Box::leak(Box::new(propagate::extract(headers, &config)));
+    let slots = Box::leak(Box::new(propagate::Slots::new()));
+    let ex = Box::leak(Box::new(propagate::extract(headers, &config, slots)));
     Box::leak(Box::new(InjectSetup {
         _headers: Vec::new(),
         ctx: ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap())),

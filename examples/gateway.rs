@@ -87,7 +87,8 @@ pub fn forward_one<R: Read, W: Write<Error = R::Error>, P: OutputPin>(
     // Skip the request line; the rest is `Name: value` lines.
     let block = head[..n].splitn(2, |&b| b == b'\n').nth(1).unwrap_or(&[]);
     let carrier = HeaderBlock(block);
-    let extracted = propagate::extract(&carrier, config);
+    let mut slots = propagate::Slots::new();
+    let extracted = propagate::extract(&carrier, config, &mut slots);
 
     let mut out = [0u8; OUT_MAX];
     let mut w = HeaderBlockWriter::new(&mut out);

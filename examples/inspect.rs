@@ -325,7 +325,7 @@ fn context_json(c: &SpanContext<'_>) -> Value {
         "origin": c.origin.map(text),
         "tags": tags,
         "last_parent_id": last_parent,
-        "propagation_error": c.propagation_error.map(|e| match e.value {
+        "propagation_error": c.propagation_error_tag().map(|e| match e.value {
             Some(v) => format!("{} {}", e.error.as_str(), lossy(v)),
             None => e.error.as_str().to_string(),
         }),
@@ -391,7 +391,8 @@ fn main() {
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let ex = propagate::extract(carrier.as_slice(), &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(carrier.as_slice(), &cfg, &mut slots);
     let span = child_span_id(&args, &ex);
     let child = ex.context.map(|c| c.child(span));
 

@@ -121,7 +121,8 @@ fn handle(mut stream: TcpStream, cfg: &Config) -> std::io::Result<()> {
         .unwrap_or(&[])
         .to_vec();
     let carrier = HeaderBlock(&block);
-    let extracted = propagate::extract(&carrier, cfg);
+    let mut slots = propagate::Slots::new();
+    let extracted = propagate::extract(&carrier, cfg, &mut slots);
     let actions: serde_json::Value =
         serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     for action in actions.as_array().into_iter().flatten() {

@@ -1082,14 +1082,17 @@ mod std_impls {
             let m: HashMap<String, String> = [("TraceParent".into(), tp.into())].into();
             let b: BTreeMap<String, String> = [("traceparent".into(), tp.into())].into();
             let v: Vec<(String, String)> = vec![("traceparent".into(), tp.into())];
+            let mut slots = [crate::propagate::Slots::new(); 3];
+            let [s0, s1, s2] = &mut slots;
             for ex in [
-                propagate::extract(&m, &Config::new()).context,
-                propagate::extract(&b, &Config::new()).context,
-                propagate::extract(&v, &Config::new()).context,
+                propagate::extract(&m, &Config::new(), s0).context,
+                propagate::extract(&b, &Config::new(), s1).context,
+                propagate::extract(&v, &Config::new(), s2).context,
             ] {
                 assert_eq!(ex.unwrap().trace_id.high(), 0x4bf9_2f35_77b3_4da6);
             }
-            let child = propagate::extract(&v, &Config::new())
+            let mut slots = crate::propagate::Slots::new();
+            let child = propagate::extract(&v, &Config::new(), &mut slots)
                 .context
                 .unwrap()
                 .child(crate::SpanId::new(1).unwrap());
@@ -1138,7 +1141,8 @@ mod http_impls {
     ///
     /// let mut req = http::HeaderMap::new();
     /// req.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
-    /// let ex = propagate::extract(&req, &Config::new());
+    /// let mut slots = propagate::Slots::new();
+    /// let ex = propagate::extract(&req, &Config::new(), &mut slots);
     /// let child = ex.context.unwrap().child(SpanId::new(1).unwrap());
     /// let mut out = http::HeaderMap::new();
     /// propagate::inject(Some(&child), ex.baggage_out(), &Config::new(), &mut out).unwrap();

@@ -433,10 +433,12 @@ impl Config {
     ///
     /// let h = [("x-datadog-trace-id", "1"), ("x-datadog-parent-id", "2"), ("baggage", "k=v")];
     /// // restart: a new trace, linked to the incoming one; the baggage is kept.
-    /// let ex = propagate::extract(&h, &Config::new().with_behavior(Behavior::Restart));
+    /// let mut slots = propagate::Slots::new();
+    /// let ex = propagate::extract(&h, &Config::new().with_behavior(Behavior::Restart), &mut slots);
     /// assert!(ex.context.is_none() && ex.links.len() == 1 && ex.baggage.is_some());
     /// // ignore: nothing at all.
-    /// let ex = propagate::extract(&h, &Config::new().with_behavior(Behavior::Ignore));
+    /// let mut slots = propagate::Slots::new();
+    /// let ex = propagate::extract(&h, &Config::new().with_behavior(Behavior::Ignore), &mut slots);
     /// assert!(ex.context.is_none() && ex.links.is_empty() && ex.baggage.is_none());
     /// ```
     pub const fn with_behavior(mut self, b: Behavior) -> Config {

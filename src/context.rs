@@ -5,7 +5,7 @@
 //! tracestate and `_dd.parent_id` are views into the request's header bytes (or into strings the
 //! caller owns, for a context built locally).
 
-use crate::format::dd_member::DdMember;
+use crate::format::dd_member::MemberTags;
 use crate::format::dd_tags::{DdTags, PropagationError};
 use crate::format::tracestate::TraceState;
 use crate::format::{Tag, Text, DD_P_PREFIX};
@@ -21,7 +21,7 @@ pub enum Tags<'a> {
     /// A validated `x-datadog-tags` header.
     Header(DdTags<'a>),
     /// The `t.*` entries of a `dd=` tracestate member.
-    DdMember(DdMember<'a>),
+    DdMember(MemberTags<'a>),
     /// Local tags given by the caller as full keys (`_dd.p.usr.id`, ...); keys without the
     /// `_dd.p.` prefix are not propagated.
     Pairs(&'a [(&'a str, &'a str)]),
@@ -69,9 +69,20 @@ impl<'a> Tags<'a> {
     pub fn get(&self, key: &[u8]) -> Option<Text<'a>> {
         self.iter().find(|t| t.key == key).map(|t| t.value)
     }
+
+    /// The raw `tid` value of a header or `dd=` member, valid or not: the value of a
+    /// `malformed_tid` or `inconsistent_tid` propagation error (local pairs have none).
+    pub fn tid_raw(&self) -> Option<&'a [u8]> {
+        match self {
+            Tags::Header(t) => t.tid_raw(),
+            Tags::DdMember(m) => m.tid(),
+            Tags::None | Tags::Pairs(_) => None,
+        }
+    }
 }
 
-/// The `_dd.propagation_error` a context carries, if any (docs/BEHAVIOUR.md §1.6).
+/// The `_dd.propagation_error` a context carries, if any (docs/BEHAVIOUR.md §1.6), with its
+/// value: what [`SpanContext::propagation_error_tag`] gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PropagationErrorTag<'a> {
     /// The error.
@@ -149,8 +160,10 @@ pub struct SpanContext<'a> {
     /// `_dd.parent_id`: the last Datadog parent seen by the W3C path (`p:` of the `dd=` member,
     /// or the Datadog header's parent when W3C overrode it).
     pub last_parent_id: Option<LastParent<'a>>,
-    /// `_dd.propagation_error`, when extraction rejected part of the Datadog state.
-    pub propagation_error: Option<PropagationErrorTag<'a>>,
+    /// `_dd.propagation_error`, when extraction rejected part of the Datadog state. The
+    /// rejected `tid` of `malformed_tid` and `inconsistent_tid` is not held twice: it is in
+    /// [`SpanContext::tags`], and [`SpanContext::propagation_error_tag`] gives both.
+    pub propagation_error: Option<PropagationError>,
 }
 
 impl<'a> SpanContext<'a> {
@@ -175,12 +188,13 @@ impl<'a> SpanContext<'a> {
     ///
     /// ```
     /// use tracewire::config::Config;
-    /// use tracewire::propagate;
+    /// use tracewire::propagate::{self, Slots};
     /// use tracewire::SpanId;
     ///
     /// let h = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
     ///          ("tracestate", "dd=s:2;p:00f067aa0ba902b7")];
-    /// let parent = propagate::extract(&h, &Config::new()).context.unwrap();
+    /// let mut slots = Slots::new();
+    /// let parent = propagate::extract(&h, &Config::new(), &mut slots).context.unwrap();
     /// let child = parent.child(SpanId::new(7).unwrap());
     /// assert_eq!((child.trace_id, child.sampling_priority), (parent.trace_id, parent.sampling_priority));
     /// assert!(parent.last_parent_id.is_some() && child.last_parent_id.is_none());
@@ -194,19 +208,20 @@ impl<'a> SpanContext<'a> {
     }
 
     /// Makes this context its own child with span `span_id`, in place: what
-    /// [`SpanContext::child`] returns, without a second context (272 bytes) beside this one. For
-    /// a small stack, extract into a reused result, make its context the child, and inject it.
+    /// [`SpanContext::child`] returns, without a second context (128 bytes) beside this one. For
+    /// a small stack, extract into a result you keep, make its context the child, and inject it.
     ///
     /// ```
     /// use tracewire::carrier::Headers;
     /// use tracewire::config::Config;
-    /// use tracewire::propagate::{self, Extracted};
+    /// use tracewire::propagate::{self, Extracted, Slots};
     /// use tracewire::SpanId;
     ///
     /// let h = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")];
     /// let config = Config::new();
+    /// let mut slots = Slots::new();
     /// let mut ex = Extracted::EMPTY;
-    /// propagate::extract_into(&h, &config, &mut ex);
+    /// propagate::extract_into(&h, &config, &mut slots, &mut ex);
     /// let expected = ex.context.map(|c| c.child(SpanId::new(7).unwrap()));
     /// if let Some(c) = ex.context.as_mut() {
     ///     c.make_child(SpanId::new(7).unwrap());
@@ -220,6 +235,33 @@ impl<'a> SpanContext<'a> {
     pub fn make_child(&mut self, span_id: SpanId) {
         self.span_id = Some(span_id);
         self.last_parent_id = None;
+    }
+
+    /// `_dd.propagation_error` with its value: for `malformed_tid` and `inconsistent_tid`, the
+    /// rejected `tid` ([`Tags::tid_raw`]).
+    ///
+    /// ```
+    /// use tracewire::config::Config;
+    /// use tracewire::format::dd_tags::PropagationError;
+    /// use tracewire::propagate::{self, Slots};
+    ///
+    /// let h = [("x-datadog-trace-id", "1"), ("x-datadog-parent-id", "2"),
+    ///          ("x-datadog-tags", "_dd.p.tid=XYZ")];
+    /// let mut slots = Slots::new();
+    /// let ctx = propagate::extract(&h, &Config::new(), &mut slots).context.unwrap();
+    /// let tag = ctx.propagation_error_tag().unwrap();
+    /// assert_eq!((tag.error, tag.value), (PropagationError::MalformedTid, Some(&b"XYZ"[..])));
+    /// ```
+    pub fn propagation_error_tag(&self) -> Option<PropagationErrorTag<'a>> {
+        self.propagation_error.map(|error| PropagationErrorTag {
+            error,
+            value: match error {
+                PropagationError::MalformedTid | PropagationError::InconsistentTid => {
+                    self.tags.tid_raw()
+                }
+                _ => None,
+            },
+        })
     }
 
     /// True when the trace is kept (priority > 0).

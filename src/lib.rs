@@ -9,12 +9,13 @@
 //! ```
 //! use tracewire::carrier::Headers;
 //! use tracewire::config::Config;
-//! use tracewire::propagate;
+//! use tracewire::propagate::{self, Slots};
 //! use tracewire::SpanId;
 //!
 //! let incoming = [("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")];
 //! let config = Config::new(); // datadog,tracecontext,baggage: Datadog's default
-//! let ex = propagate::extract(&incoming, &config);
+//! let mut slots = Slots::new(); // the headers' raw values and lines: the result points into it
+//! let ex = propagate::extract(&incoming, &config, &mut slots);
 //! let child = ex.context.unwrap().child(SpanId::new(0x2a).unwrap()); // your span id
 //! let mut out = Headers::<16, 2048>::new();
 //! propagate::inject(Some(&child), ex.baggage_out(), &config, &mut out).unwrap();

@@ -58,6 +58,7 @@ impl TextMapPropagator for TracewirePropagator {
         let mut tp = [0u8; crate::format::traceparent::LEN];
         let ts = sc.trace_state().header();
         let ctx_headers;
+        let mut slots = propagate::Slots::new();
         let extracted = if sc.is_valid() {
             let t = crate::format::traceparent::Traceparent {
                 version: 0,
@@ -69,7 +70,11 @@ impl TextMapPropagator for TracewirePropagator {
                 (name::TRACEPARENT, t.encode(&mut tp) as &[u8]),
                 (name::TRACESTATE, ts.as_bytes()),
             ];
-            Some(propagate::extract(ctx_headers.as_slice(), &w3c_only()))
+            Some(propagate::extract(
+                ctx_headers.as_slice(),
+                &w3c_only(),
+                &mut slots,
+            ))
         } else {
             None
         };
@@ -103,7 +108,8 @@ impl TextMapPropagator for TracewirePropagator {
                 headers.push((k, v));
             }
         }
-        let ex = propagate::extract(headers.as_slice(), &self.config);
+        let mut slots = propagate::Slots::new();
+        let ex = propagate::extract(headers.as_slice(), &self.config, &mut slots);
         let mut cx = cx.clone();
         if let Some(b) = &ex.baggage {
             let mut kvs = Vec::new();

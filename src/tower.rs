@@ -37,7 +37,7 @@ use std::task::{Context, Poll};
 use crate::carrier::StripSet;
 use crate::config::{Config, Style};
 use crate::id::{SamplingPriority, SpanId, TraceId};
-use crate::propagate::{self, BaggageOut, Extracted, InjectBuffers, Report};
+use crate::propagate::{self, BaggageOut, Extracted, InjectBuffers, Report, Slots};
 
 /// The trace context of an incoming request, stored in its extensions by [`ExtractService`].
 #[derive(Clone, Debug)]
@@ -59,7 +59,8 @@ pub struct Incoming {
 impl Incoming {
     /// Reads `headers` under `config`.
     pub fn from_headers(headers: &http::HeaderMap, config: Arc<Config>) -> Self {
-        let ex = propagate::extract(headers, &config);
+        let mut slots = Slots::new();
+        let ex = propagate::extract(headers, &config, &mut slots);
         // Only the headers tracewire reads are kept: the full context is extracted from them
         // again when needed.
         let mut kept = http::HeaderMap::new();
@@ -79,20 +80,23 @@ impl Incoming {
         }
     }
 
-    /// The full extraction (tags, tracestate, baggage, links), borrowing this value.
+    /// The full extraction (tags, tracestate, baggage, links), borrowing this value and
+    /// `slots` (see [`propagate::extract`](fn@propagate::extract)).
     ///
     /// ```
     /// use std::sync::Arc;
     /// use tracewire::config::Config;
+    /// use tracewire::propagate::Slots;
     /// use tracewire::tower::Incoming;
     ///
     /// let mut h = http::HeaderMap::new();
     /// h.insert("baggage", "user.id=amy".parse().unwrap());
     /// let inc = Incoming::from_headers(&h, Arc::new(Config::new()));
-    /// assert_eq!(inc.extract().baggage.map(|b| b.len()), Some(1));
+    /// let mut slots = Slots::new();
+    /// assert_eq!(inc.extract(&mut slots).baggage.map(|b| b.len()), Some(1));
     /// ```
-    pub fn extract(&self) -> Extracted<'_> {
-        propagate::extract(&self.headers, &self.config)
+    pub fn extract<'s>(&'s self, slots: &'s mut Slots<'s>) -> Extracted<'s> {
+        propagate::extract(&self.headers, &self.config, slots)
     }
 
     /// What an outgoing request of this trace carries: the context continued with `span` as the
@@ -138,7 +142,8 @@ impl Outgoing {
         let mut bufs = Box::new(InjectBuffers::new());
         let strip = StripSet::for_config(config);
         if let Some(inc) = &self.incoming {
-            let ex = propagate::extract(inc, config);
+            let mut slots = Slots::new();
+            let ex = propagate::extract(inc, config, &mut slots);
             let child = ex.context.map(|c| c.child(self.span));
             let bag = ex
                 .baggage

@@ -45,7 +45,8 @@ pub mod sqs {
     ///
     /// let attr = br#"{"x-datadog-trace-id":"12","x-datadog-parent-id":"34"}"#;
     /// let carrier = JsonObject(attr);
-    /// let ex = propagate::extract(&carrier, &Config::new());
+    /// let mut slots = propagate::Slots::new();
+    /// let ex = propagate::extract(&carrier, &Config::new(), &mut slots);
     /// assert_eq!(ex.context.unwrap().trace_id.get(), 12);
     /// ```
     pub struct JsonObject<'a>(pub &'a [u8]);
@@ -356,7 +357,8 @@ mod tests {
                 .with(Style::Datadog)
                 .with(Style::TraceContext),
         );
-        let ex = propagate::extract(&incoming, &cfg);
+        let mut slots = crate::propagate::Slots::new();
+        let ex = propagate::extract(&incoming, &cfg, &mut slots);
         let child = ex.context.unwrap().child(SpanId::new(42).unwrap());
         let mut buf = [0u8; 1024];
         let mut w = JsonObjectWriter::new(&mut buf);
@@ -368,7 +370,8 @@ mod tests {
             "{text}"
         );
         let carrier = JsonObject(json);
-        let back = propagate::extract(&carrier, &cfg);
+        let mut slots = crate::propagate::Slots::new();
+        let back = propagate::extract(&carrier, &cfg, &mut slots);
         assert_eq!(back.context.unwrap().span_id, SpanId::new(42));
         assert!(can_add_attribute(9) && !can_add_attribute(10));
     }
@@ -410,7 +413,8 @@ mod tests {
             ("other", b"\x00\x01"),
         ];
         let cfg = Config::new().with_styles(StyleSet::EMPTY.with(Style::TraceContext));
-        let ex = propagate::extract(&record, &cfg);
+        let mut slots = crate::propagate::Slots::new();
+        let ex = propagate::extract(&record, &cfg, &mut slots);
         let mut out = Headers::<8, 512>::new();
         out.set("traceparent", b"stale").unwrap();
         let child = ex.context.unwrap().child(SpanId::new(7).unwrap());
@@ -428,7 +432,8 @@ mod tests {
             ),
             ("tracestate", "congo=t61rcWkgMzE"),
         ];
-        let ex = propagate::extract(&props, &cfg);
+        let mut slots = crate::propagate::Slots::new();
+        let ex = propagate::extract(&props, &cfg, &mut slots);
         assert!(ex
             .context
             .unwrap()

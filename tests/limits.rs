@@ -116,19 +116,19 @@ fn limits_probe(
     let first = lines.first().map_or(&b""[..], |l| l.as_bytes());
     match case {
         "tracestate_members" | "tracestate_line" | "tracestate_lines" => {
-            let ts = tracestate::TraceState::new(fields);
+            let ts = tracestate::TraceState::new(&fields);
             let mut buf = [0u8; 8192];
             let mut w = Writer::new(&mut buf);
             let _ = tracestate::encode(Some(b"dd=s:1"), b"dd", &ts, &mut w);
             ts.members().count() + usize::from(ts.dd().is_some()) + w.len()
         }
         "baggage_members" | "baggage_line" | "baggage_lines" => {
-            match baggage::parse(fields, baggage::Limits::DEFAULT) {
+            match baggage::parse(&fields, baggage::Limits::DEFAULT) {
                 Ok(b) => b.members().count(),
                 Err(_) => 0,
             }
         }
-        "x_datadog_tags" => usize::from(dd_tags::parse(fields, 512).is_ok()),
+        "x_datadog_tags" => usize::from(dd_tags::parse(&fields, 512).is_ok()),
         "dd_member" => {
             let m = dd_member::parse(first);
             m.tags().count() + usize::from(m.sampling_priority().is_some())
@@ -157,7 +157,8 @@ fn limits_probe(
         }
         "extract" => {
             let all = Config::new().with_styles(StyleSet::from_styles(&Style::ALL));
-            let ex = propagate::extract(headers, &all);
+            let mut slots = propagate::Slots::new();
+            let ex = propagate::extract(headers, &all, &mut slots);
             usize::from(ex.context.is_some()) + ex.baggage.map_or(0, |b| b.len())
         }
         _ => first.iter().map(|&b| usize::from(b)).sum(),
@@ -337,13 +338,15 @@ fn whole_extractor_on_oversized_headers() {
 #[test]
 fn oversized_lines_are_cut_between_members() {
     let huge = format!("a=1,b=2,c={}", "x".repeat(tracestate::MAX_LINE_LEN));
-    let ts = tracestate::TraceState::new(Fields::one(huge.as_bytes()));
+    let lines = Fields::one(huge.as_bytes());
+    let ts = tracestate::TraceState::new(&lines);
     let keys: Vec<&[u8]> = ts.members().map(|m| m.key).collect();
     assert_eq!(keys, [&b"a"[..], b"b"]);
     assert!(ts.report().truncated);
 
     let huge = format!("a=1,b=2,c={}", "x".repeat(baggage::MAX_LINE_LEN));
-    let b = baggage::parse(Fields::one(huge.as_bytes()), baggage::Limits::DEFAULT).unwrap();
+    let lines = Fields::one(huge.as_bytes());
+    let b = baggage::parse(&lines, baggage::Limits::DEFAULT).unwrap();
     let keys: Vec<&[u8]> = b.members().map(|m| m.key).collect();
     assert_eq!(keys, [&b"a"[..], b"b"]);
     assert!(b.truncated());
@@ -351,7 +354,7 @@ fn oversized_lines_are_cut_between_members() {
     // Within the caps nothing changes.
     let ok = format!("a=1,b={}", "x".repeat(200));
     assert!(
-        !tracestate::TraceState::new(Fields::one(ok.as_bytes()))
+        !tracestate::TraceState::new(&Fields::one(ok.as_bytes()))
             .report()
             .truncated
     );

@@ -84,7 +84,8 @@ fn extract_and_inject_never_allocate() {
         for (name, cfg) in &configs {
             let mut out = Box::new(Headers::<16, 16384>::new());
             let ((found, written), n) = allocations(|| {
-                let ex = propagate::extract(carrier.as_slice(), cfg);
+                let mut slots = propagate::Slots::new();
+                let ex = propagate::extract(carrier.as_slice(), cfg, &mut slots);
                 let ctx = ex.context.map(|c| c.child(child));
                 let bag = ex
                     .baggage
@@ -145,7 +146,7 @@ fn extract_and_inject_never_allocate() {
         let mut buf = [0u8; 55];
         p.encode(&mut buf);
         let f = tracewire::wire::list::Fields::one(b"user.id=amy,session.id=abc%20123");
-        let b = tracewire::format::baggage::parse(f, Default::default()).unwrap();
+        let b = tracewire::format::baggage::parse(&f, Default::default()).unwrap();
         let mut out = [0u8; 256];
         let mut w = tracewire::wire::buf::Writer::new(&mut out);
         for m in b.members() {

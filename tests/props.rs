@@ -223,20 +223,22 @@ proptest! {
     #[test]
     fn tracestate_agrees_with_naive_reference(lines in ts_lines()) {
         let f = fields_of(&lines);
-        let ts = tracestate::TraceState::new(f);
+        let ts = tracestate::TraceState::new(&f);
         let fast: Vec<(String, String)> = ts.members().map(|m| (String::from_utf8_lossy(m.key).into(), String::from_utf8_lossy(m.value).into())).collect();
         prop_assert_eq!(fast, naive_tracestate(&lines));
     }
 
     #[test]
     fn tracestate_encoding_is_canonical(lines in ts_lines()) {
-        let ts = tracestate::TraceState::new(fields_of(&lines));
+        let fields = fields_of(&lines);
+        let ts = tracestate::TraceState::new(&fields);
         let mut b = vec![0u8; 8192];
         let mut w = Writer::new(&mut b);
         tracestate::encode(Some(b"dd=s:1"), b"dd", &ts, &mut w).unwrap();
         let out = w.written().to_vec();
         // Re-reading the output and writing it again gives the same bytes.
-        let again = tracestate::TraceState::new(Fields::one(&out));
+        let lines = Fields::one(&out);
+        let again = tracestate::TraceState::new(&lines);
         let mut b2 = vec![0u8; 8192];
         let mut w2 = Writer::new(&mut b2);
         tracestate::encode(None, b"", &again, &mut w2).unwrap();
@@ -254,7 +256,8 @@ proptest! {
 
     #[test]
     fn dd_tags_agree_with_naive_reference(s in "(_dd\\.p\\.[a-z]{1,4}|[a-z]{1,3}|)(=[ -+--~]{0,5})?(,(_dd\\.p\\.[a-z]{1,4}|[a-z]{1,3})=[ -+--~]{0,5}){0,4},?") {
-        let fast = dd_tags::parse(Fields::one(s.as_bytes()), 512).ok().map(|t| {
+        let lines = Fields::one(s.as_bytes());
+        let fast = dd_tags::parse(&lines, 512).ok().map(|t| {
             t.iter().map(|t| (String::from_utf8_lossy(t.key).into_owned(), String::from_utf8_lossy(t.value.raw()).into_owned())).collect::<Vec<_>>()
         });
         prop_assert_eq!(fast, naive_dd_tags(&s));
@@ -267,7 +270,8 @@ proptest! {
         let mut w = Writer::new(&mut b);
         if dd_tags::encode(dm.map(DecisionMaker), high, it, 512, &mut w).is_ok() {
             let out = w.written().to_vec();
-            let t = dd_tags::parse(Fields::one(&out), 512).unwrap();
+            let lines = Fields::one(&out);
+            let t = dd_tags::parse(&lines, 512).unwrap();
             prop_assert_eq!(t.dm(), dm.map(|d| Ok(DecisionMaker(d))));
             if high != 0 {
                 prop_assert_eq!(t.tid(), dd_tags::Tid::Valid(high));
@@ -340,7 +344,8 @@ proptest! {
         let items: Vec<(String, String)> = items.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         prop_assert_eq!(r.written, items.len());
         let out = w.written().to_vec();
-        let parsed = baggage::parse(Fields::one(&out), baggage::Limits::DEFAULT).unwrap();
+        let lines = Fields::one(&out);
+        let parsed = baggage::parse(&lines, baggage::Limits::DEFAULT).unwrap();
         let got: Vec<(String, String)> = parsed.members().map(|m| {
             let mut vb = vec![0u8; m.value.len() * 3 + 4];
             let mut vw = Writer::new(&mut vb);
@@ -352,7 +357,8 @@ proptest! {
 
     #[test]
     fn baggage_agrees_with_naive_reference(lines in prop::collection::vec(prop::collection::vec(bag_item(), 1..8).prop_map(|v| v.join(",")), 1..3)) {
-        let fast = baggage::parse(fields_of(&lines), baggage::Limits::DEFAULT).ok().map(|b| {
+        let fields = fields_of(&lines);
+        let fast = baggage::parse(&fields, baggage::Limits::DEFAULT).ok().map(|b| {
             b.members().map(|m| (String::from_utf8_lossy(m.key).into_owned(), String::from_utf8_lossy(m.value).into_owned())).collect::<Vec<_>>()
         });
         prop_assert_eq!(fast, naive_baggage(&lines));
@@ -401,15 +407,18 @@ proptest! {
         ctx.tags = Tags::None;
         let mut h1 = Headers::<16, 4096>::new();
         propagate::inject(Some(&ctx), BaggageOut::None, &dd, &mut h1).unwrap();
-        let e1 = propagate::extract(&h1, &dd);
+        let mut slots = propagate::Slots::new();
+        let e1 = propagate::extract(&h1, &dd, &mut slots);
         let c1 = e1.context.unwrap();
         let mut h2 = Headers::<16, 4096>::new();
         propagate::inject(Some(&c1), BaggageOut::None, &w3c, &mut h2).unwrap();
-        let e2 = propagate::extract(&h2, &w3c);
+        let mut slots = propagate::Slots::new();
+        let e2 = propagate::extract(&h2, &w3c, &mut slots);
         let c2 = e2.context.unwrap();
         let mut h3 = Headers::<16, 4096>::new();
         propagate::inject(Some(&c2), BaggageOut::None, &dd, &mut h3).unwrap();
-        let c3 = propagate::extract(&h3, &dd).context.unwrap();
+        let mut slots = propagate::Slots::new();
+        let c3 = propagate::extract(&h3, &dd, &mut slots).context.unwrap();
         prop_assert_eq!(c3.trace_id, t);
         prop_assert_eq!(c3.span_id, Some(s));
         prop_assert_eq!(c2.sampling_priority.map(|x| x.is_keep()), Some(p > 0));

@@ -56,7 +56,8 @@ fn forward_block<C: Extract + ?Sized>(c: &C, cfg: &Config) -> Vec<(String, Strin
 }
 
 fn inject_block<C: Extract + ?Sized>(c: &C, cfg: &Config) -> Vec<(String, String)> {
-    let ex = propagate::extract(c, cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(c, cfg, &mut slots);
     let child = ex.context.map(|c| c.child(span()));
     let bag = ex
         .baggage
@@ -173,7 +174,8 @@ fn forward_and_extract_agree_on_tags() {
         ("x-datadog-tags", "_dd.p.dm=-4"),
         ("x-datadog-tags", "_dd.p.tid=4bf92f3577b34da6"),
     ];
-    let ex = propagate::extract(&two_lines, &Config::new());
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&two_lines, &Config::new(), &mut slots);
     assert_eq!(ex.context.unwrap().trace_id.high(), 0x4bf9_2f35_77b3_4da6);
     let out = forward_block(&two_lines, &Config::new());
     assert_eq!(
@@ -207,14 +209,16 @@ fn an_unwritable_dd_member_tag_keeps_the_128_bit_id() {
 fn header_block_follows_rfc_9112() {
     let folded = format!("x-note: hello\r\n traceparent: {TP}\r\n\r\n");
     let c = HeaderBlock(folded.as_bytes());
-    let ex = propagate::extract(&c, &Config::new());
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&c, &Config::new(), &mut slots);
     assert!(
         ex.context.is_none(),
         "an obs-fold continuation is not a header"
     );
     let spaced = b"x-datadog-trace-id : 5\r\nx-datadog-parent-id: 6\r\n\r\n";
     let c = HeaderBlock(spaced);
-    let ex = propagate::extract(&c, &Config::new());
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&c, &Config::new(), &mut slots);
     assert!(
         ex.context.is_none(),
         "white space before the colon is no field name"
@@ -222,12 +226,14 @@ fn header_block_follows_rfc_9112() {
     // A field line whose value continues on the next line is not read at all.
     let continued = format!("traceparent: {TP}\r\n\t-extra\r\n\r\n");
     let c = HeaderBlock(continued.as_bytes());
-    let ex = propagate::extract(&c, &Config::new());
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&c, &Config::new(), &mut slots);
     assert!(ex.context.is_none());
     // Ordinary lines still read.
     let ok = format!("Host: a\r\ntraceparent: {TP}\r\n\r\n");
     let c = HeaderBlock(ok.as_bytes());
-    let ex = propagate::extract(&c, &Config::new());
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&c, &Config::new(), &mut slots);
     assert!(ex.context.is_some());
 }
 
@@ -250,7 +256,8 @@ fn non_ascii_origins_are_sanitised_on_every_path() {
     let out = forward_block(&incoming[..], &cfg);
     assert_eq!(get(&out, "x-datadog-origin"), Some("rum_"));
     // The SQS writer then holds valid UTF-8.
-    let ex = propagate::extract(&incoming[..], &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&incoming[..], &cfg, &mut slots);
     let child = ex.context.unwrap().child(span());
     let mut buf = [0u8; 1024];
     let mut w = JsonObjectWriter::new(&mut buf);
@@ -311,7 +318,8 @@ fn header_map_is_all_or_nothing() {
 fn fixed_carriers_are_all_or_nothing() {
     let incoming = [("traceparent", TP), ("baggage", "k=v")];
     let cfg = styles(&[Style::TraceContext, Style::Baggage]);
-    let ex = propagate::extract(&incoming, &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&incoming, &cfg, &mut slots);
     let child = ex.context.unwrap().child(span());
     let bag = BaggageOut::Extracted(ex.baggage.as_ref().unwrap());
     // Room for two headers, but the traceparent value does not fit in 40 bytes.
@@ -347,7 +355,8 @@ fn xray_keeps_its_header_whatever_the_origin() {
         ("x-datadog-origin", "synthetics browser"),
     ];
     let cfg = styles(&[Style::Datadog, Style::XRay]);
-    let ex = propagate::extract(&incoming, &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&incoming, &cfg, &mut slots);
     let child = ex.context.unwrap().child(span());
     let mut h = Headers::<8, 1024>::new();
     let r = propagate::inject(Some(&child), BaggageOut::None, &cfg, &mut h).unwrap();
@@ -382,18 +391,25 @@ fn value_edges_are_trimmed_before_storing() {
 #[test]
 fn one_rule_for_single_valued_headers() {
     let cfg = styles(&[Style::B3Single]);
-    let ex = propagate::extract(&[("b3", "1-2-1,3-4-0")], &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&[("b3", "1-2-1,3-4-0")], &cfg, &mut slots);
     let c = ex.context.expect("the first value is read");
     assert_eq!((c.trace_id.get(), c.span_id.map(SpanId::get)), (1, Some(2)));
 
     let cfg = styles(&[Style::B3Multi]);
-    let ex = propagate::extract(&[("x-b3-traceid", "1,3"), ("x-b3-spanid", "2")], &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(
+        &[("x-b3-traceid", "1,3"), ("x-b3-spanid", "2")],
+        &cfg,
+        &mut slots,
+    );
     assert_eq!(ex.context.expect("first value").trace_id.get(), 1);
 
     let cfg = styles(&[Style::TraceContext]);
     let folded = format!("01-{}-01-x,{TP}", &TP[3..52]);
     let c = [("traceparent", folded.as_str())];
-    let ex = propagate::extract(&c, &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&c, &cfg, &mut slots);
     assert!(ex.context.is_none());
     assert_eq!(
         ex.report.status(Style::TraceContext),
@@ -425,7 +441,8 @@ fn a_zero_low_half_writes_no_datadog_headers() {
         "traceparent",
         "00-4bf92f3577b34da60000000000000000-00f067aa0ba902b7-01",
     )];
-    let ex = propagate::extract(&incoming, &Config::new());
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&incoming, &Config::new(), &mut slots);
     let child = ex.context.expect("a valid traceparent").child(span());
     let mut h = Headers::<16, 1024>::new();
     let r = propagate::inject(Some(&child), BaggageOut::None, &Config::new(), &mut h).unwrap();
@@ -447,7 +464,8 @@ fn baggage_over_the_ceiling_is_read_as_the_ceiling() {
     for value_len in 8_180..8_200 {
         let header = format!("k={}", "v".repeat(value_len));
         let incoming = [("baggage", header.as_str())];
-        let ex = propagate::extract(&incoming, &config);
+        let mut slots = propagate::Slots::new();
+        let ex = propagate::extract(&incoming, &config, &mut slots);
         let mut out = Headers::<4, 16384>::new();
         let r = propagate::inject(None, ex.baggage_out(), &config, &mut out).unwrap();
         assert_eq!(
@@ -486,7 +504,8 @@ fn staged_injection_small_area_then_the_full_one() {
         ("x-datadog-tags", "_dd.p.dm=-4,_dd.p.usr.id=x"),
     ];
     let cfg = Config::new();
-    let ex = propagate::extract(&incoming, &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&incoming, &cfg, &mut slots);
     let ctx = ex.context.map(|c| c.child(span()));
     let big = "v".repeat(3 * SMALL_STAGE_LEN);
     for value in ["small", big.as_str()] {

@@ -34,13 +34,14 @@ impl Service<http::Request<Body>> for Handler {
 
     fn call(&mut self, req: http::Request<Body>) -> Self::Future {
         let inc = req.extensions().get::<Incoming>().expect("the layer ran");
+        let mut slots = tracewire::propagate::Slots::new();
         let mut text = format!(
             "trace={:032x} parent={:016x} priority={:?} style={:?} baggage={}\n",
             inc.trace_id.map_or(0, TraceId::get),
             inc.parent_id.map_or(0, SpanId::get),
             inc.sampling_priority.map(|p| p.0),
             inc.style.map(|s| s.name()),
-            inc.extract().baggage.map_or(0, |b| b.len()),
+            inc.extract(&mut slots).baggage.map_or(0, |b| b.len()),
         );
         for n in ["b3", "traceparent"] {
             text.push_str(&format!("{n}: {}\n", req.headers().contains_key(n)));

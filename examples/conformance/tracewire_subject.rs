@@ -165,7 +165,7 @@ fn fields_string(f: &Fields<'_>) -> String {
 }
 
 fn tracestate_string(ts: &tracestate::TraceState<'_>) -> String {
-    fields_string(&ts.fields())
+    fields_string(ts.fields())
 }
 
 /// Owned baggage items (decoded), in order, last occurrence of a key winning.
@@ -310,7 +310,7 @@ fn span_json(
     if let Some(lp) = ex.context.and_then(|x| x.last_parent_id) {
         meta.insert("_dd.parent_id".into(), json!(last_parent(lp)));
     }
-    if let Some(e) = c.propagation_error {
+    if let Some(e) = c.propagation_error_tag() {
         let v = e
             .value
             .map(|v| format!(" {}", lossy(v)))
@@ -418,7 +418,7 @@ fn context_json(
         tags.insert(k.clone(), json!(text(t.value)));
         ptags.push(json!([k, text(t.value)]));
     }
-    if let Some(e) = c.propagation_error {
+    if let Some(e) = c.propagation_error_tag() {
         let v = e
             .value
             .map(|v| format!(" {}", lossy(v)))
@@ -567,7 +567,8 @@ fn local_context<'a>(
         ctx.tags = Tags::Pairs(leak_pairs(&owned.tags));
     }
     if let Some(ts) = &owned.tracestate {
-        ctx.tracestate = Some(tracestate::TraceState::new(Fields::one(ts.as_bytes())));
+        let lines: &'a Fields<'a> = Box::leak(Box::new(Fields::one(ts.as_bytes())));
+        ctx.tracestate = Some(tracestate::TraceState::new(lines));
     }
     Ok(ctx)
 }
@@ -609,7 +610,8 @@ fn roundtrip(
         .iter()
         .map(|(n, v)| (n.as_slice(), v.as_slice()))
         .collect();
-    let ex = propagate::extract(carrier.as_slice(), cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(carrier.as_slice(), cfg, &mut slots);
     let ic = &case["input_context"];
     let child_id = ic["child_span_id"]
         .as_str()
@@ -714,7 +716,8 @@ pub fn run(case: &Value) -> Result<Value, String> {
                 .iter()
                 .map(|(n, v)| (n.as_slice(), v.as_slice()))
                 .collect();
-            let ex = propagate::extract(carrier.as_slice(), &cfg);
+            let mut slots = propagate::Slots::new();
+            let ex = propagate::extract(carrier.as_slice(), &cfg, &mut slots);
             let n = case["children"].as_u64().unwrap_or(3);
             let mut children = Vec::new();
             for _ in 0..n {
@@ -756,7 +759,8 @@ pub fn run(case: &Value) -> Result<Value, String> {
                 &mut steps,
             )?;
             let (out, rep) = inject_into(Some(&ctx), BaggageOut::Pairs(leak_pairs(&items)), &cfg)?;
-            let ex = propagate::extract(&[] as &[(&str, &str)], &cfg);
+            let mut slots = propagate::Slots::new();
+            let ex = propagate::extract(&[] as &[(&str, &str)], &cfg, &mut slots);
             let span = Span {
                 ctx,
                 parent: None,
@@ -774,9 +778,11 @@ pub fn run(case: &Value) -> Result<Value, String> {
                 .iter()
                 .map(|(n, v)| (n.as_slice(), v.as_slice()))
                 .collect();
-            let ex = propagate::extract(carrier.as_slice(), &cfg);
+            let mut slots = propagate::Slots::new();
+            let ex = propagate::extract(carrier.as_slice(), &cfg, &mut slots);
+            let mut none_slots = tracewire::propagate::Slots::new();
             let mut root = make_span(
-                &propagate::extract(&[] as &[(&str, &str)], &cfg),
+                &propagate::extract(&[] as &[(&str, &str)], &cfg, &mut none_slots),
                 &mut h,
                 false,
                 None,
@@ -786,7 +792,8 @@ pub fn run(case: &Value) -> Result<Value, String> {
                 root.ctx.sampling_priority = c.sampling_priority;
                 root.ctx.decision_maker = c.decision_maker.or(Some(DecisionMaker(0)));
             }
-            let empty = propagate::extract(&[] as &[(&str, &str)], &cfg);
+            let mut slots = propagate::Slots::new();
+            let empty = propagate::extract(&[] as &[(&str, &str)], &cfg, &mut slots);
             let link = ex.context.map(|c| {
                 let l = SpanLink::new(
                     &c,
@@ -868,7 +875,7 @@ fn parse_case(case: &Value) -> Result<Value, String> {
                 f.push(v);
             }
         }
-        return match baggage::parse(f, baggage::Limits::default()) {
+        return match baggage::parse(&f, baggage::Limits::default()) {
             Err(_) => Ok(json!({ "parsed": { "entries": [] } })),
             Ok(b) => {
                 let entries: Vec<Value> = b
@@ -960,7 +967,8 @@ fn validate_case(case: &Value) -> Result<Value, String> {
         );
     }
     if let Some(h) = input["tracestate_header"].as_str() {
-        let ts = tracestate::TraceState::new(Fields::one(h.as_bytes()));
+        let lines = Fields::one(h.as_bytes());
+        let ts = tracestate::TraceState::new(&lines);
         let members: Vec<Value> = ts
             .members()
             .map(|m| json!([lossy(m.key), lossy(m.value)]))

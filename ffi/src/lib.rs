@@ -444,7 +444,8 @@ type Summary = (
 /// Extracts from the kept headers: each style's status and the continued trace, if any.
 fn summarize(cfg: &Config, repr: &ContextRepr) -> ([tracewire_style_status; 6], Option<Summary>) {
     let carrier = KeptHeaders(repr);
-    let ex = propagate::extract(&carrier, cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&carrier, cfg, &mut slots);
     let mut statuses = [tracewire_style_status::NotConfigured; 6];
     for (style, st) in ex.report.entries() {
         if let Some(slot) = style_index(*style).and_then(|i| statuses.get_mut(i)) {
@@ -813,7 +814,8 @@ pub unsafe extern "C" fn tracewire_inject_block(
     unsafe {
         write_block(out, cap, written, |w| {
             let mut ex = propagate::Extracted::EMPTY;
-            propagate::extract_into(&carrier, cfg, &mut ex);
+            let mut slots = propagate::Slots::new();
+            propagate::extract_into(&carrier, cfg, &mut slots, &mut ex);
             if let Some(c) = ex.context.as_mut() {
                 c.make_child(span);
             }
@@ -917,7 +919,8 @@ pub unsafe extern "C" fn tracewire_inject_callback(
         return tracewire_status::InvalidArgument;
     };
     let carrier = KeptHeaders(r);
-    let ex = propagate::extract(&carrier, cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&carrier, cfg, &mut slots);
     let child = ex.context.map(|c| c.child(span));
     let mut cb = Callback { set, host };
     match propagate::inject_with(bufs, child.as_ref(), ex.baggage_out(), cfg, &mut cb) {
@@ -1340,7 +1343,8 @@ mod tests {
             if forward {
                 propagate::forward(&pairs[..], span, &rust_cfg, &mut w).unwrap();
             } else {
-                let ex = propagate::extract(&pairs[..], &rust_cfg);
+                let mut slots = propagate::Slots::new();
+                let ex = propagate::extract(&pairs[..], &rust_cfg, &mut slots);
                 let child = ex.context.map(|c| c.child(span));
                 propagate::inject(child.as_ref(), ex.baggage_out(), &rust_cfg, &mut w).unwrap();
             }

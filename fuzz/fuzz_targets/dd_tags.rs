@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     for line in rest.split(|&b| b == 0xff) {
         f.push(line);
     }
-    if let Ok(t) = dd_tags::parse(f, max) {
+    if let Ok(t) = dd_tags::parse(&f, max) {
         let high = match t.tid() {
             Tid::Valid(h) => h,
             _ => 0,
@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(n <= max.min(dd_tags::MAX_LEN));
             let out = w.written();
             if !out.is_empty() {
-                dd_tags::parse(Fields::one(out), max).expect("own output parses");
+                dd_tags::parse(&Fields::one(out), max).expect("own output parses");
             }
         }
     }

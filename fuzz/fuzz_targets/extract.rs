@@ -24,7 +24,8 @@ fuzz_target!(|data: &[u8]| {
             Some((&l[..i], &l[i + 1..]))
         })
         .collect();
-    let ex = propagate::extract(headers.as_slice(), &cfg);
+    let mut slots = tracewire::propagate::Slots::new();
+    let ex = propagate::extract(headers.as_slice(), &cfg, &mut slots);
     assert!(ex.links.len() <= 6);
     if behavior == Behavior::Ignore {
         assert!(ex.context.is_none() && ex.baggage.is_none());

@@ -18,13 +18,15 @@ fuzz_target!(|data: &[u8]| {
             Some((&l[..i], &l[i + 1..]))
         })
         .collect();
-    let ex = propagate::extract(headers.as_slice(), &cfg);
+    let mut slots = tracewire::propagate::Slots::new();
+    let ex = propagate::extract(headers.as_slice(), &cfg, &mut slots);
     let Some(ctx) = ex.context else { return };
     let child = ctx.child(SpanId::new(0x1234).unwrap());
     let bag = ex.baggage.as_ref().map_or(BaggageOut::None, BaggageOut::Extracted);
     let mut out = Headers::<16, 16384>::new();
     propagate::inject(Some(&child), bag, &cfg, &mut out).expect("fits");
-    let ex2 = propagate::extract(&out, &cfg);
+    let mut slots = tracewire::propagate::Slots::new();
+    let ex2 = propagate::extract(&out, &cfg, &mut slots);
     let c2 = ex2.context.expect("own output extracts");
     // B3 and X-Ray keep only what their wire form holds.
     assert_eq!(c2.trace_id, child.trace_id, "{style:?}");

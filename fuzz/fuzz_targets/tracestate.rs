@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
     for line in data.split(|&b| b == 0xff) {
         f.push(line);
     }
-    let ts = TraceState::new(f);
+    let ts = TraceState::new(&f);
     let n = ts.members().count();
     assert!(n <= tracestate::MAX_MEMBERS);
     let _ = ts.report();
@@ -27,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
     let r = tracestate::encode(Some(b"dd=s:1"), b"dd", &ts, &mut w).expect("fits MAX_ENCODED_LEN");
     let out = w.written();
     assert!(out.len() <= tracestate::MAX_ENCODED_LEN);
-    let again = TraceState::new(Fields::one(out));
+    let lines = Fields::one(out);
+    let again = TraceState::new(&lines);
     assert_eq!(again.members().count(), r.written);
     assert!(again.members().all(|m| tracestate::is_valid_key(m.key) && tracestate::is_valid_value(m.value)));
     let others: Vec<_> = ts.members().filter(|m| m.key != b"dd").collect();

@@ -64,7 +64,8 @@ fn compare_with(
     let id = format!("{op}/extract");
     c.bench_function(&format!("{id}/tracewire"), |b| {
         b.iter(|| {
-            propagate::extract(black_box(tw_headers.as_slice()), &cfg)
+            let mut slots = propagate::Slots::new();
+            propagate::extract(black_box(tw_headers.as_slice()), &cfg, &mut slots)
                 .context
                 .is_some()
         })
@@ -76,7 +77,8 @@ fn compare_with(
         op: id,
         peer: peer_name,
         tw_allocs: allocs_per_op(1000, || {
-            propagate::extract(tw_headers.as_slice(), &cfg)
+            let mut slots = propagate::Slots::new();
+            propagate::extract(tw_headers.as_slice(), &cfg, &mut slots)
                 .context
                 .is_some()
         }),
@@ -84,7 +86,8 @@ fn compare_with(
     });
 
     // inject the extracted context (tracewire: the child span, as a tracer would)
-    let ex = propagate::extract(tw_headers.as_slice(), &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(tw_headers.as_slice(), &cfg, &mut slots);
     let child = ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap()));
     let bag = ex
         .baggage

@@ -83,7 +83,8 @@ fn tracewire_side(case: usize, op: &str) {
         let none: [(&str, &str); 0] = [];
         let cfg = Config::new();
         return run(&mut || {
-            let ex = propagate::extract(black_box(&none[..]), &cfg);
+            let mut slots = propagate::Slots::new();
+            let ex = propagate::extract(black_box(&none[..]), &cfg, &mut slots);
             black_box(ex.context.is_some() || ex.baggage.is_some());
         });
     }
@@ -92,11 +93,13 @@ fn tracewire_side(case: usize, op: &str) {
     let cfg = tw_config(case);
     match op {
         "extract" => run(&mut || {
-            let ex = propagate::extract(black_box(headers.as_slice()), &cfg);
+            let mut slots = propagate::Slots::new();
+            let ex = propagate::extract(black_box(headers.as_slice()), &cfg, &mut slots);
             black_box(ex.context.is_some() || ex.baggage.is_some());
         }),
         _ => {
-            let ex = propagate::extract(headers.as_slice(), &cfg);
+            let mut slots = propagate::Slots::new();
+            let ex = propagate::extract(headers.as_slice(), &cfg, &mut slots);
             let child = ex.context.map(|c| c.child(SpanId::new(0x2a).unwrap()));
             let bag = ex
                 .baggage

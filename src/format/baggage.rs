@@ -181,11 +181,15 @@ fn split_member(item: &[u8]) -> Member<'_> {
     })
 }
 
-/// Received baggage: a validated, bounded view over its field lines.
+/// Received baggage: a validated, bounded view over its field lines, which it borrows (kept by
+/// the caller, in the [`Slots`](crate::propagate::Slots) of an extraction or a [`Fields`] of
+/// its own).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Baggage<'a> {
-    fields: Fields<'a>,
-    count: usize,
+    fields: &'a Fields<'a>,
+    /// Members accepted (a `u32`: the lines a parse reads hold far fewer items; with the
+    /// pointer above, this keeps a `Baggage` at 16 bytes).
+    count: u32,
     truncated: bool,
     /// Every field line is exactly its accepted members joined by `,` (no OWS, no empty item,
     /// nothing dropped): re-sending it is copying the lines.
@@ -199,7 +203,8 @@ pub struct Baggage<'a> {
 /// use tracewire::wire::buf::Writer;
 /// use tracewire::wire::list::Fields;
 ///
-/// let b = baggage::parse(Fields::one(b"user.id=amy, session.id = abc%20123;ttl=60"), Limits::DEFAULT).unwrap();
+/// let lines = Fields::one(b"user.id=amy, session.id = abc%20123;ttl=60");
+/// let b = baggage::parse(&lines, Limits::DEFAULT).unwrap();
 /// assert_eq!(b.len(), 2);
 /// let m = b.get(b"session.id").unwrap();
 /// let mut buf = [0u8; 32];
@@ -207,14 +212,14 @@ pub struct Baggage<'a> {
 /// m.decode_value(&mut w).unwrap();
 /// assert_eq!(w.written(), b"abc 123");
 /// assert_eq!(m.properties().next(), Some((&b"ttl"[..], Some(&b"60"[..]))));
-/// assert!(baggage::parse(Fields::one(b"no-equals-sign,k=v"), Limits::DEFAULT).is_err());
+/// assert!(baggage::parse(&Fields::one(b"no-equals-sign,k=v"), Limits::DEFAULT).is_err());
 /// ```
 #[inline]
-pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
+pub fn parse<'a>(fields: &'a Fields<'a>, limits: Limits) -> Result<Baggage<'a>, BaggageError> {
     match canonical_count(fields, limits) {
         Some(count) => Ok(Baggage {
             fields,
-            count,
+            count: count_of(count),
             truncated: false,
             canonical: true,
         }),
@@ -229,7 +234,7 @@ pub fn parse(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageE
 /// its length, so one pass that checks the grammar and counts the members answers it. Anything
 /// else (several lines, whitespace, raw UTF-8, another property shape, an empty or malformed
 /// item, a limit reached) is `None`, and the general reader decides.
-fn canonical_count(fields: Fields<'_>, limits: Limits) -> Option<usize> {
+fn canonical_count(fields: &Fields<'_>, limits: Limits) -> Option<usize> {
     use class::{is, BAGGAGE_VALUE, TOKEN};
     /// Where the cursor is: in a key, a value, a property's key or a property's value.
     #[derive(Clone, Copy, PartialEq, Eq)]
@@ -315,10 +320,14 @@ fn canonical_count(fields: Fields<'_>, limits: Limits) -> Option<usize> {
 }
 
 /// The general reader behind [`parse`]: any number of field lines, OWS, raw UTF-8, limits.
-fn parse_general(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, BaggageError> {
+fn parse_general<'a>(
+    received: &'a Fields<'a>,
+    limits: Limits,
+) -> Result<Baggage<'a>, BaggageError> {
     let mut count = 0usize;
     let mut bytes = 0usize;
-    let (fields, cut) = fields.capped(MAX_LINE_LEN, b',');
+    // The lines as read (and as `members` reads them again): each capped at MAX_LINE_LEN.
+    let (fields, cut) = received.capped(MAX_LINE_LEN, b',');
     let mut truncated = fields.dropped() > 0 || cut;
     let mut canonical = true;
     // One cursor per field line, item after item (the items of the combined list are the
@@ -366,11 +375,16 @@ fn parse_general(fields: Fields<'_>, limits: Limits) -> Result<Baggage<'_>, Bagg
         return Err(BaggageError::LimitExceeded);
     }
     Ok(Baggage {
-        fields,
-        count,
+        fields: received,
+        count: count_of(count),
         truncated,
         canonical: canonical && !truncated,
     })
+}
+
+/// `n` members as a [`Baggage`] counts them (saturating; a parse never counts that many).
+fn count_of(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// Reads the member that starts at `pos` of `line` (the item up to the next `,` or the end of
@@ -457,13 +471,15 @@ fn properties_valid(props: &[u8]) -> bool {
 impl<'a> Baggage<'a> {
     /// The accepted members, in order.
     pub fn members(&self) -> impl Iterator<Item = Member<'a>> + '_ {
-        // `parse` validated exactly these items: split them without checking again.
-        self.fields.items(b',').take(self.count).map(split_member)
+        // `parse` validated exactly these items (of the lines capped as it capped them): split
+        // them without checking again.
+        let (lines, _) = self.fields.capped(MAX_LINE_LEN, b',');
+        lines.items(b',').take(self.len()).map(split_member)
     }
 
     /// Number of accepted members.
     pub fn len(&self) -> usize {
-        self.count
+        usize::try_from(self.count).unwrap_or(usize::MAX)
     }
 
     /// True when no member was accepted.
@@ -545,7 +561,7 @@ pub fn encode<'m>(
 /// let mut f = Fields::default();
 /// f.push(b"a=1");
 /// f.push(b"b=2,c=3");
-/// let b = baggage::parse(f, Limits::DEFAULT).unwrap();
+/// let b = baggage::parse(&f, Limits::DEFAULT).unwrap();
 /// let mut buf = [0u8; 64];
 /// let mut w = Writer::new(&mut buf);
 /// let tight = Limits { max_items: 2, max_bytes: 8192 };
@@ -555,7 +571,7 @@ pub fn encode<'m>(
 pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usize {
     let start = out.len();
     // Fast path: the lines already are the canonical encoding of every member, and all fit.
-    if b.canonical && b.count <= limits.max_items && b.fields.combined_len() <= limits.max_bytes {
+    if b.canonical && b.len() <= limits.max_items && b.fields.combined_len() <= limits.max_bytes {
         let r = (|| {
             for (i, line) in (0..usize::MAX).zip(b.fields.as_slice()) {
                 if i > 0 {
@@ -640,12 +656,14 @@ mod tests {
     use std::string::String;
     use std::vec::Vec;
 
-    fn fields<'a>(lines: &[&'a str]) -> Fields<'a> {
+    /// The field lines `lines`, kept for the rest of the test run (parsed baggage borrows them).
+    fn fields(lines: &[&str]) -> &'static Fields<'static> {
         let mut f = Fields::default();
         for l in lines {
+            let l: &'static str = std::boxed::Box::leak((*l).into());
             f.push(l.as_bytes());
         }
-        f
+        std::boxed::Box::leak(std::boxed::Box::new(f))
     }
 
     fn decoded(b: &Baggage<'_>) -> Vec<(String, String)> {
@@ -741,7 +759,7 @@ mod tests {
                 .collect();
             let line = line.join(",");
             proptest::prop_assert_eq!(
-                canonical_count(Fields::one(line.as_bytes()), Limits::DEFAULT),
+                canonical_count(&Fields::one(line.as_bytes()), Limits::DEFAULT),
                 Some(members.len())
             );
             short_path_case(line.as_bytes(), Limits::DEFAULT);
@@ -749,12 +767,12 @@ mod tests {
     }
 
     fn short_path_case(line: &[u8], limits: Limits) {
-        let f = Fields::one(line);
+        let f = &Fields::one(line);
         if let Some(count) = canonical_count(f, limits) {
             let general = parse_general(f, limits);
             let expect = Baggage {
                 fields: f,
-                count,
+                count: count_of(count),
                 truncated: false,
                 canonical: true,
             };
@@ -771,7 +789,7 @@ mod tests {
 
     #[test]
     fn short_path_edges() {
-        let yes = |l: &str| canonical_count(Fields::one(l.as_bytes()), Limits::DEFAULT);
+        let yes = |l: &str| canonical_count(&Fields::one(l.as_bytes()), Limits::DEFAULT);
         assert_eq!(yes("a=1"), Some(1));
         assert_eq!(yes("a=1,b=x y;p;q=2,c=="), Some(3));
         for no in [
@@ -783,18 +801,18 @@ mod tests {
         }
         let mut two = Fields::one(b"a=1");
         two.push(b"b=2");
-        assert_eq!(canonical_count(two, Limits::DEFAULT), None);
+        assert_eq!(canonical_count(&two, Limits::DEFAULT), None);
         let tight = Limits {
             max_items: 1,
             max_bytes: 8192,
         };
-        assert_eq!(canonical_count(Fields::one(b"a=1,b=2"), tight), None);
+        assert_eq!(canonical_count(&Fields::one(b"a=1,b=2"), tight), None);
         let short = Limits {
             max_items: 64,
             max_bytes: 6,
         };
-        assert_eq!(canonical_count(Fields::one(b"a=1,b=2"), short), None);
-        assert_eq!(canonical_count(Fields::one(b"a=1,bb"), short), None);
+        assert_eq!(canonical_count(&Fields::one(b"a=1,b=2"), short), None);
+        assert_eq!(canonical_count(&Fields::one(b"a=1,bb"), short), None);
     }
 
     #[test]

@@ -131,13 +131,16 @@ impl<'a> DdMember<'a> {
 
     /// `(key, value)` of every well-formed sub-member, in order.
     pub fn entries(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
-        list::Split::new(self.raw, b';').filter_map(|e| {
-            let e = list::trim_ows(e);
-            match list::split_once(e, b':') {
-                (k, Some(v)) if !k.is_empty() => Some((list::trim_ows_end(k), list::trim_ows(v))),
-                _ => None,
-            }
-        })
+        entries(self.raw)
+    }
+
+    /// What a context keeps of the member: its tags.
+    pub fn member_tags(&self) -> MemberTags<'a> {
+        MemberTags {
+            raw: self.raw,
+            tid: self.tid,
+            other_tags: self.other_tags,
+        }
     }
 
     /// `s:`, when present and a valid integer.
@@ -179,13 +182,56 @@ impl<'a> DdMember<'a> {
     /// or `t.a b:1` (a space in the key) are skipped here, so that whatever extraction accepts,
     /// injection writes in every style.
     pub fn tags(&self) -> impl Iterator<Item = Tag<'a>> {
-        self.entries().filter_map(|(k, v)| tag_of(k, v))
+        self.member_tags().tags()
     }
 
     /// Sub-members with keys other than `s`, `o`, `p` and `t.*`.
     pub fn unknown(&self) -> impl Iterator<Item = (&'a [u8], &'a [u8])> {
         self.entries()
             .filter(|(k, _)| !matches!(*k, b"s" | b"o" | b"p") && !k.starts_with(b"t."))
+    }
+}
+
+/// `(key, value)` of every well-formed sub-member of the member value `raw`, in order.
+fn entries(raw: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    list::Split::new(raw, b';').filter_map(|e| {
+        let e = list::trim_ows(e);
+        match list::split_once(e, b':') {
+            (k, Some(v)) if !k.is_empty() => Some((list::trim_ows_end(k), list::trim_ows(v))),
+            _ => None,
+        }
+    })
+}
+
+/// The tags of a `dd=` member, as a context keeps them ([`Tags::DdMember`](crate::context::Tags)):
+/// the member's value and what [`parse`] found of its tags, without the positions of `s`, `o`,
+/// `p` and `t.dm` (read into the context itself). 24 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemberTags<'a> {
+    raw: &'a [u8],
+    tid: At,
+    other_tags: bool,
+}
+
+impl<'a> MemberTags<'a> {
+    /// The member's value as received (at most [`MAX_LEN`] bytes of it).
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// The raw value of the first `t.tid` entry that is a tag ([`DdMember::tid`]).
+    pub fn tid(&self) -> Option<&'a [u8]> {
+        self.tid.get(self.raw)
+    }
+
+    /// True when some `t.*` entry other than `t.dm` and `t.tid` is present.
+    pub fn has_other_tags(&self) -> bool {
+        self.other_tags
+    }
+
+    /// The `t.*` entries as propagated tags, as [`DdMember::tags`] gives them.
+    pub fn tags(&self) -> impl Iterator<Item = Tag<'a>> {
+        entries(self.raw).filter_map(|(k, v)| tag_of(k, v))
     }
 }
 

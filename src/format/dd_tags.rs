@@ -209,10 +209,12 @@ pub enum Tid<'a> {
     Malformed(&'a [u8]),
 }
 
-/// A validated `x-datadog-tags` header, borrowed.
+/// A validated `x-datadog-tags` header, borrowed: a pointer to its field lines (kept by the
+/// caller, in the [`Slots`](crate::propagate::Slots) of an extraction or a [`Fields`] of its
+/// own) and where `tid` and `dm` are in them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DdTags<'a> {
-    fields: Fields<'a>,
+    fields: &'a Fields<'a>,
     /// The first `_dd.p.tid` value: which field line, and where in it.
     tid: (u8, At),
     /// The first `_dd.p.dm` value, likewise.
@@ -228,14 +230,15 @@ pub struct DdTags<'a> {
 /// use tracewire::format::dd_tags::{self, Tid};
 /// use tracewire::wire::list::Fields;
 ///
-/// let t = dd_tags::parse(Fields::one(b"_dd.p.dm=-4,_dd.p.tid=640cfd8d00000000,any=tag"), 512).unwrap();
+/// let lines = Fields::one(b"_dd.p.dm=-4,_dd.p.tid=640cfd8d00000000,any=tag");
+/// let t = dd_tags::parse(&lines, 512).unwrap();
 /// assert_eq!(t.tid(), Tid::Valid(0x640c_fd8d_0000_0000));
 /// assert_eq!(t.dm(), Some(Ok(tracewire::DecisionMaker(4))));
 /// assert!(t.get(b"any").is_none(), "only _dd.p.* tags are kept");
-/// assert!(dd_tags::parse(Fields::one(b"_dd.p.a"), 512).is_err(), "no =: decoding_error");
+/// assert!(dd_tags::parse(&Fields::one(b"_dd.p.a"), 512).is_err(), "no =: decoding_error");
 /// ```
 #[inline]
-pub fn parse(fields: Fields<'_>, max_len: usize) -> Result<DdTags<'_>, TagsError> {
+pub fn parse<'a>(fields: &'a Fields<'a>, max_len: usize) -> Result<DdTags<'a>, TagsError> {
     let max_len = max_len.min(MAX_LEN);
     if max_len == 0 {
         return Err(TagsError::Disabled);
@@ -337,6 +340,13 @@ impl<'a> DdTags<'a> {
                 _ => Tid::Malformed(v),
             },
         }
+    }
+
+    /// The raw value of the first `_dd.p.tid`, valid or not (what [`Tid::Malformed`] holds
+    /// when it is malformed).
+    #[inline]
+    pub fn tid_raw(&self) -> Option<&'a [u8]> {
+        self.at(self.tid)
     }
 
     /// The `_dd.p.dm` value: `None` when absent, `Some(Err(()))` when invalid.
@@ -522,8 +532,10 @@ mod tests {
     use std::string::String;
     use std::vec::Vec;
 
-    fn f(s: &str) -> Fields<'_> {
-        Fields::one(s.as_bytes())
+    /// The one field line `s`, kept for the rest of the test run (parsed tags borrow it).
+    fn f(s: &str) -> &'static Fields<'static> {
+        let s: &'static str = std::boxed::Box::leak(s.into());
+        std::boxed::Box::leak(std::boxed::Box::new(Fields::one(s.as_bytes())))
     }
 
     fn keys(t: &DdTags<'_>) -> Vec<String> {

@@ -319,10 +319,20 @@ pub struct TraceStateReport {
     pub dropped_fields: usize,
 }
 
-/// A received `tracestate`: a lazy, bounded view over its field lines.
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
+/// A received `tracestate`: a lazy, bounded view over its field lines, which it borrows (a
+/// pointer: the lines themselves are kept by the caller, in the [`Slots`](crate::propagate::Slots)
+/// of an extraction or a [`Fields`] of its own).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct TraceState<'a> {
-    fields: Fields<'a>,
+    fields: &'a Fields<'a>,
+}
+
+impl Default for TraceState<'_> {
+    fn default() -> Self {
+        TraceState {
+            fields: &Fields::EMPTY,
+        }
+    }
 }
 
 /// The valid members, as `{key: value}`.
@@ -344,12 +354,12 @@ impl core::fmt::Debug for TraceState<'_> {
 
 impl<'a> TraceState<'a> {
     /// A view over the field lines (nothing is scanned yet).
-    pub const fn new(fields: Fields<'a>) -> Self {
+    pub const fn new(fields: &'a Fields<'a>) -> Self {
         TraceState { fields }
     }
 
     /// The field lines as received.
-    pub fn fields(&self) -> Fields<'a> {
+    pub fn fields(&self) -> &'a Fields<'a> {
         self.fields
     }
 
@@ -359,14 +369,15 @@ impl<'a> TraceState<'a> {
     /// use tracewire::format::tracestate::TraceState;
     /// use tracewire::wire::list::Fields;
     ///
-    /// let ts = TraceState::new(Fields::one(b"congo=t61, bad key=1 ,rojo=00f0,congo=again"));
+    /// let lines = Fields::one(b"congo=t61, bad key=1 ,rojo=00f0,congo=again");
+    /// let ts = TraceState::new(&lines);
     /// let keys: Vec<&[u8]> = ts.members().map(|m| m.key).collect();
     /// assert_eq!(keys, [&b"congo"[..], b"rojo"], "invalid members and repeats skipped");
     /// assert_eq!(ts.get(b"rojo"), Some(&b"00f0"[..]));
     /// ```
     pub fn members(&self) -> Members<'a> {
         Members {
-            items: Items::new(self.fields, None),
+            items: Items::new(*self.fields, None),
             seen: Keys::new(),
             scanned: 0,
             report: TraceStateReport {
@@ -398,7 +409,7 @@ impl<'a> TraceState<'a> {
         // valid members before the match, so the first valid item with this key is the answer
         // `members()` would give (an earlier valid one would have matched first; duplicates
         // and invalid items are skipped there too). Only items whose key matches are validated.
-        let mut items = Items::new(self.fields, None);
+        let mut items = Items::new(*self.fields, None);
         for item in items.by_ref().take(MAX_MEMBERS) {
             if let Item::Member(m) = item {
                 if m.key == key {
@@ -515,7 +526,7 @@ fn encode_all(
     // `members()` can be reached, so this loop yields exactly its members without `own_key`;
     // items with `own_key` are dropped whatever their value, so their value is not read.
     let mut seen = Keys::new();
-    let mut items = Items::new(rest.fields, Some(own_key));
+    let mut items = Items::new(*rest.fields, Some(own_key));
     let mut scanned = 0usize;
     while let Some(item) = items.next() {
         scanned = scanned.wrapping_add(1);
@@ -566,7 +577,8 @@ pub struct EncodeReport {
 /// use tracewire::wire::buf::Writer;
 /// use tracewire::wire::list::Fields;
 ///
-/// let incoming = TraceState::new(Fields::one(b"dd=s:1,congo=t61"));
+/// let lines = Fields::one(b"dd=s:1,congo=t61");
+/// let incoming = TraceState::new(&lines);
 /// let mut buf = [0u8; 64];
 /// let mut w = Writer::new(&mut buf);
 /// tracestate::encode(Some(b"dd=s:2;p:000000000000002a"), b"dd", &incoming, &mut w).unwrap();
@@ -917,7 +929,7 @@ mod tests {
         for l in lines {
             f.push(l.as_bytes());
         }
-        TraceState::new(f)
+        TraceState::new(std::boxed::Box::leak(std::boxed::Box::new(f)))
     }
 
     fn pairs(t: &TraceState<'_>) -> Vec<(String, String)> {
@@ -1057,7 +1069,7 @@ mod tests {
                 f.push(a);
                 f.push(b);
             }
-            let t = TraceState::new(f);
+            let t = TraceState::new(&f);
             for key in [&b"dd"[..], b"rojo", b"a", b"d"] {
                 let walk = t.members().find(|m| m.key == key).map(|m| m.value);
                 proptest::prop_assert_eq!(t.get(key), walk);
@@ -1077,7 +1089,8 @@ mod tests {
             own in proptest::option::of(proptest::string::string_regex("dd=s:[0-2]").unwrap()),
         ) {
             let line = items.join(",");
-            let t = TraceState::new(Fields::one(line.as_bytes()));
+            let f = Fields::one(line.as_bytes());
+            let t = TraceState::new(&f);
             let (fast, slow) = both(own.as_deref(), &t);
             proptest::prop_assert_eq!(fast, slow);
         }

@@ -5,7 +5,7 @@ use super::inject::BaggageOut;
 use super::Slots;
 use crate::carrier::Extract;
 use crate::config::{Behavior, Config, Style};
-use crate::context::{LastParent, PropagationErrorTag, SpanContext, Tags};
+use crate::context::{LastParent, SpanContext, Tags};
 use crate::format::baggage::{self, Baggage, BaggageError};
 use crate::format::datadog::{self, DatadogError, DatadogInput};
 use crate::format::dd_member;
@@ -220,7 +220,8 @@ impl core::fmt::Debug for LinkEntry {
 ///
 /// let h = [("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-1"), ("x-datadog-trace-id", "5")];
 /// let config = Config::new().with_styles(StyleSet::from_styles(&[Style::Datadog, Style::B3Single]));
-/// let ex = propagate::extract(&h, &config);
+/// let mut slots = propagate::Slots::new();
+/// let ex = propagate::extract(&h, &config, &mut slots);
 /// let link = ex.links.iter().next().unwrap();
 /// assert_eq!((link.style, link.reason), (Style::B3Single, LinkReason::TerminatedContext));
 /// assert_eq!(link.flags(), Some(1));
@@ -343,7 +344,8 @@ impl<'a> Extracted<'a> {
     /// use tracewire::propagate;
     ///
     /// let h = [("baggage", "user.id=amy")];
-    /// let ex = propagate::extract(&h, &Config::new());
+    /// let mut slots = propagate::Slots::new();
+    /// let ex = propagate::extract(&h, &Config::new(), &mut slots);
     /// assert!(matches!(ex.baggage_out(), propagate::BaggageOut::Extracted(b) if b.len() == 1));
     /// ```
     pub fn baggage_out(&self) -> BaggageOut<'_> {
@@ -367,22 +369,28 @@ pub(super) enum Found {
 
 /// Extracts the incoming trace context from `carrier` under `config`.
 ///
+/// `slots` is where the one pass over the carrier keeps what it found: the raw value of every
+/// header a style reads, and every field line of the list headers (`tracestate`,
+/// `x-datadog-tags`, `baggage`, which may arrive on several lines). The result points into it
+/// instead of holding those lines itself, so it borrows `slots` as it borrows the carrier, and
+/// stays small (a context is 128 bytes). [`Slots::new`] is `const` and cheap; a request handler
+/// declares one beside its result.
+///
 /// The result is returned by value: the compiler builds it in a slot of its own and copies it
-/// (672 bytes) into the caller's variable, and the caller's frame holds both. On a small stack,
-/// [`extract_into`] a result the caller keeps (and [`SpanContext::make_child`] its context in
-/// place) instead: the footprint probe measures extraction plus injection about 300 bytes
-/// shallower that way.
+/// into the caller's variable. On a small stack, [`extract_into`] a result the caller keeps
+/// (and [`SpanContext::make_child`] its context in place) instead.
 ///
 /// ```
 /// use tracewire::config::{Config, Style};
-/// use tracewire::propagate::{self, Status};
+/// use tracewire::propagate::{self, Slots, Status};
 ///
 /// let h = [
 ///     ("x-datadog-trace-id", "1234"),
 ///     ("x-datadog-parent-id", "5678"),
 ///     ("traceparent", "00-00000000000000000000000000000099-00f067aa0ba902b7-01"),
 /// ];
-/// let ex = propagate::extract(&h, &Config::new());
+/// let mut slots = Slots::new();
+/// let ex = propagate::extract(&h, &Config::new(), &mut slots);
 /// // The first valid style (Datadog) is continued; the traceparent of another trace is a link.
 /// assert_eq!(ex.context.unwrap().trace_id.get(), 1234);
 /// assert_eq!(ex.style, Some(Style::Datadog));
@@ -390,28 +398,34 @@ pub(super) enum Found {
 /// assert_eq!(ex.report.status(Style::TraceContext), Some(Status::Valid));
 /// ```
 #[inline(always)]
-pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extracted<'a> {
+pub fn extract<'a, C: Extract + ?Sized>(
+    carrier: &'a C,
+    config: &Config,
+    slots: &'a mut Slots<'a>,
+) -> Extracted<'a> {
     // A thin wrapper over `extract_into` (see above for what returning by value costs).
     let mut out = Extracted::empty();
-    extract_into(carrier, config, &mut out);
+    extract_into(carrier, config, slots, &mut out);
     out
 }
 
 /// [`extract`](fn@super::extract) into `out`, which is overwritten: nothing of an earlier
-/// extraction into the same `out` remains.
+/// extraction into the same `out` remains. `slots` is overwritten too (see [`extract`] for what
+/// it holds).
 ///
 /// ```
 /// use tracewire::config::{Config, Style, StyleSet};
-/// use tracewire::propagate::{self, Status};
+/// use tracewire::propagate::{self, Slots, Status};
 ///
 /// let config = Config::new().with_styles(StyleSet::from_styles(&[Style::Datadog, Style::B3Single]));
 /// let first = [("x-datadog-trace-id", "5"), ("x-datadog-parent-id", "6"),
 ///              ("b3", "80f198ee56343ba8-e457b5a2e4d86bd1-1"), ("baggage", "k=v")];
-/// let mut out = propagate::extract(&first, &config);
+/// let (mut one, mut two) = (Slots::new(), Slots::new());
+/// let mut out = propagate::extract(&first, &config, &mut one);
 /// assert!(out.context.is_some() && out.links.len() == 1 && out.report.entries().len() == 2);
 ///
 /// let second = [("b3", "0")];
-/// propagate::extract_into(&second, &config, &mut out);
+/// propagate::extract_into(&second, &config, &mut two, &mut out);
 /// assert!(out.context.is_none() && out.style.is_none() && out.baggage.is_none());
 /// assert_eq!(out.links.iter().count(), 0);
 /// assert_eq!(out.report.status(Style::Datadog), Some(Status::Absent));
@@ -421,11 +435,12 @@ pub fn extract<'a, C: Extract + ?Sized>(carrier: &'a C, config: &Config) -> Extr
 pub fn extract_into<'a, C: Extract + ?Sized>(
     carrier: &'a C,
     config: &Config,
+    slots: &'a mut Slots<'a>,
     out: &mut Extracted<'a>,
 ) {
-    let mut slots = Slots::default();
+    slots.clear();
     carrier.for_each_header(|n, v| slots.offer(n, v));
-    fill(&slots, config, out);
+    fill(slots, config, out);
 }
 
 /// [`extract`](fn@super::extract) from slots already collected (for carriers that look names up directly).
@@ -435,20 +450,20 @@ pub fn extract_into<'a, C: Extract + ?Sized>(
 /// use tracewire::propagate::{self, Slots};
 ///
 /// // A carrier with its own name lookup offers only the headers tracewire reads.
-/// let mut slots = Slots::default();
+/// let mut slots = Slots::new();
 /// slots.offer(b"x-datadog-trace-id", b"7");
 /// slots.offer(b"x-datadog-parent-id", b"8");
 /// let ex = propagate::extract_slots(&slots, &Config::new());
 /// assert_eq!(ex.context.unwrap().span_id.map(|s| s.get()), Some(8));
 /// ```
 #[inline]
-pub fn extract_slots<'a>(slots: &Slots<'a>, config: &Config) -> Extracted<'a> {
+pub fn extract_slots<'a>(slots: &'a Slots<'a>, config: &Config) -> Extracted<'a> {
     let mut out = Extracted::empty();
     fill(slots, config, &mut out);
     out
 }
 
-fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
+fn fill<'a>(slots: &'a Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
     // Field by field: only the discriminants and counters are stored (`*out = EMPTY` copies
     // the whole constant).
     out.context = None;
@@ -527,7 +542,7 @@ fn fill<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
 /// the behaviour is `restart`: the merge, and the link that replaces the context. Out of line,
 /// so the tracestate and link it builds are not in the frame under which every style is read.
 #[inline(never)]
-fn settle<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>, merge: &Merge<'a>) {
+fn settle<'a>(slots: &'a Slots<'a>, config: &Config, out: &mut Extracted<'a>, merge: &Merge<'a>) {
     if let (Some(ctx), Some(pstyle)) = (out.context.as_mut(), out.style) {
         if let Some(w3c) = &merge.w3c_same_trace {
             merge_w3c(ctx, w3c, received_tracestate(slots), merge.datadog_parent);
@@ -546,8 +561,8 @@ fn settle<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>, merge
 /// Reads the received baggage into `out`. Out of line: the parse result's slot is in its frame,
 /// which extraction without baggage never pushes.
 #[inline(never)]
-fn attach_baggage<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
-    match baggage::parse(slots.baggage, super::baggage_limits(config)) {
+fn attach_baggage<'a>(slots: &'a Slots<'a>, config: &Config, out: &mut Extracted<'a>) {
+    match baggage::parse(&slots.baggage, super::baggage_limits(config)) {
         Ok(b) => {
             out.baggage = Some(b);
             out.report.baggage = Some(Ok(()));
@@ -558,11 +573,11 @@ fn attach_baggage<'a>(slots: &Slots<'a>, config: &Config, out: &mut Extracted<'a
 
 /// The tracestate a tracecontext context carries: the received lines, when any arrived.
 #[inline(always)]
-fn received_tracestate<'a>(s: &Slots<'a>) -> Option<TraceState<'a>> {
+fn received_tracestate<'a>(s: &'a Slots<'a>) -> Option<TraceState<'a>> {
     if s.tracestate.is_empty() {
         None
     } else {
-        Some(TraceState::new(s.tracestate))
+        Some(TraceState::new(&s.tracestate))
     }
 }
 
@@ -581,7 +596,7 @@ struct Merge<'a> {
 #[inline(never)]
 fn later_style<'a>(
     style: Style,
-    slots: &Slots<'a>,
+    slots: &'a Slots<'a>,
     config: &Config,
     out: &mut Extracted<'a>,
     merge: &mut Merge<'a>,
@@ -665,7 +680,7 @@ fn certainly_absent(style: Style, s: &Slots<'_>) -> bool {
 /// The context `style` finds in `s`, if it finds a valid one.
 pub(super) fn valid_context<'a>(
     style: Style,
-    s: &Slots<'a>,
+    s: &'a Slots<'a>,
     config: &Config,
 ) -> Option<SpanContext<'a>> {
     let mut ctx = None;
@@ -679,7 +694,7 @@ pub(super) fn valid_context<'a>(
 /// the style found one).
 fn candidate_into<'a>(
     style: Style,
-    s: &Slots<'a>,
+    s: &'a Slots<'a>,
     config: &Config,
     dst: &mut Option<SpanContext<'a>>,
 ) -> Found {
@@ -709,7 +724,7 @@ fn candidate_into<'a>(
 }
 
 #[inline(never)]
-fn b3_single_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
+fn b3_single_candidate<'a>(s: &'a Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
     match s.b3 {
         None => Found::Absent,
         Some(v) => b3_candidate(b3::parse_single(v).map(Some), dst),
@@ -717,7 +732,7 @@ fn b3_single_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> 
 }
 
 #[inline(never)]
-fn b3_multi_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
+fn b3_multi_candidate<'a>(s: &'a Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
     b3_candidate(
         b3::parse_multi(&b3::B3MultiInput {
             trace_id: s.b3_trace_id,
@@ -732,7 +747,7 @@ fn b3_multi_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> F
 
 #[inline(never)]
 fn datadog_candidate<'a>(
-    s: &Slots<'a>,
+    s: &'a Slots<'a>,
     config: &Config,
     dst: &mut Option<SpanContext<'a>>,
 ) -> Found {
@@ -760,7 +775,7 @@ fn datadog_candidate<'a>(
     c.origin = dd.origin.map(Text::plain);
     c.trace_flags = TraceFlags(u8::from(dd.sampling_priority.is_some_and(|p| p.is_keep())));
     if !s.dd_tags.is_empty() {
-        datadog_tags_into(s.dd_tags, config, c);
+        datadog_tags_into(&s.dd_tags, config, c);
     }
     Found::Valid(ignored)
 }
@@ -769,7 +784,7 @@ fn datadog_candidate<'a>(
 /// (`_dd.p.tid`), the decision maker, the tags, and the propagation error when part of them is
 /// rejected. In a frame of its own, pushed only when the header arrived.
 #[inline(never)]
-fn datadog_tags_into<'a>(tags: Fields<'a>, config: &Config, c: &mut SpanContext<'a>) {
+fn datadog_tags_into<'a>(tags: &'a Fields<'a>, config: &Config, c: &mut SpanContext<'a>) {
     match dd_tags::parse(tags, config.x_datadog_tags_max_len()) {
         Ok(t) => {
             match t.tid() {
@@ -779,42 +794,31 @@ fn datadog_tags_into<'a>(tags: Fields<'a>, config: &Config, c: &mut SpanContext<
                         c.trace_id = id;
                     }
                 }
-                Tid::Malformed(raw) => {
-                    c.propagation_error = Some(PropagationErrorTag {
-                        error: PropagationError::MalformedTid,
-                        value: Some(raw),
-                    })
-                }
+                // The raw value stays in the tags (`propagation_error_tag` gives it).
+                Tid::Malformed(_) => c.propagation_error = Some(PropagationError::MalformedTid),
             }
             match t.dm() {
                 None => {}
                 Some(Ok(dm)) => c.decision_maker = Some(dm),
                 Some(Err(())) => {
-                    c.propagation_error.get_or_insert(PropagationErrorTag {
-                        error: PropagationError::DecodingError,
-                        value: None,
-                    });
+                    c.propagation_error
+                        .get_or_insert(PropagationError::DecodingError);
                 }
             }
             c.tags = Tags::Header(t);
         }
-        Err(e) => {
-            c.propagation_error = Some(PropagationErrorTag {
-                error: e.into(),
-                value: None,
-            });
-        }
+        Err(e) => c.propagation_error = Some(e.into()),
     }
 }
 
 #[inline(never)]
-fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
+fn w3c_candidate<'a>(s: &'a Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found {
     let tp = match w3c_traceparent(s) {
         Ok(tp) => tp,
         Err(found) => return found,
     };
     // Everything from here on is infallible: the context is written in place first, and its
-    // tracestate read where it lies (no copy of the 72-byte view on this frame).
+    // tracestate read where it lies (the lines stay in the slots).
     let ctx = dst.insert(SpanContext::new(tp.trace_id, Some(tp.parent_id)));
     ctx.trace_flags = tp.flags;
     ctx.tracestate = received_tracestate(s);
@@ -826,16 +830,13 @@ fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found 
     // `t.tid` is redundant with the traceparent, which always wins; a malformed one is reported
     // as dd-trace-cpp and -java do (`malformed_tid <value>`), and one that names another high
     // half as `inconsistent_tid <value>` (§12 #49).
+    // (The value stays in the member's tags: `propagation_error_tag` gives it.)
     ctx.propagation_error = member.as_ref().and_then(|m| m.tid()).and_then(|tid| {
-        let error = match crate::wire::hex::decode_u64(tid) {
-            None | Some(0) => PropagationError::MalformedTid,
-            Some(h) if h != tp.trace_id.high() => PropagationError::InconsistentTid,
-            Some(_) => return None,
-        };
-        Some(PropagationErrorTag {
-            error,
-            value: Some(tid),
-        })
+        match crate::wire::hex::decode_u64(tid) {
+            None | Some(0) => Some(PropagationError::MalformedTid),
+            Some(h) if h != tp.trace_id.high() => Some(PropagationError::InconsistentTid),
+            Some(_) => None,
+        }
     });
     let (priority, dm) = dd_member::reconcile(
         tp.flags.sampled(),
@@ -849,7 +850,7 @@ fn w3c_candidate<'a>(s: &Slots<'a>, dst: &mut Option<SpanContext<'a>>) -> Found 
         .as_ref()
         .and_then(|m| m.last_parent_id())
         .map(LastParent::Raw);
-    ctx.tags = member.map_or(Tags::None, Tags::DdMember);
+    ctx.tags = member.map_or(Tags::None, |m| Tags::DdMember(m.member_tags()));
     Found::Valid(None)
 }
 
@@ -870,12 +871,16 @@ fn w3c_traceparent(s: &Slots<'_>) -> Result<traceparent::Traceparent, Found> {
 
 /// The tracecontext style read after the first valid context (§5.3): what the merge (same
 /// trace) or the span link (another trace) takes of it, read without building a context
-/// (what [`w3c_candidate`] would build, `later_style` would hold in a 272-byte slot): the
+/// (what [`w3c_candidate`] would build, `later_style` would hold in a 128-byte slot): the
 /// traceparent, and the `dd=` member's `p:` for the merge or its sampling decision for the
 /// link. Datadog's tracers list tracecontext after datadog by default, so this is the usual
-/// later style; its frame is a third of that slot.
+/// later style.
 #[inline(never)]
-fn later_tracecontext<'a>(s: &Slots<'a>, out: &mut Extracted<'a>, merge: &mut Merge<'a>) -> Status {
+fn later_tracecontext<'a>(
+    s: &'a Slots<'a>,
+    out: &mut Extracted<'a>,
+    merge: &mut Merge<'a>,
+) -> Status {
     let tp = match w3c_traceparent(s) {
         Ok(tp) => tp,
         Err(Found::Invalid(e)) => return Status::Invalid(e),
@@ -1044,7 +1049,8 @@ mod tests {
         ];
         for (style, names) in cases {
             let config = Config::new().with_styles(StyleSet::from_styles(&[style]));
-            let ex = extract(&h, &config);
+            let mut slots = crate::propagate::Slots::new();
+            let ex = extract(&h, &config, &mut slots);
             let mut out = Headers::<16, 1024>::new();
             let ctx = ex.context.map(|c| c.child(SpanId::MIN));
             inject(ctx.as_ref(), BaggageOut::None, &config, &mut out).unwrap();

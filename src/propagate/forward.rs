@@ -227,7 +227,7 @@ pub(super) fn forward_into(
     }
     if styles.contains(Style::Baggage) && !s.baggage.is_empty() {
         let limits = super::baggage_limits(config);
-        if let Ok(b) = baggage::parse(s.baggage, limits) {
+        if let Ok(b) = baggage::parse(&s.baggage, limits) {
             report.inject.baggage_dropped =
                 put_baggage(BaggageOut::Extracted(&b), config, &mut out);
         }
@@ -308,11 +308,14 @@ mod forward_tests {
             ("dd=s:1;t.tid:640cfd8d00000000", None, None),
         ] {
             let h = [("traceparent", tp), ("tracestate", ts)];
-            let ex = extract(&h, &Config::new());
+            let mut slots = Slots::new();
+            let ex = extract(&h, &Config::new(), &mut slots);
             let c = ex.context.unwrap();
             assert_eq!(c.trace_id.high(), 0x640c_fd8d_0000_0000, "{ts}");
-            assert_eq!(c.propagation_error.map(|e| e.error), error, "{ts}");
-            assert_eq!(c.propagation_error.and_then(|e| e.value), value, "{ts}");
+            assert_eq!(c.propagation_error, error, "{ts}");
+            let tag = c.propagation_error_tag();
+            assert_eq!(tag.map(|e| e.error), error, "{ts}");
+            assert_eq!(tag.and_then(|e| e.value), value, "{ts}");
         }
     }
 
@@ -328,12 +331,14 @@ mod forward_tests {
             ),
             ("tracestate", "dd=s:1;p:0000000000000000"),
         ];
-        let c = extract(&h, &Config::new()).context.unwrap();
+        let mut slots = Slots::new();
+        let c = extract(&h, &Config::new(), &mut slots).context.unwrap();
         assert_eq!(c.span_id, SpanId::new(0x00f0_67aa_0ba9_02b7));
         assert_eq!(c.last_parent_id, Some(LastParent::Raw(b"0000000000000000")));
         // Without a `p`, the Datadog parent stands in.
         let h = [h[0], h[1], h[2], ("tracestate", "dd=s:1")];
-        let c = extract(&h, &Config::new()).context.unwrap();
+        let mut slots = Slots::new();
+        let c = extract(&h, &Config::new(), &mut slots).context.unwrap();
         assert_eq!(c.last_parent_id, SpanId::new(5678).map(LastParent::Id));
     }
 
@@ -347,7 +352,8 @@ mod forward_tests {
             ("x-datadog-tags", ""),
             ("x-datadog-tags", "_dd.p.x=y"),
         ];
-        let ex = extract(&h, &Config::new());
+        let mut slots = Slots::new();
+        let ex = extract(&h, &Config::new(), &mut slots);
         assert_eq!(ex.baggage.map(|b| b.len()), Some(2));
         assert!(ex.context.unwrap().propagation_error.is_none());
         assert!(ex.context.unwrap().tags.get(b"x").is_some());

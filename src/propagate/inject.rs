@@ -674,7 +674,7 @@ fn put_tracecontext(
 }
 
 /// An empty received tracestate (a constant, so no frame holds one).
-const NO_TRACESTATE: TraceState<'static> = TraceState::new(Fields::EMPTY);
+const NO_TRACESTATE: TraceState<'static> = TraceState::new(&Fields::EMPTY);
 
 /// Longest received `p:` value re-sent as it is (a longer one is replaced by this span's id).
 const LAST_PARENT_MAX_LEN: usize = 64;
@@ -766,7 +766,7 @@ pub(super) fn dd_member_of<'b>(
 
 /// `tracestate`: `own` first, then the other vendors' valid members of `rest`.
 pub(super) fn put_tracestate(own: Option<&[u8]>, rest: Option<&TraceState<'_>>, out: &mut Out<'_>) {
-    let empty = TraceState::new(Fields::EMPTY);
+    let empty = TraceState::new(&Fields::EMPTY);
     let rest = rest.unwrap_or(&empty);
     out.put(name::TRACESTATE, tracestate::MAX_ENCODED_LEN, |w| {
         tracestate::encode(own, b"dd", rest, w).is_ok() && !w.is_empty()

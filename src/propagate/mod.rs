@@ -3,7 +3,8 @@
 //!
 //! **Extraction** ([`extract`]) makes one pass over the carrier and keeps the slots of every header
 //! any style reads (single-valued headers: the first occurrence; `tracestate`, `baggage` and
-//! `x-datadog-tags`: every field line, up to [`MAX_FIELDS`](crate::wire::list::MAX_FIELDS)). One
+//! `x-datadog-tags`: every field line, up to [`MAX_FIELDS`](crate::wire::list::MAX_FIELDS)) in
+//! [`Slots`] the caller holds: the result points into them rather than copying the lines. One
 //! rule for folded values (§10, §12 #44): a single-valued header (`x-datadog-trace-id`,
 //! `-parent-id`, `-sampling-priority`, `-origin`, `b3`, `x-b3-*`) is read up to its first `,`
 //! ([`single_value`](crate::wire::list::single_value)); `traceparent`, which must arrive once, is

@@ -80,7 +80,8 @@ where
     F: FnOnce(&Extracted<'_>) -> SpanId,
 {
     let (pending, mut done) = {
-        let ex = extract(&*carrier, config);
+        let mut slots = Slots::new();
+        let ex = extract(&*carrier, config, &mut slots);
         encode_continued(bufs, &ex, config, child_span)?
     };
     done.inject.headers = pending.commit_stripped(carrier, strip)?;
@@ -144,7 +145,8 @@ where
     F: FnOnce(&Extracted<'_>) -> SpanId,
 {
     let block = HeaderBlock(input);
-    let ex = extract(&block, config);
+    let mut slots = Slots::new();
+    let ex = extract(&block, config, &mut slots);
     let mut w = HeaderBlockWriter::new(out);
     w.copy_block_except(input, strip)
         .map_err(InjectError::Carrier)?;

@@ -4,8 +4,11 @@ use crate::carrier::Extract;
 use crate::wire::list::Fields;
 use crate::wire::name;
 
-/// The raw header slots one pass over a carrier collects.
-#[derive(Clone, Copy, Debug, Default)]
+/// The raw header slots one pass over a carrier collects: the first value of every
+/// single-valued header a style reads, and every field line of the list headers. An extracted
+/// context, its links and its baggage point into them (see [`extract`](super::extract)), so a
+/// caller keeps them beside the result.
+#[derive(Clone, Copy, Debug)]
 pub struct Slots<'a> {
     /// First `traceparent`.
     pub traceparent: Option<&'a [u8]>,
@@ -49,6 +52,12 @@ fn push_line<'a>(f: &mut Fields<'a>, v: &'a [u8]) {
     }
 }
 
+impl Default for Slots<'_> {
+    fn default() -> Self {
+        Slots::new()
+    }
+}
+
 fn first<'a>(slot: &mut Option<&'a [u8]>, v: &'a [u8]) {
     if slot.is_none() {
         *slot = Some(v);
@@ -56,9 +65,51 @@ fn first<'a>(slot: &mut Option<&'a [u8]>, v: &'a [u8]) {
 }
 
 impl<'a> Slots<'a> {
+    /// No header seen yet. `const`: a result can be declared beside them at no cost.
+    pub const fn new() -> Self {
+        Slots {
+            traceparent: None,
+            traceparent_count: 0,
+            tracestate: Fields::EMPTY,
+            dd_trace_id: None,
+            dd_parent_id: None,
+            dd_sampling_priority: None,
+            dd_origin: None,
+            dd_tags: Fields::EMPTY,
+            b3: None,
+            b3_trace_id: None,
+            b3_span_id: None,
+            b3_sampled: None,
+            b3_flags: None,
+            xray: None,
+            baggage: Fields::EMPTY,
+        }
+    }
+
+    /// Forgets every header seen: every slot marked empty (the lines of a list are behind its
+    /// count, which is all that is reset).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.traceparent = None;
+        self.traceparent_count = 0;
+        self.tracestate.clear();
+        self.dd_trace_id = None;
+        self.dd_parent_id = None;
+        self.dd_sampling_priority = None;
+        self.dd_origin = None;
+        self.dd_tags.clear();
+        self.b3 = None;
+        self.b3_trace_id = None;
+        self.b3_span_id = None;
+        self.b3_sampled = None;
+        self.b3_flags = None;
+        self.xray = None;
+        self.baggage.clear();
+    }
+
     /// Collects the slots in one pass (names matched by length, then ASCII-case-insensitively).
     pub fn collect<C: Extract + ?Sized>(carrier: &'a C) -> Self {
-        let mut s = Slots::default();
+        let mut s = Slots::new();
         carrier.for_each_header(|n, v| s.offer(n, v));
         s
     }

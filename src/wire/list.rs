@@ -178,6 +178,13 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Forgets every field line (none kept, none dropped).
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.dropped = 0;
+    }
+
     /// The kept field lines, in arrival order.
     #[inline]
     pub fn as_slice(&self) -> &[&'a [u8]] {

@@ -294,7 +294,8 @@ pub fn check(data: &[u8]) {
         .with_extract_first(size & 0x20 != 0)
         .with_xray_128bit_roots(true);
     let headers = parse_lines(rest);
-    let ex: Extracted<'_> = propagate::extract(headers.as_slice(), &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex: Extracted<'_> = propagate::extract(headers.as_slice(), &cfg, &mut slots);
     let span = SpanId::new(0x1234_5678_9abc_def0).unwrap();
     let child = ex.context.map(|c| c.child(span));
     let bag = ex
@@ -327,7 +328,8 @@ pub fn check(data: &[u8]) {
                 );
                 continue;
             }
-            let back = propagate::extract(&out, &only(style));
+            let mut slots = propagate::Slots::new();
+            let back = propagate::extract(&out, &only(style), &mut slots);
             let got = back
                 .context
                 .unwrap_or_else(|| panic!("{style}: no context in {out:?}"));
@@ -335,7 +337,8 @@ pub fn check(data: &[u8]) {
         }
     }
     if cfg.inject.contains(Style::Baggage) {
-        let back = propagate::extract(&out, &only(Style::Baggage));
+        let mut slots = propagate::Slots::new();
+        let back = propagate::extract(&out, &only(Style::Baggage), &mut slots);
         let n = ex.baggage.as_ref().map_or(0, baggage::Baggage::len);
         let got = back.baggage.as_ref().map_or(0, baggage::Baggage::len);
         assert_eq!(got + report.baggage_dropped, n, "baggage members");
@@ -366,12 +369,18 @@ pub fn check(data: &[u8]) {
         if matches!(style, Style::Baggage | Style::XRay) {
             continue;
         }
-        let src = propagate::extract(headers.as_slice(), &only(style).with_limits(cfg.limits));
+        let mut slots = propagate::Slots::new();
+        let src = propagate::extract(
+            headers.as_slice(),
+            &only(style).with_limits(cfg.limits),
+            &mut slots,
+        );
         let Some(mut want) = src.context else {
             continue;
         };
         want.span_id = Some(span);
-        let back = propagate::extract(&fwd, &only(style));
+        let mut slots = propagate::Slots::new();
+        let back = propagate::extract(&fwd, &only(style), &mut slots);
         let got = back
             .context
             .unwrap_or_else(|| panic!("{style}: forwarded nothing back from {fwd:?}"));

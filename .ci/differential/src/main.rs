@@ -138,6 +138,45 @@ fn pairs<'h>(it: impl Iterator<Item = (&'static str, &'h [u8])>) -> Vec<(String,
     it.map(|(n, v)| (n.to_string(), v.to_vec())).collect()
 }
 
+/// The old `Extracted`'s `Debug` text as the context that borrows its `Slots` prints the same
+/// state: a `dd=` member's tags as `MemberTags` (the member without the positions of `s`, `o`,
+/// `p` and `t.dm`, which were read into the context). Commits before the lean context only.
+fn old_text(text: String) -> String {
+    const OPEN: &str = "DdMember(DdMember { raw: ";
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + OPEN.len()..];
+        let raw_end = after.find(", s: At {").expect("member raw");
+        let tid_at = after.find(", tid: ").expect("member tid");
+        let other_at = after.find(", other_tags: ").expect("member other_tags");
+        let close = after.find(" })").expect("member end");
+        out.push_str("DdMember(MemberTags { raw: ");
+        out.push_str(&after[..raw_end]);
+        out.push_str(&after[tid_at..other_at]);
+        out.push_str(&after[other_at..close]);
+        out.push_str(" })");
+        rest = &after[close + 3..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The new `Extracted`'s `Debug` text with the propagation error as the old one printed it: the
+/// error with its value (which the lean context reads from its tags).
+fn new_text(ex: &new::propagate::Extracted<'_>) -> String {
+    let text = format!("{ex:?}");
+    match ex.context {
+        Some(c) if c.propagation_error.is_some() => text.replacen(
+            &format!("propagation_error: {:?}", c.propagation_error),
+            &format!("propagation_error: {:?}", c.propagation_error_tag()),
+            1,
+        ),
+        _ => text,
+    }
+}
+
 fn main() {
     let sets: usize = std::env::args()
         .nth(1)
@@ -178,8 +217,14 @@ fn main() {
         let cn = new::config::Config::from_lookup(env).0;
 
         let eo = old::propagate::extract(hs.as_slice(), &co);
-        let en = new::propagate::extract(hs.as_slice(), &cn);
-        same("extract", &input, format!("{eo:?}"), format!("{en:?}"));
+        let mut slots = new::propagate::Slots::new();
+        let en = new::propagate::extract(hs.as_slice(), &cn, &mut slots);
+        same(
+            "extract",
+            &input,
+            old_text(format!("{eo:?}")),
+            new_text(&en),
+        );
         contexts += usize::from(en.context.is_some());
         links += usize::from(en.links.len() > 0);
         merged += usize::from(en.context.is_some_and(|c| c.last_parent_id.is_some()));

@@ -57,7 +57,8 @@ pub extern "C" fn _start() -> ! {
     let data: &[u8] = black_box(&INPUT[..]);
     let cfg = Config::new();
     let block = HeaderBlock(data);
-    let ex = propagate::extract(&block, &cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&block, &cfg, &mut slots);
     let child = ex
         .context
         .map(|c| c.child(SpanId::new(black_box(7)).unwrap_or(SpanId::MIN)));
@@ -130,9 +131,11 @@ fn propagation(input: &[u8], cfg: &Config) -> usize {
                 .with_behavior(behavior)
                 .with_extract_first(black_box(true)),
         );
-        let ex = propagate::extract(&block, &c);
+        let mut slots = propagate::Slots::new();
+        let ex = propagate::extract(&block, &c, &mut slots);
         sum = sum.wrapping_add(ex.links.len());
-        let ex = propagate::extract(&pairs, cfg);
+        let mut slots = propagate::Slots::new();
+        let ex = propagate::extract(&pairs, cfg, &mut slots);
         let child = ex.context.map(|c| c.child(seven));
         let bag = ex
             .baggage
@@ -168,7 +171,8 @@ fn propagation(input: &[u8], cfg: &Config) -> usize {
     let mut out = [0u8; 8192];
     let r = propagate::continue_block(input, &mut out, cfg, strip, |_| seven);
     sum = sum.wrapping_add(r.map_or(0, |(n, _)| n));
-    let ex = propagate::extract(&pairs, cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&pairs, cfg, &mut slots);
     let r = propagate::inject_replacing(
         &mut bufs,
         ex.context.as_ref(),
@@ -206,7 +210,8 @@ fn carriers(input: &[u8], cfg: &Config) -> usize {
         Ok(())
     });
     let block = HeaderBlock(input);
-    let ex = propagate::extract(&block, cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&block, cfg, &mut slots);
     let child = ex.context.map(|c| c.child(seven));
     let _ = propagate::inject(child.as_ref(), BaggageOut::None, cfg, &mut f);
     // SQS: the JSON object, read and written.
@@ -220,7 +225,8 @@ fn carriers(input: &[u8], cfg: &Config) -> usize {
     let hv: heapless::Vec<(&[u8], &[u8]), 4> =
         heapless::Vec::from_slice(&[(input, input)]).unwrap_or_default();
     let mut ho: heapless::Vec<(&'static str, heapless::Vec<u8, 64>), 8> = heapless::Vec::new();
-    let ex = propagate::extract(&hv, cfg);
+    let mut slots = propagate::Slots::new();
+    let ex = propagate::extract(&hv, cfg, &mut slots);
     let child = ex.context.map(|c| c.child(seven));
     let _ = propagate::inject(child.as_ref(), BaggageOut::None, cfg, &mut ho);
     StripSet::ALL.strip(&mut ho);
@@ -255,7 +261,8 @@ fn formats(input: &[u8]) -> usize {
         traceparent::rewrite_parent(input, seven, &mut tp).map_or(0, |t| usize::from(t.flags.0)),
     );
     // tracestate
-    let ts = tracestate::TraceState::new(Fields::one(input));
+    let lines = Fields::one(input);
+    let ts = tracestate::TraceState::new(&lines);
     sum = sum.wrapping_add(n(ts.members()));
     sum = sum.wrapping_add(n(ts.others()));
     sum = sum.wrapping_add(ts.get(input).map_or(0, <[u8]>::len));
@@ -284,7 +291,7 @@ fn formats(input: &[u8]) -> usize {
         .wrapping_add(p.0 as usize)
         .wrapping_add(dm.map_or(0, |d| usize::from(d.0)));
     // x-datadog-tags
-    if let Ok(t) = dd_tags::parse(Fields::one(input), black_box(512)) {
+    if let Ok(t) = dd_tags::parse(&Fields::one(input), black_box(512)) {
         let mut tb = [0u8; 512];
         let mut tw = Writer::new(&mut tb);
         sum = sum.wrapping_add(dd_tags::encode(None, 1, t.iter(), 512, &mut tw).unwrap_or(0));
@@ -355,7 +362,7 @@ fn formats(input: &[u8]) -> usize {
         .wrapping_add(xb.len())
         .wrapping_add(r.origin_sanitized as usize);
     // Baggage
-    if let Ok(b) = baggage::parse(Fields::one(input), baggage::Limits::DEFAULT) {
+    if let Ok(b) = baggage::parse(&Fields::one(input), baggage::Limits::DEFAULT) {
         let mut bb = [0u8; 8192];
         let mut bw = Writer::new(&mut bb);
         for m in b.members() {

@@ -35,7 +35,8 @@ fn main() {
                 hs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
             let cfg = Config::new();
             let staged = peak(&|| {
-                let ex = propagate::extract(black_box(carrier.as_slice()), &cfg);
+                let mut slots = propagate::Slots::new();
+                let ex = propagate::extract(black_box(carrier.as_slice()), &cfg, &mut slots);
                 let c = ex.context.map(|c| c.child(child));
                 let mut bytes = 0usize;
                 let mut inj = FnInjector(|_n: &'static str, v: &[u8]| {
