@@ -139,7 +139,8 @@ impl Outgoing {
         headers: &mut http::HeaderMap,
         config: &Config,
     ) -> Result<propagate::InjectReport, propagate::InjectError> {
-        let mut bufs = Box::new(InjectBuffers::new());
+        // Room for every header at its limit (a whole-value carrier stages all of them).
+        let mut bufs = Box::new(InjectBuffers::<{ propagate::STAGE_LEN }>::with_capacity());
         let strip = StripSet::for_config(config);
         if let Some(inc) = &self.incoming {
             let mut slots = Slots::new();

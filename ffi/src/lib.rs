@@ -21,7 +21,7 @@ use core::mem::{align_of, size_of};
 
 use tracewire::carrier::{Extract, HeaderBlock, HeaderBlockWriter, Inject};
 use tracewire::config::{Behavior, Config, Style};
-use tracewire::propagate::{self, InjectBuffers, InjectError, Status};
+use tracewire::propagate::{self, InjectBuffers, InjectError, Status, STAGE_LEN};
 use tracewire::wire::name;
 use tracewire::SpanId;
 
@@ -167,8 +167,12 @@ const _: () = assert!(size_of::<Config>() <= size_of::<tracewire_config>());
 const _: () = assert!(align_of::<Config>() <= align_of::<tracewire_config>());
 const _: () = assert!(size_of::<ContextRepr>() <= size_of::<tracewire_context>());
 const _: () = assert!(align_of::<ContextRepr>() <= align_of::<tracewire_context>());
-const _: () = assert!(size_of::<InjectBuffers>() <= size_of::<tracewire_buffers>());
-const _: () = assert!(align_of::<InjectBuffers>() <= align_of::<tracewire_buffers>());
+/// The staging area behind `tracewire_buffers`: room for every header at its limit (the
+/// Rust library's default is 1 KiB; the C API keeps the size its header has always declared).
+type Buffers = InjectBuffers<STAGE_LEN>;
+
+const _: () = assert!(size_of::<Buffers>() <= size_of::<tracewire_buffers>());
+const _: () = assert!(align_of::<Buffers>() <= align_of::<tracewire_buffers>());
 
 /// One kept header: which name (index into [`name::ALL`]) and the caller's value bytes.
 #[derive(Clone, Copy)]
@@ -733,15 +737,15 @@ pub unsafe extern "C" fn tracewire_context_style_status(
 ///
 /// # Safety
 /// `b` must point to writable `tracewire_buffers` storage.
-unsafe fn buffers_mut<'a>(b: *mut tracewire_buffers) -> Option<&'a mut InjectBuffers> {
+unsafe fn buffers_mut<'a>(b: *mut tracewire_buffers) -> Option<&'a mut Buffers> {
     if b.is_null() {
         return None;
     }
-    let p = b.cast::<InjectBuffers>();
+    let p = b.cast::<Buffers>();
     // SAFETY: caller storage sized and aligned for `InjectBuffers` (const assertions); it is
     // written before the reference is made, so no uninitialised value is ever read.
     unsafe {
-        p.write(InjectBuffers::new());
+        p.write(Buffers::with_capacity());
         p.as_mut()
     }
 }

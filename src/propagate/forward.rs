@@ -44,9 +44,10 @@ pub struct ForwardReport {
 /// All or nothing, like [`inject`](fn@super::inject): the carrier sees no header unless all of
 /// them fit. An [`InPlace`](crate::carrier::InPlace) carrier is written directly, with no
 /// staging area on the stack; for any other, the headers are staged first, as
-/// [`inject`](fn@super::inject) does (in [`SMALL_STAGE_LEN`](super::SMALL_STAGE_LEN) bytes, and
-/// in a full [`InjectBuffers`] only when they do not fit there); [`forward_with`] takes the
-/// staging area from the caller.
+/// [`inject`](fn@super::inject) does (in [`SMALL_STAGE_LEN`](super::SMALL_STAGE_LEN) bytes on
+/// the stack, and in [`STAGE_LEN`](super::STAGE_LEN) bytes on the heap with the `std` feature
+/// only when they do not fit there; without it such a set is `Full`); [`forward_with`] takes
+/// the staging area from the caller.
 ///
 /// ```
 /// use tracewire::carrier::Headers;
@@ -125,7 +126,8 @@ fn forward_staged_small<I: Inject + ?Sized>(
     }
 }
 
-/// [`forward`] staged in a full [`InjectBuffers`], in a frame of its own.
+/// [`forward`] staged in [`STAGE_LEN`](super::STAGE_LEN) bytes on the heap (with the `std`
+/// feature; `Full` without it), in a frame of its own.
 #[inline(never)]
 fn forward_staged_large<I: Inject + ?Sized>(
     slots: &Slots<'_>,
@@ -133,8 +135,8 @@ fn forward_staged_large<I: Inject + ?Sized>(
     config: &Config,
     out: &mut I,
 ) -> Result<ForwardReport, InjectError> {
-    let mut bufs = InjectBuffers::new();
-    let (pending, mut report) = encode_forward(&mut bufs, slots, span, config)?;
+    let mut stage = super::inject::large_stage()?;
+    let (pending, mut report) = encode_forward_over(stage.as_mut(), slots, span, config)?;
     report.headers = pending.commit(out)?;
     report.inject.headers = report.headers;
     Ok(report)
@@ -165,7 +167,18 @@ pub(super) fn encode_forward<'b, const N: usize>(
     span: SpanId,
     config: &Config,
 ) -> Result<(Pending<'b>, ForwardReport), InjectError> {
-    let mut pending = Pending::new(bufs);
+    encode_forward_over(&mut bufs.stage, s, span, config)
+}
+
+/// [`encode_forward`] into any staging area.
+#[inline(always)]
+fn encode_forward_over<'b>(
+    stage: &'b mut [u8],
+    s: &Slots<'_>,
+    span: SpanId,
+    config: &Config,
+) -> Result<(Pending<'b>, ForwardReport), InjectError> {
+    let mut pending = Pending::over(stage);
     let report = forward_into(&mut pending, s, span, config, StripSet::NONE)?;
     Ok((pending, report))
 }

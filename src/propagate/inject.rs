@@ -72,8 +72,10 @@ impl core::error::Error for InjectError {}
 /// Longest `x-datadog-origin` written.
 pub const ORIGIN_MAX_LEN: usize = 256;
 
-/// Bytes the default staging area of [`InjectBuffers`] holds: room for every header injection
-/// or forward mode can write, each at its own limit.
+/// Bytes a staging area needs to hold every header injection or forward mode can write, each at
+/// its own limit (about 13.3 KiB, the 8 KiB of baggage included): the `N` of an
+/// [`InjectBuffers`] for a carrier that takes whole values and must take any set of headers
+/// tracewire accepts.
 pub const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
     + datadog::PRIORITY_MAX_LEN
     + ORIGIN_MAX_LEN
@@ -90,24 +92,26 @@ pub const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
 /// A staging area for injection into a carrier that can only take whole values (one that does
 /// not implement [`InPlace`]), or into the carrier the context was extracted from (the
 /// [`continue_in_place`](super::continue_in_place) family): `N` bytes, by default
-/// [`STAGE_LEN`] (about 13.5 KiB, room for every header at its own limit, the 8 KiB of
-/// baggage included).
+/// [`SMALL_STAGE_LEN`] (1 KiB: the headers of an ordinary request, kilobytes of baggage aside).
+/// Every header of one injection is staged before the carrier sees any, so a set that does not
+/// fit is an error ([`CarrierError::Full`]) and nothing is set; [`STAGE_LEN`] bytes hold any
+/// set.
 ///
 /// A carrier that implements [`InPlace`] (every buffer carrier of this crate:
 /// [`Headers`](crate::carrier::Headers), [`HeaderBlockWriter`](crate::carrier::HeaderBlockWriter),
 /// [`JsonObjectWriter`](crate::transport::sqs::JsonObjectWriter)) is written directly and never
-/// touches these buffers. [`InjectBuffers::new`] is `const`, so the buffers can sit in a
-/// `static` instead of on a small task stack:
+/// touches these buffers. [`InjectBuffers::new`] and [`InjectBuffers::with_capacity`] are
+/// `const`, so the buffers can sit in a `static` instead of on a small task stack:
 ///
 /// ```
 /// use std::sync::Mutex;
 /// use tracewire::carrier::Headers;
 /// use tracewire::config::Config;
 /// use tracewire::context::SpanContext;
-/// use tracewire::propagate::{self, BaggageOut, InjectBuffers};
+/// use tracewire::propagate::{self, BaggageOut, InjectBuffers, STAGE_LEN};
 /// use tracewire::{SpanId, TraceId};
 ///
-/// static BUFS: Mutex<InjectBuffers> = Mutex::new(InjectBuffers::new());
+/// static BUFS: Mutex<InjectBuffers<STAGE_LEN>> = Mutex::new(InjectBuffers::with_capacity());
 ///
 /// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
 /// let mut out = Headers::<16, 1024>::new();
@@ -117,20 +121,18 @@ pub const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
 /// assert_eq!(out.get("x-datadog-parent-id"), Some(&b"2"[..]));
 /// ```
 ///
-/// A smaller area suits a caller that knows its headers are small: every header of one
-/// injection is staged before the carrier sees any, so a set that does not fit is an error
-/// ([`CarrierError::Full`]) and nothing is set.
+/// The default area holds an ordinary request's headers; kilobytes of baggage need more:
 ///
 /// ```
 /// use std::collections::HashMap;
 /// use tracewire::carrier::CarrierError;
 /// use tracewire::config::Config;
 /// use tracewire::context::SpanContext;
-/// use tracewire::propagate::{self, BaggageOut, InjectBuffers, InjectError};
+/// use tracewire::propagate::{self, BaggageOut, InjectBuffers, InjectError, STAGE_LEN};
 /// use tracewire::{SpanId, TraceId};
 ///
 /// let ctx = SpanContext::new(TraceId::new(1).unwrap(), SpanId::new(2));
-/// let mut bufs = InjectBuffers::<1024>::with_capacity();
+/// let mut bufs = InjectBuffers::new();
 /// let mut out: HashMap<String, String> = HashMap::new();
 /// propagate::inject_with(&mut bufs, Some(&ctx), BaggageOut::None, &Config::new(), &mut out)
 ///     .unwrap();
@@ -142,23 +144,27 @@ pub const STAGE_LEN: usize = 2 * datadog::ID_MAX_LEN
 /// let r = propagate::inject_with(&mut bufs, Some(&ctx), BaggageOut::Pairs(&items), &Config::new(), &mut out);
 /// assert_eq!(r.unwrap_err(), InjectError::Carrier(CarrierError::Full));
 /// assert!(out.is_empty(), "all or nothing");
+///
+/// let mut large = Box::new(InjectBuffers::<STAGE_LEN>::with_capacity());
+/// propagate::inject_with(&mut large, Some(&ctx), BaggageOut::Pairs(&items), &Config::new(), &mut out)
+///     .unwrap();
+/// assert_eq!(out["baggage"].len(), 2 + 2000);
 /// ```
-pub struct InjectBuffers<const N: usize = STAGE_LEN> {
+pub struct InjectBuffers<const N: usize = SMALL_STAGE_LEN> {
     pub(super) stage: [u8; N],
 }
 
 impl InjectBuffers {
-    /// Fresh buffers of the default size ([`STAGE_LEN`]). `const`, so they can live in a
-    /// `static` (behind the lock of your choice) rather than on a small task stack.
+    /// Fresh buffers of the default size ([`SMALL_STAGE_LEN`]). `const`.
     pub const fn new() -> Self {
         InjectBuffers {
-            stage: [0; STAGE_LEN],
+            stage: [0; SMALL_STAGE_LEN],
         }
     }
 }
 
 impl<const N: usize> InjectBuffers<N> {
-    /// Fresh buffers of `N` bytes (`InjectBuffers::<1024>::with_capacity()`). `const`.
+    /// Fresh buffers of `N` bytes (`InjectBuffers::<STAGE_LEN>::with_capacity()`). `const`.
     pub const fn with_capacity() -> Self {
         InjectBuffers { stage: [0; N] }
     }
@@ -184,8 +190,13 @@ pub(super) struct Pending<'b> {
 
 impl<'b> Pending<'b> {
     pub(super) fn new<const N: usize>(bufs: &'b mut InjectBuffers<N>) -> Self {
+        Pending::over(&mut bufs.stage)
+    }
+
+    /// Headers staged in `stage`.
+    pub(super) fn over(stage: &'b mut [u8]) -> Self {
         Pending {
-            stage: &mut bufs.stage,
+            stage,
             items: [("", 0); MAX_HEADERS],
             len: 0,
         }
@@ -378,10 +389,11 @@ impl<'c> Out<'c> {
 /// All or nothing. An [`InPlace`] carrier (the buffer carriers of this crate) is written
 /// directly, each encoder writing into the carrier's free room: no staging area, a few hundred
 /// bytes of stack. Any other carrier gets its headers staged first and then `prepare`d and
-/// `set`: in a [`SMALL_STAGE_LEN`]-byte area (1 KiB, enough for an ordinary request's headers),
-/// and only when they do not fit there (kilobytes of baggage) in a full [`InjectBuffers`]
-/// (about 13.5 KiB) on the stack; [`inject_with`] takes the staging area from the caller
-/// instead, for a small stack that must never hold the large one.
+/// `set`: in a [`SMALL_STAGE_LEN`]-byte area on the stack (1 KiB, enough for an ordinary
+/// request's headers), and only when they do not fit there (kilobytes of baggage) in a
+/// [`STAGE_LEN`]-byte one on the heap with the `std` feature; without it such a set is
+/// [`CarrierError::Full`] and nothing is set. [`inject_with`] takes the staging area from the
+/// caller instead (an [`InjectBuffers`] of the size the caller's headers need).
 ///
 /// ```
 /// use tracewire::carrier::Headers;
@@ -426,10 +438,12 @@ pub(super) fn stage_again<T, I: Inject + ?Sized>(
 }
 
 /// [`inject`] into a carrier that takes whole values only: staged first in a
-/// [`SMALL_STAGE_LEN`]-byte area, which holds the headers of an ordinary request; only when they
-/// do not fit there (large baggage or tags) again in a [`STAGE_LEN`]-byte one. Each in a frame
-/// of its own, so the large one is on the stack only while it is used. Nothing reaches the
-/// carrier until the headers are staged, so the second try starts from a carrier as it was.
+/// [`SMALL_STAGE_LEN`]-byte area on the stack, which holds the headers of an ordinary request;
+/// only when they do not fit there (kilobytes of baggage or tags) again in a [`STAGE_LEN`]-byte
+/// one on the heap with the `std` feature ([`large_stage`]), or not at all without it
+/// ([`CarrierError::Full`]: [`inject_with`] takes a staging area of the caller's size). Nothing
+/// reaches the carrier until the headers are staged, so the second try starts from a carrier as
+/// it was.
 fn inject_staged<I: Inject + ?Sized>(
     ctx: Option<&SpanContext<'_>>,
     baggage: BaggageOut<'_>,
@@ -442,8 +456,8 @@ fn inject_staged<I: Inject + ?Sized>(
     }
 }
 
-/// Bytes of the staging area [`inject`] tries first for a carrier that takes whole values (see
-/// [`STAGE_LEN`] for the one it falls back to).
+/// Bytes of the staging area [`inject`] and [`forward`](fn@super::forward) use for a carrier
+/// that takes whole values, and of a default [`InjectBuffers`].
 pub const SMALL_STAGE_LEN: usize = 1024;
 
 /// The first try of [`inject_staged`]; `None` when the headers did not fit the small area.
@@ -475,8 +489,27 @@ fn inject_staged_large<I: Inject + ?Sized>(
     config: &Config,
     carrier: &mut I,
 ) -> Result<InjectReport, InjectError> {
-    let mut bufs = InjectBuffers::new();
-    inject_staged_with(&mut bufs, ctx, baggage, config, carrier)
+    let mut stage = large_stage()?;
+    let mut pending = Pending::over(stage.as_mut());
+    let mut report = encode_into(&mut pending, ctx, baggage, config, StripSet::NONE)?;
+    report.headers = pending.commit(carrier)?;
+    Ok(report)
+}
+
+/// The staging area for headers that did not fit [`SMALL_STAGE_LEN`] bytes, where `inject` and
+/// `forward` (which take no staging area from the caller) have one: [`STAGE_LEN`] bytes on the
+/// heap with the `std` feature (a carrier that takes whole values is then usually a map of
+/// `String`s, which allocates anyway). Without it there is none, rather than 13 KiB on a stack
+/// that may be a small task's: [`CarrierError::Full`].
+#[cfg(feature = "std")]
+pub(super) fn large_stage() -> Result<std::vec::Vec<u8>, InjectError> {
+    Ok(std::vec![0; STAGE_LEN])
+}
+
+/// See the `std` version: without the heap there is no larger area.
+#[cfg(not(feature = "std"))]
+pub(super) fn large_stage() -> Result<[u8; 0], InjectError> {
+    Err(InjectError::Carrier(CarrierError::Full))
 }
 
 /// [`inject`] with caller-provided buffers (to keep them off a small stack), used only when the
@@ -827,4 +860,80 @@ pub(super) fn put_baggage(baggage: BaggageOut<'_>, config: &Config, out: &mut Ou
         },
     );
     dropped
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::carrier::FnInjector;
+    use crate::id::TraceId;
+    use std::string::String;
+    use std::vec::Vec;
+
+    /// Headers past the small stage reach a carrier that takes whole values through the heap
+    /// with the `std` feature, and are `Full` without it (no 13 KiB area on the stack); a
+    /// caller's stage of `STAGE_LEN` takes them either way. Run in both builds by `.ci/test`.
+    #[test]
+    fn headers_past_the_small_stage() {
+        let ctx = SpanContext::new(TraceId::new(5).unwrap_or(TraceId::MIN), SpanId::new(6));
+        let big = "v".repeat(3 * SMALL_STAGE_LEN);
+        let items = [("k", big.as_str())];
+        // The reference: the same headers written directly into a buffer carrier.
+        let mut direct = std::boxed::Box::new(crate::carrier::Headers::<16, 16384>::new());
+        let want = inject(
+            Some(&ctx),
+            BaggageOut::Pairs(&items),
+            &Config::new(),
+            &mut *direct,
+        )
+        .map(|r| r.headers);
+        assert!(direct
+            .get("baggage")
+            .is_some_and(|b| b.len() == 2 + big.len()));
+        let mut got: Vec<(&'static str, usize)> = Vec::new();
+        let mut inj = FnInjector(|n: &'static str, v: &[u8]| {
+            got.push((n, v.len()));
+            Ok(())
+        });
+        let r = inject(
+            Some(&ctx),
+            BaggageOut::Pairs(&items),
+            &Config::new(),
+            &mut inj,
+        );
+        if cfg!(feature = "std") {
+            assert_eq!(r.map(|r| r.headers), want);
+            assert!(got.contains(&("baggage", 2 + big.len())));
+        } else {
+            assert_eq!(r, Err(InjectError::Carrier(CarrierError::Full)));
+            assert!(got.is_empty(), "nothing set");
+        }
+        let mut forwarded: Vec<String> = Vec::new();
+        let mut inj = FnInjector(|n: &'static str, _v: &[u8]| {
+            forwarded.push(String::from(n));
+            Ok(())
+        });
+        let incoming = [("baggage", std::format!("k={big}"))];
+        let f = super::super::forward(&incoming, SpanId::MIN, &Config::new(), &mut inj);
+        assert_eq!(f.is_ok(), cfg!(feature = "std"), "{f:?}");
+        assert_eq!(forwarded.is_empty(), !cfg!(feature = "std"));
+
+        let mut stage = std::boxed::Box::new(InjectBuffers::<STAGE_LEN>::with_capacity());
+        let mut got = 0usize;
+        let mut inj = FnInjector(|_n: &'static str, v: &[u8]| {
+            got += v.len();
+            Ok(())
+        });
+        let items = [("k", big.as_str())];
+        let r = inject_with(
+            &mut stage,
+            Some(&ctx),
+            BaggageOut::Pairs(&items),
+            &Config::new(),
+            &mut inj,
+        );
+        assert_eq!(r.map(|r| r.headers), want);
+        assert!(got > big.len());
+    }
 }

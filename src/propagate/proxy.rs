@@ -6,7 +6,10 @@
 //! cannot be injected into that same carrier. These entry points first encode every outgoing
 //! header into a caller-owned [`InjectBuffers`] (the ids, priority, origin and tags, the other
 //! vendors' tracestate members, the baggage: every byte the next hop needs is copied there),
-//! let the borrow of the carrier end, and only then strip and set, all or nothing.
+//! let the borrow of the carrier end, and only then strip and set, all or nothing. The default
+//! [`InjectBuffers`] (1 KiB) holds an ordinary request's headers; a request with kilobytes of
+//! baggage needs an `InjectBuffers::<STAGE_LEN>` ([`STAGE_LEN`](super::STAGE_LEN)), or gets
+//! `Full` with its carrier untouched.
 //!
 //! For a raw HTTP/1.1 header block, which cannot be edited in place, [`continue_block`] writes
 //! the rewritten block into a second buffer.

@@ -71,7 +71,7 @@ fn main() {
             "InjectBuffers",
             std::mem::size_of::<InjectBuffers>(),
             Some(1024),
-            13_645,
+            1_024,
         ),
         ("Config", std::mem::size_of::<Config>(), None, 312),
     ] {
