@@ -587,6 +587,19 @@ pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usiz
         }
         return 0;
     }
+    encode_members_raw(b, limits, out, start)
+}
+
+/// [`encode_raw`] member by member (lines that are not their canonical encoding, or members
+/// past a limit): in a frame of its own (the member iterator holds two copies of the lines'
+/// list), which the usual canonical baggage never pushes.
+#[inline(never)]
+fn encode_members_raw(
+    b: &Baggage<'_>,
+    limits: Limits,
+    out: &mut Writer<'_>,
+    start: usize,
+) -> usize {
     let mut written = 0;
     let mut dropped = 0usize;
     for m in b.members() {
