@@ -136,6 +136,10 @@ fn propagation(input: &[u8], cfg: &Config) -> usize {
         sum = sum.wrapping_add(ex.links.len());
         let mut slots = propagate::Slots::new();
         let ex = propagate::extract(&pairs, cfg, &mut slots);
+        // The propagation error's value is read from the tags when asked.
+        if let Some(t) = ex.context.and_then(|c| c.propagation_error_tag()) {
+            sum = sum.wrapping_add(t.value.map_or(0, <[u8]>::len));
+        }
         let child = ex.context.map(|c| c.child(seven));
         let bag = ex
             .baggage
