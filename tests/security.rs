@@ -488,7 +488,9 @@ fn baggage_over_the_ceiling_is_read_as_the_ceiling() {
 }
 
 /// `inject` into a carrier that takes whole values stages in 1 KiB first and falls back to the
-/// full staging area only when the headers do not fit: both give exactly what the direct
+/// full staging area (on the heap: these tests run with the `std` feature; without it the
+/// fallback is `Full`, a unit test of `propagate::inject` checks both) only when the headers do
+/// not fit: both give exactly what the direct
 /// injection into an `InPlace` carrier gives, and the fallback is never taken for a carrier's
 /// own refusal (which leaves the carrier as it was).
 #[test]
