@@ -25,7 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use tracewire::carrier::StripSet;
 use tracewire::config::Config;
-use tracewire::propagate::{self, InjectBuffers};
+use tracewire::propagate::{self, InjectBuffers, STAGE_LEN};
 use tracewire::SpanId;
 
 struct Proxy {
@@ -47,8 +47,10 @@ impl Proxy {
     /// headers come. On an error (a header the map cannot take) the headers are left as they
     /// arrived.
     fn continue_trace(&self, headers: &mut http::HeaderMap) {
-        // The encoding buffers (about 14 KiB) live on the heap here, not on the task's stack.
-        let mut bufs = Box::new(InjectBuffers::new());
+        // The encoding buffers live on the heap here, not on the task's stack: `STAGE_LEN`
+        // (about 13 KiB) holds every header at its limit, kilobytes of baggage included (the
+        // default, 1 KiB, holds an ordinary request's).
+        let mut bufs = Box::new(InjectBuffers::<STAGE_LEN>::with_capacity());
         let strip = StripSet::for_config(&self.config);
         let span = self.span_id();
         let r = if self.forward_mode {

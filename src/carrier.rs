@@ -85,9 +85,10 @@ pub trait Inject {
     /// For an [`in_place`](Inject::in_place) carrier: true when it holds headers that an
     /// injection's commit could replace or strip (for [`Headers`]: any header named in
     /// [`wire::name::ALL`](crate::wire::name::ALL)). A direct injection that found no room is
-    /// then tried once more by staging, whose [`Inject::prepare`] counts the room the replaced
-    /// values free; otherwise a full carrier is an error at once (and no staging area is ever
-    /// put on the stack). The default: `false`.
+    /// then tried once more by staging (as [`propagate::inject`](crate::propagate::inject)
+    /// stages), whose [`Inject::prepare`] counts the room the replaced values free; otherwise a
+    /// full carrier is an error at once (and no staging area is ever put on the stack). The
+    /// default: `false`.
     fn may_replace(&self) -> bool {
         false
     }
@@ -614,7 +615,9 @@ impl<const H: usize, const N: usize> Headers<H, N> {
 /// from before the injection that a new one replaces (same name) or that `strip` names are
 /// removed. Until then both are held: when that leaves too little room, the injection is staged
 /// instead ([`Inject::may_replace`]), so a list that fits the new values once the old ones are
-/// gone still takes them.
+/// gone still takes them (staged as `inject` stages: in 1 KiB, and past that on the heap with
+/// the `std` feature; without it, new headers over 1 KiB that do not fit beside the old ones are
+/// [`CarrierError::Full`], the list left as it was).
 impl<const H: usize, const N: usize> InPlace for Headers<H, N> {
     fn mark(&self) -> usize {
         self.count

@@ -162,7 +162,8 @@ pub struct SpanContext<'a> {
     pub last_parent_id: Option<LastParent<'a>>,
     /// `_dd.propagation_error`, when extraction rejected part of the Datadog state. The
     /// rejected `tid` of `malformed_tid` and `inconsistent_tid` is not held twice: it is in
-    /// [`SpanContext::tags`], and [`SpanContext::propagation_error_tag`] gives both.
+    /// [`SpanContext::tags`], and [`SpanContext::propagation_error_tag`] gives both (tags set
+    /// by the caller carry none: `Tags::Pairs` hold no `tid`).
     pub propagation_error: Option<PropagationError>,
 }
 

@@ -95,7 +95,7 @@ impl Incoming {
     /// let mut slots = Slots::new();
     /// assert_eq!(inc.extract(&mut slots).baggage.map(|b| b.len()), Some(1));
     /// ```
-    pub fn extract<'s>(&'s self, slots: &'s mut Slots<'s>) -> Extracted<'s> {
+    pub fn extract<'h: 's, 's>(&'h self, slots: &'s mut Slots<'h>) -> Extracted<'s> {
         propagate::extract(&self.headers, &self.config, slots)
     }
 

@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use tracewire::carrier::{HeaderBlock, HeaderBlockWriter, Headers, Inject, StripSet};
 use tracewire::config::{Config, Style, StyleSet};
-use tracewire::propagate::{self, InjectBuffers};
+use tracewire::propagate::{self, InjectBuffers, STAGE_LEN};
 use tracewire::transport::sqs::{JsonObject, JsonObjectWriter};
 use tracewire::SpanId;
 
@@ -115,7 +115,9 @@ fuzz_target!(|data: &[u8]| {
             let _ = req.set(name, v);
         }
     }
-    let mut bufs = Box::new(InjectBuffers::new());
+    // Room for every header at its limit, so that forwarding in place succeeds whenever the
+    // carrier takes the headers (the default 1 KiB would make long inputs `Full`).
+    let mut bufs = Box::new(InjectBuffers::<STAGE_LEN>::with_capacity());
     let strip = StripSet::for_config(&cfg);
     let before: Vec<(&str, Vec<u8>)> = req.iter().map(|(n, v)| (n, v.to_vec())).collect();
     match propagate::forward_in_place(&mut bufs, &mut req, span, &cfg, strip) {

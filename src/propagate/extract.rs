@@ -398,11 +398,11 @@ pub(super) enum Found {
 /// assert_eq!(ex.report.status(Style::TraceContext), Some(Status::Valid));
 /// ```
 #[inline(always)]
-pub fn extract<'a, C: Extract + ?Sized>(
+pub fn extract<'a: 's, 's, C: Extract + ?Sized>(
     carrier: &'a C,
     config: &Config,
-    slots: &'a mut Slots<'a>,
-) -> Extracted<'a> {
+    slots: &'s mut Slots<'a>,
+) -> Extracted<'s> {
     // A thin wrapper over `extract_into` (see above for what returning by value costs).
     let mut out = Extracted::empty();
     extract_into(carrier, config, slots, &mut out);
@@ -411,7 +411,8 @@ pub fn extract<'a, C: Extract + ?Sized>(
 
 /// [`extract`](fn@super::extract) into `out`, which is overwritten: nothing of an earlier
 /// extraction into the same `out` remains. `slots` is overwritten too (see [`extract`] for what
-/// it holds).
+/// it holds): one `Slots` serves one extraction after another, each result borrowing it until
+/// the next (the carriers must outlive the `Slots`).
 ///
 /// ```
 /// use tracewire::config::{Config, Style, StyleSet};
@@ -432,11 +433,11 @@ pub fn extract<'a, C: Extract + ?Sized>(
 /// assert_eq!(out.report.status(Style::B3Single), Some(Status::DecisionOnly));
 /// assert_eq!(out.report.entries().len(), 2);
 /// ```
-pub fn extract_into<'a, C: Extract + ?Sized>(
+pub fn extract_into<'a: 's, 's, C: Extract + ?Sized>(
     carrier: &'a C,
     config: &Config,
-    slots: &'a mut Slots<'a>,
-    out: &mut Extracted<'a>,
+    slots: &'s mut Slots<'a>,
+    out: &mut Extracted<'s>,
 ) {
     slots.clear();
     carrier.for_each_header(|n, v| slots.offer(n, v));
@@ -964,6 +965,41 @@ fn xray_candidate<'a>(v: &'a [u8], full: bool, dst: &mut Option<SpanContext<'a>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One `Slots` serves one extraction after another: nothing of the first request's headers
+    /// (its list lines and its single values) reaches the second's result.
+    #[test]
+    fn slots_serve_one_extraction_after_another() {
+        let first = [
+            ("x-datadog-trace-id", "5"),
+            ("x-datadog-parent-id", "6"),
+            ("x-datadog-tags", "_dd.p.usr=x,_dd.p.tid=640cfd8d00000000"),
+            (
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            ),
+            ("tracestate", "dd=s:1,rojo=1"),
+            ("baggage", "k=v"),
+        ];
+        let second = [(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )];
+        let config = Config::new();
+        let mut slots = Slots::new();
+        {
+            let ex = extract(&first, &config, &mut slots);
+            let c = ex.context.unwrap();
+            assert!(c.tags.get(b"usr").is_some() && ex.baggage.is_some());
+            assert_eq!(ex.links.len(), 1, "the traceparent of another trace");
+        }
+        let ex = extract(&second, &config, &mut slots);
+        let c = ex.context.unwrap();
+        assert_eq!(ex.style, Some(Style::TraceContext));
+        assert!(c.tracestate.is_none() && c.tags.get(b"usr").is_none());
+        assert!(ex.baggage.is_none() && ex.links.is_empty());
+        assert_eq!(ex.report.status(Style::Datadog), Some(Status::Absent));
+    }
 
     /// Every combination of a few values for each header a style reads: whenever
     /// `certainly_absent` says so, the full reader finds nothing either.

@@ -501,9 +501,17 @@ fn inject_staged_large<I: Inject + ?Sized>(
 /// heap with the `std` feature (a carrier that takes whole values is then usually a map of
 /// `String`s, which allocates anyway). Without it there is none, rather than 13 KiB on a stack
 /// that may be a small task's: [`CarrierError::Full`].
+///
+/// An allocation that fails is [`CarrierError::Full`] too, not an abort.
 #[cfg(feature = "std")]
 pub(super) fn large_stage() -> Result<std::vec::Vec<u8>, InjectError> {
-    Ok(std::vec![0; STAGE_LEN])
+    let mut stage = std::vec::Vec::new();
+    stage
+        .try_reserve_exact(STAGE_LEN)
+        .map_err(|_| InjectError::Carrier(CarrierError::Full))?;
+    // Within the capacity just reserved: no reallocation.
+    stage.resize(STAGE_LEN, 0);
+    Ok(stage)
 }
 
 /// See the `std` version: without the heap there is no larger area.
@@ -871,9 +879,10 @@ mod tests {
     use std::string::String;
     use std::vec::Vec;
 
-    /// Headers past the small stage reach a carrier that takes whole values through the heap
-    /// with the `std` feature, and are `Full` without it (no 13 KiB area on the stack); a
-    /// caller's stage of `STAGE_LEN` takes them either way. Run in both builds by `.ci/test`.
+    /// Headers past the small stage reach a carrier that takes whole values (and a buffer
+    /// carrier with no room for them beside the values they replace) through the heap with the
+    /// `std` feature, and are `Full` without it (no 13 KiB area on the stack); a caller's stage
+    /// of `STAGE_LEN` takes them either way. Run in both builds by `.ci/test`.
     #[test]
     fn headers_past_the_small_stage() {
         let ctx = SpanContext::new(TraceId::new(5).unwrap_or(TraceId::MIN), SpanId::new(6));
@@ -918,6 +927,31 @@ mod tests {
         let f = super::super::forward(&incoming, SpanId::MIN, &Config::new(), &mut inj);
         assert_eq!(f.is_ok(), cfg!(feature = "std"), "{f:?}");
         assert_eq!(forwarded.is_empty(), !cfg!(feature = "std"));
+
+        // A buffer carrier that holds the headers being replaced: the direct write finds no room
+        // beside them and is staged, as above.
+        let old = "o".repeat(3 * SMALL_STAGE_LEN);
+        let mut full = std::boxed::Box::new(crate::carrier::Headers::<16, 5000>::new());
+        full.set("baggage", std::format!("k={old}").as_bytes())
+            .unwrap_or_default();
+        let r = inject(
+            Some(&ctx),
+            BaggageOut::Pairs(&items),
+            &Config::new(),
+            &mut *full,
+        );
+        let bag = full.get("baggage").map(<[u8]>::len);
+        if cfg!(feature = "std") {
+            assert_eq!(r.map(|r| r.headers), want);
+            assert_eq!(bag, Some(2 + big.len()), "replaced");
+        } else {
+            assert_eq!(r, Err(InjectError::Carrier(CarrierError::Full)));
+            assert_eq!(
+                (bag, full.iter().count()),
+                (Some(2 + old.len()), 1),
+                "as it was"
+            );
+        }
 
         let mut stage = std::boxed::Box::new(InjectBuffers::<STAGE_LEN>::with_capacity());
         let mut got = 0usize;

@@ -191,6 +191,11 @@ fn main() {
     };
     let (mut contexts, mut links, mut merged) = (0usize, 0usize, 0usize);
     let big = "v".repeat(3000);
+    // Sixty members of about 50 bytes: one canonical line of about 3 KB.
+    let big_line = (0..60)
+        .map(|i| format!("key{i}={}", "w".repeat(44)))
+        .collect::<Vec<_>>()
+        .join(",");
     for n in 0..sets {
         let mut hs: Vec<(&str, &str)> = Vec::new();
         for _ in 0..rnd(9) {
@@ -306,6 +311,38 @@ fn main() {
             let rn = new::propagate::inject(xn.as_ref(), bn, &cn, &mut vn);
             same(
                 "inject (3,000 B of baggage)",
+                &input,
+                format!("{ro:?}{vo:?}"),
+                format!("{rn:?}{vn:?}"),
+            );
+            // The same set with kilobytes of received baggage on two more lines (the second
+            // one not canonical), extracted and re-sent through the staged path and forwarded.
+            let mut hb = hs.clone();
+            hb.push(("baggage", big_line.as_str()));
+            hb.push(("baggage", " k2 = v2 ;p"));
+            let eo = old::propagate::extract(hb.as_slice(), &co);
+            let mut slots = new::propagate::Slots::new();
+            let en = new::propagate::extract(hb.as_slice(), &cn, &mut slots);
+            same(
+                "extract (big baggage)",
+                &input,
+                old_text(format!("{eo:?}")),
+                new_text(&en),
+            );
+            let (mut vo, mut vn): (Vec<(String, String)>, Vec<(String, String)>) = (vec![], vec![]);
+            let ro = old::propagate::inject(xo.as_ref(), eo.baggage_out(), &co, &mut vo);
+            let rn = new::propagate::inject(xn.as_ref(), en.baggage_out(), &cn, &mut vn);
+            same(
+                "inject (received big baggage, whole values)",
+                &input,
+                format!("{ro:?}{vo:?}"),
+                format!("{rn:?}{vn:?}"),
+            );
+            let (mut vo, mut vn): (Vec<(String, String)>, Vec<(String, String)>) = (vec![], vec![]);
+            let ro = old::propagate::forward(hb.as_slice(), so, &co, &mut vo);
+            let rn = new::propagate::forward(hb.as_slice(), sn, &cn, &mut vn);
+            same(
+                "forward (received big baggage, whole values)",
                 &input,
                 format!("{ro:?}{vo:?}"),
                 format!("{rn:?}{vn:?}"),
