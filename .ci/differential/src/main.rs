@@ -134,6 +134,20 @@ fn same(what: &str, input: &dyn Debug, old: String, new: String) {
     }
 }
 
+/// Extracts `hs` with both libraries and compares the results (see [`old_text`], [`new_text`]).
+fn extract_both<'a>(
+    what: &str,
+    input: &dyn Debug,
+    hs: &'a [(&'a str, &'a str)],
+    (co, cn): (&old::config::Config, &new::config::Config),
+    slots: &'a mut new::propagate::Slots<'a>,
+) -> (old::propagate::Extracted<'a>, new::propagate::Extracted<'a>) {
+    let eo = old::propagate::extract(hs, co);
+    let en = new::propagate::extract(hs, cn, slots);
+    same(what, input, old_text(format!("{eo:?}")), new_text(&en));
+    (eo, en)
+}
+
 fn pairs<'h>(it: impl Iterator<Item = (&'static str, &'h [u8])>) -> Vec<(String, Vec<u8>)> {
     it.map(|(n, v)| (n.to_string(), v.to_vec())).collect()
 }
@@ -221,15 +235,8 @@ fn main() {
         let co = old::config::Config::from_lookup(env).0;
         let cn = new::config::Config::from_lookup(env).0;
 
-        let eo = old::propagate::extract(hs.as_slice(), &co);
         let mut slots = new::propagate::Slots::new();
-        let en = new::propagate::extract(hs.as_slice(), &cn, &mut slots);
-        same(
-            "extract",
-            &input,
-            old_text(format!("{eo:?}")),
-            new_text(&en),
-        );
+        let (eo, en) = extract_both("extract", &input, &hs, (&co, &cn), &mut slots);
         contexts += usize::from(en.context.is_some());
         links += usize::from(en.links.len() > 0);
         merged += usize::from(en.context.is_some_and(|c| c.last_parent_id.is_some()));
@@ -320,15 +327,9 @@ fn main() {
             let mut hb = hs.clone();
             hb.push(("baggage", big_line.as_str()));
             hb.push(("baggage", " k2 = v2 ;p"));
-            let eo = old::propagate::extract(hb.as_slice(), &co);
             let mut slots = new::propagate::Slots::new();
-            let en = new::propagate::extract(hb.as_slice(), &cn, &mut slots);
-            same(
-                "extract (big baggage)",
-                &input,
-                old_text(format!("{eo:?}")),
-                new_text(&en),
-            );
+            let (eo, en) =
+                extract_both("extract (big baggage)", &input, &hb, (&co, &cn), &mut slots);
             let (mut vo, mut vn): (Vec<(String, String)>, Vec<(String, String)>) = (vec![], vec![]);
             let ro = old::propagate::inject(xo.as_ref(), eo.baggage_out(), &co, &mut vo);
             let rn = new::propagate::inject(xn.as_ref(), en.baggage_out(), &cn, &mut vn);
