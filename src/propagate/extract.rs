@@ -620,7 +620,7 @@ fn later_style<'a>(
                     if style == Style::TraceContext {
                         merge.w3c_same_trace = Some(W3cMerge {
                             span_id: ctx.span_id,
-                            last_parent_id: ctx.last_parent_id,
+                            last_parent_id: ParentSource::Known(ctx.last_parent_id),
                         });
                     }
                 } else if ctx.span_id.is_some() {
@@ -638,7 +638,15 @@ fn later_style<'a>(
 /// (Its tracestate is the received one, [`received_tracestate`], read again from the slots.)
 struct W3cMerge<'a> {
     span_id: Option<SpanId>,
-    last_parent_id: Option<LastParent<'a>>,
+    last_parent_id: ParentSource<'a>,
+}
+
+/// Where the merge finds the W3C context's last Datadog parent (`p:` of the `dd=` member).
+enum ParentSource<'a> {
+    /// Read already (a context built by [`candidate_into`]).
+    Known(Option<LastParent<'a>>),
+    /// In the received tracestate, read only when the merge needs it.
+    ReceivedDdMember,
 }
 
 fn merge_w3c<'a>(
@@ -651,8 +659,17 @@ fn merge_w3c<'a>(
     if w3c.span_id == ctx.span_id {
         return;
     }
+    let received = match w3c.last_parent_id {
+        ParentSource::Known(p) => p,
+        ParentSource::ReceivedDdMember => ctx
+            .tracestate
+            .as_ref()
+            .and_then(TraceState::dd)
+            .and_then(dd_member::last_parent_id)
+            .map(LastParent::Raw),
+    };
     // `p:0000000000000000` is kept verbatim like any other `p` value (§12 #45).
-    ctx.last_parent_id = match w3c.last_parent_id {
+    ctx.last_parent_id = match received {
         Some(p) => Some(p),
         None => datadog
             .filter(|(t, _)| *t == ctx.trace_id)
@@ -873,8 +890,8 @@ fn w3c_traceparent(s: &Slots<'_>) -> Result<traceparent::Traceparent, Found> {
 /// The tracecontext style read after the first valid context (§5.3): what the merge (same
 /// trace) or the span link (another trace) takes of it, read without building a context
 /// (what [`w3c_candidate`] would build, `later_style` would hold in a 128-byte slot): the
-/// traceparent, and the `dd=` member's `p:` for the merge or its sampling decision for the
-/// link. Datadog's tracers list tracecontext after datadog by default, so this is the usual
+/// traceparent, and for a link the `dd=` member's sampling decision (the merge reads the
+/// member's `p:` itself, and only when the W3C parent differs from the first context's). Datadog's tracers list tracecontext after datadog by default, so this is the usual
 /// later style.
 #[inline(never)]
 fn later_tracecontext<'a>(
@@ -890,15 +907,19 @@ fn later_tracecontext<'a>(
     let Some(first) = &out.context else {
         return Status::Valid;
     };
-    let tracestate = received_tracestate(s);
-    let dd = tracestate.as_ref().and_then(TraceState::dd);
     if first.trace_id == tp.trace_id {
+        // Its `p:` is read only if the merge needs it: when the W3C parent differs from the
+        // first context's (the usual request carries one parent in every style).
         merge.w3c_same_trace = Some(W3cMerge {
             span_id: Some(tp.parent_id),
-            last_parent_id: dd.and_then(dd_member::last_parent_id).map(LastParent::Raw),
+            last_parent_id: ParentSource::ReceivedDdMember,
         });
     } else {
-        let member = dd.map(dd_member::parse);
+        let tracestate = received_tracestate(s);
+        let member = tracestate
+            .as_ref()
+            .and_then(TraceState::dd)
+            .map(dd_member::parse);
         // The decision `w3c_candidate` gives the context: the flags reconciled with `s:`.
         let (priority, _) = dd_member::reconcile(
             tp.flags.sampled(),
