@@ -55,7 +55,7 @@ impl TextMapPropagator for TracewirePropagator {
         let sc = span.span_context();
         // Rebuild tracewire's context from the W3C view: traceparent + the TraceState with our
         // dd= member give back the exact Datadog state.
-        let mut tp = [0u8; crate::format::traceparent::LEN];
+        let tp;
         let ts = sc.trace_state().header();
         let ctx_headers;
         let mut slots = propagate::Slots::new();
@@ -66,8 +66,9 @@ impl TextMapPropagator for TracewirePropagator {
                 parent_id: SpanId::from_bytes(sc.span_id().to_bytes()).unwrap_or(SpanId::MIN),
                 flags: crate::TraceFlags(sc.trace_flags().to_u8()),
             };
+            tp = t.to_bytes();
             ctx_headers = [
-                (name::TRACEPARENT, t.encode(&mut tp) as &[u8]),
+                (name::TRACEPARENT, tp.as_slice()),
                 (name::TRACESTATE, ts.as_bytes()),
             ];
             Some(propagate::extract(

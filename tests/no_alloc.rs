@@ -144,7 +144,8 @@ fn extract_and_inject_never_allocate() {
         let tp = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         let p = tracewire::format::traceparent::parse(tp).unwrap();
         let mut buf = [0u8; 55];
-        p.encode(&mut buf);
+        p.encode(&mut tracewire::wire::buf::Writer::new(&mut buf))
+            .unwrap();
         let f = tracewire::wire::list::Fields::one(b"user.id=amy,session.id=abc%20123");
         let b = tracewire::format::baggage::parse(&f, Default::default()).unwrap();
         let mut out = [0u8; 256];

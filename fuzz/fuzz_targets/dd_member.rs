@@ -3,7 +3,7 @@
 //! re-encoding what was read stays within 256 bytes and reads back.
 use libfuzzer_sys::fuzz_target;
 use tracewire::format::dd_member;
-use tracewire::wire::buf::ArrayBuf;
+use tracewire::wire::buf::Writer;
 use tracewire::SamplingPriority;
 
 fuzz_target!(|data: &[u8]| {
@@ -12,10 +12,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = m.unknown().count();
     let p = m.sampling_priority();
     let parent = m.last_parent_id().unwrap_or(b"0000000000000001");
-    let mut out = ArrayBuf::new();
-    dd_member::encode(p.map(SamplingPriority), m.origin(), parent, m.decision_maker(), m.tags(), &mut out);
+    let mut buf = [0u8; dd_member::MAX_LEN];
+    let mut out = Writer::new(&mut buf);
+    dd_member::encode(p.map(SamplingPriority), m.origin(), parent, m.decision_maker(), m.tags(), &mut out)
+        .expect("MAX_LEN holds every member");
     assert!(out.len() <= dd_member::MAX_LEN);
-    if let Some(raw) = out.as_bytes().strip_prefix(b"dd=") {
+    if let Some(raw) = out.written().strip_prefix(b"dd=") {
         let again = dd_member::parse(raw);
         assert_eq!(again.sampling_priority(), p);
     }

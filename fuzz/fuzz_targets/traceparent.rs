@@ -6,13 +6,19 @@ use tracewire::SpanId;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(tp) = traceparent::parse(data) {
-        let mut b = [0u8; traceparent::LEN];
-        let again = traceparent::parse(tp.encode(&mut b)).expect("own output parses");
+        let again = traceparent::parse(&tp.to_bytes()).expect("own output parses");
         assert_eq!(again.trace_id, tp.trace_id);
         assert_eq!(again.parent_id, tp.parent_id);
         assert_eq!(again.flags, tp.flags);
-        let mut r = [0u8; traceparent::LEN];
-        let rw = traceparent::rewrite_parent(data, SpanId::new(42).unwrap(), &mut r).unwrap();
+        let rw = traceparent::rewrite_parent(data, SpanId::new(42).unwrap()).unwrap();
         assert_eq!(rw.trace_id, tp.trace_id);
+        // Into a writer: the same bytes after what it held, or nothing when it has no room.
+        let mut buf = [0u8; traceparent::LEN + 1];
+        let mut w = tracewire::wire::buf::Writer::new(&mut buf);
+        w.push(b",").unwrap();
+        rw.encode(&mut w).unwrap();
+        assert_eq!(&w.written()[1..], &rw.to_bytes()[..]);
+        assert!(rw.encode(&mut w).is_err());
+        assert_eq!(w.len(), traceparent::LEN + 1);
     }
 });

@@ -27,8 +27,9 @@
 
 use core::fmt;
 
+use crate::error::BufferTooSmall;
 use crate::id::{SamplingPriority, SpanId, TraceId};
-use crate::wire::buf::ArrayBuf;
+use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::{hex, list, name};
 
 /// Longest single header: 32 + 1 + 16 + 1 + 1 (+ 1 + 16 for a parent, never written).
@@ -345,108 +346,108 @@ pub fn parse_multi(input: &B3MultiInput<'_>) -> Result<Option<B3>, B3Error> {
     }))
 }
 
-fn push_trace(t: TraceId, out: &mut ArrayBuf<SINGLE_MAX_LEN>) {
-    let h = t.to_hex();
-    let _ = out.push(if t.high() == 0 { &h[16..] } else { &h });
-}
+/// Longest `x-b3-traceid` written: 32 hex digits (16 when the high half is zero).
+pub const TRACE_ID_MAX_LEN: usize = 32;
 
-/// Writes the single header.
+/// Length of `x-b3-spanid` as written: 16 hex digits.
+pub const SPAN_ID_LEN: usize = 16;
+
+/// Writes the single header's value into `out` (at most [`SINGLE_MAX_LEN`] bytes): `Err`, and
+/// nothing written, when it has less room.
 ///
 /// ```
 /// use tracewire::format::b3::{self, SamplingState};
-/// use tracewire::wire::buf::ArrayBuf;
+/// use tracewire::wire::buf::Writer;
 /// use tracewire::{SpanId, TraceId};
 ///
-/// let mut out = ArrayBuf::new();
+/// let mut buf = [0u8; b3::SINGLE_MAX_LEN];
+/// let mut w = Writer::new(&mut buf);
 /// b3::encode_single(TraceId::new(1).unwrap(), SpanId::new(2).unwrap(), Some(SamplingState::Accept),
-///     &mut out);
-/// assert_eq!(out.as_str(), Some("0000000000000001-0000000000000002-1"));
+///     &mut w).unwrap();
+/// assert_eq!(w.written(), b"0000000000000001-0000000000000002-1");
 /// ```
 pub fn encode_single(
     trace: TraceId,
     span: SpanId,
     sampling: Option<SamplingState>,
-    out: &mut ArrayBuf<SINGLE_MAX_LEN>,
-) {
-    out.clear();
-    push_trace(trace, out);
-    let _ = out.push_byte(b'-');
-    let _ = out.push(&span.to_hex());
-    if let Some(s) = sampling {
-        let _ = out.push(match s {
-            SamplingState::Deny => b"-0",
-            SamplingState::Accept => b"-1",
-            SamplingState::Debug => b"-d",
-        });
-    }
+    out: &mut Writer<'_>,
+) -> Result<(), BufferTooSmall> {
+    let mut b = ArrayBuf::new();
+    assemble_single(trace, span, sampling, &mut b);
+    out.push(b.as_bytes())
 }
 
-/// The encoded multi headers.
-#[derive(Clone, Default)]
-pub struct MultiOut {
-    trace_id: ArrayBuf<SINGLE_MAX_LEN>,
-    span_id: ArrayBuf<16>,
-    sampling: Option<SamplingState>,
-}
-
-impl MultiOut {
-    /// Empty: no header to send until [`encode_multi`] fills it. `const`, so it can live in a
-    /// `static`.
-    pub const fn new() -> Self {
-        MultiOut {
-            trace_id: ArrayBuf::new(),
-            span_id: ArrayBuf::new(),
-            sampling: None,
-        }
-    }
-
-    /// Calls `f` with each header to send.
-    pub fn for_each<'s>(&'s self, mut f: impl FnMut(&'static str, &'s [u8])) {
-        if self.trace_id.is_empty() {
-            return;
-        }
-        f(name::X_B3_TRACEID, self.trace_id.as_bytes());
-        f(name::X_B3_SPANID, self.span_id.as_bytes());
-        match self.sampling {
-            None => {}
-            Some(SamplingState::Deny) => f(name::X_B3_SAMPLED, b"0"),
-            Some(SamplingState::Accept) => f(name::X_B3_SAMPLED, b"1"),
-            Some(SamplingState::Debug) => f(name::X_B3_FLAGS, b"1"),
-        }
-    }
-}
-
-/// Encodes the multi headers into `out`.
-///
-/// ```
-/// use tracewire::format::b3::{self, MultiOut, SamplingState};
-/// use tracewire::{SpanId, TraceId};
-///
-/// let mut out = MultiOut::default();
-/// b3::encode_multi(TraceId::new(1).unwrap(), SpanId::new(2).unwrap(), Some(SamplingState::Debug),
-///     &mut out);
-/// let mut got = Vec::new();
-/// out.for_each(|n, v| got.push((n, v.to_vec())));
-/// assert_eq!(got.last(), Some(&("x-b3-flags", b"1".to_vec())));
-/// ```
-pub fn encode_multi(
+/// [`encode_single`]'s value, assembled in `b` (injection hands it to the carrier from there).
+#[inline]
+pub(crate) fn assemble_single(
     trace: TraceId,
     span: SpanId,
     sampling: Option<SamplingState>,
-    out: &mut MultiOut,
+    b: &mut ArrayBuf<SINGLE_MAX_LEN>,
 ) {
-    out.trace_id.clear();
-    push_trace(trace, &mut out.trace_id);
-    out.span_id.clear();
-    let _ = out.span_id.push(&span.to_hex());
-    out.sampling = sampling;
+    b.clear();
+    let t = trace.to_hex();
+    let _ = b.push(trace_digits(trace, &t));
+    let _ = b.push_byte(b'-');
+    let _ = b.push(&span.to_hex());
+    let _ = b.push(match sampling {
+        None => b"",
+        Some(SamplingState::Deny) => b"-0",
+        Some(SamplingState::Accept) => b"-1",
+        Some(SamplingState::Debug) => b"-d",
+    });
+}
+
+/// The digits of `x-b3-traceid` and of the single header's trace id: 16 when the high half is
+/// zero, else 32 (§12 #30), from `hex` (`trace.to_hex()`).
+fn trace_digits(trace: TraceId, hex: &[u8; 32]) -> &[u8] {
+    if trace.high() == 0 {
+        &hex[16..]
+    } else {
+        hex
+    }
+}
+
+/// Writes `x-b3-traceid` into `out` (at most [`TRACE_ID_MAX_LEN`] bytes), all or nothing.
+///
+/// The multi headers are `x-b3-traceid` ([`encode_trace_id`]), `x-b3-spanid`
+/// ([`encode_span_id`]) and, when there is a sampling decision, the header
+/// [`sampling_header`] names.
+///
+/// ```
+/// use tracewire::format::b3::{self, SamplingState};
+/// use tracewire::wire::buf::Writer;
+/// use tracewire::{SpanId, TraceId};
+///
+/// let mut buf = [0u8; b3::TRACE_ID_MAX_LEN];
+/// let mut w = Writer::new(&mut buf);
+/// b3::encode_trace_id(TraceId::new(1).unwrap(), &mut w).unwrap();
+/// assert_eq!(w.written(), b"0000000000000001");
+/// assert_eq!(b3::sampling_header(SamplingState::Debug), ("x-b3-flags", &b"1"[..]));
+/// ```
+pub fn encode_trace_id(trace: TraceId, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+    out.push(trace_digits(trace, &trace.to_hex()))
+}
+
+/// Writes `x-b3-spanid` into `out` ([`SPAN_ID_LEN`] bytes), all or nothing.
+pub fn encode_span_id(span: SpanId, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+    out.push(&span.to_hex())
+}
+
+/// The multi header that carries a sampling decision, and its value: `x-b3-sampled: 0` or `1`,
+/// or for debug `x-b3-flags: 1` (without `x-b3-sampled`).
+pub const fn sampling_header(s: SamplingState) -> (&'static str, &'static [u8]) {
+    match s {
+        SamplingState::Deny => (name::X_B3_SAMPLED, b"0"),
+        SamplingState::Accept => (name::X_B3_SAMPLED, b"1"),
+        SamplingState::Debug => (name::X_B3_FLAGS, b"1"),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     extern crate std;
     use super::*;
-    use std::vec::Vec;
 
     #[test]
     fn the_canonical_shape_reads_as_the_general_reader_reads_it() {
@@ -679,29 +680,48 @@ mod tests {
         let t64 = TraceId::new(0x80f1_98ee_5634_3ba8).unwrap();
         let t128 = TraceId::new(0x80f1_98ee_5634_3ba8_64fe_8b2a_57d3_eff7).unwrap();
         let s = SpanId::new(0x00f0_67aa_0ba9_02b7).unwrap();
-        let mut out = ArrayBuf::new();
-        encode_single(t64, s, None, &mut out);
-        assert_eq!(out.as_str(), Some("80f198ee56343ba8-00f067aa0ba902b7"));
-        encode_single(t128, s, Some(SamplingState::Debug), &mut out);
+        let single = |t, st| {
+            let mut b = [0u8; SINGLE_MAX_LEN];
+            let mut w = Writer::new(&mut b);
+            encode_single(t, s, st, &mut w).unwrap();
+            std::string::String::from_utf8(w.written().to_vec()).unwrap()
+        };
+        assert_eq!(single(t64, None), "80f198ee56343ba8-00f067aa0ba902b7");
         assert_eq!(
-            out.as_str(),
-            Some("80f198ee56343ba864fe8b2a57d3eff7-00f067aa0ba902b7-d")
+            single(t128, Some(SamplingState::Debug)),
+            "80f198ee56343ba864fe8b2a57d3eff7-00f067aa0ba902b7-d"
         );
-        let mut m = MultiOut::default();
-        encode_multi(t128, s, Some(SamplingState::Debug), &mut m);
-        let mut got = Vec::new();
-        m.for_each(|n, v| got.push((n, v.to_vec())));
+        // 51 bytes of room hold the longest value written; one byte less, nothing is written.
+        let mut b = [0u8; 51];
+        let mut w = Writer::new(&mut b);
+        assert!(encode_single(t128, s, Some(SamplingState::Accept), &mut w).is_ok());
+        let mut w = Writer::new(&mut b[..50]);
+        assert!(encode_single(t128, s, Some(SamplingState::Accept), &mut w).is_err());
+        assert!(w.is_empty());
+        let mut b = [0u8; TRACE_ID_MAX_LEN];
+        let mut w = Writer::new(&mut b);
+        encode_trace_id(t128, &mut w).unwrap();
+        assert_eq!(w.written(), b"80f198ee56343ba864fe8b2a57d3eff7");
+        let mut w = Writer::new(&mut b);
+        encode_trace_id(t64, &mut w).unwrap();
+        assert_eq!(w.written(), b"80f198ee56343ba8");
+        let mut b = [0u8; SPAN_ID_LEN];
+        let mut w = Writer::new(&mut b);
+        encode_span_id(s, &mut w).unwrap();
+        assert_eq!(w.written(), b"00f067aa0ba902b7");
+        assert!(encode_span_id(s, &mut w).is_err(), "no room left");
+        assert_eq!(w.len(), SPAN_ID_LEN);
         assert_eq!(
-            got,
-            [
-                ("x-b3-traceid", b"80f198ee56343ba864fe8b2a57d3eff7".to_vec()),
-                ("x-b3-spanid", b"00f067aa0ba902b7".to_vec()),
-                ("x-b3-flags", b"1".to_vec())
-            ]
+            sampling_header(SamplingState::Deny),
+            ("x-b3-sampled", &b"0"[..])
         );
-        encode_multi(t64, s, Some(SamplingState::Deny), &mut m);
-        let mut got = Vec::new();
-        m.for_each(|n, v| got.push((n, v.to_vec())));
-        assert_eq!(got[2], ("x-b3-sampled", b"0".to_vec()));
+        assert_eq!(
+            sampling_header(SamplingState::Accept),
+            ("x-b3-sampled", &b"1"[..])
+        );
+        assert_eq!(
+            sampling_header(SamplingState::Debug),
+            ("x-b3-flags", &b"1"[..])
+        );
     }
 }

@@ -550,8 +550,8 @@ pub fn encode<'m>(
 }
 
 /// Re-sends received baggage: each accepted member written as `key=value[;properties]` exactly
-/// as received (it is already valid on the wire), within `limits`. Returns how many were left
-/// out; on a full `out` nothing is written and every member counts as left out.
+/// as received (it is already valid on the wire), within `limits`. Returns how many the limits
+/// left out; `Err`, with nothing written, when `out` has no room for what they let through.
 ///
 /// ```
 /// use tracewire::format::baggage::{self, Limits};
@@ -565,10 +565,14 @@ pub fn encode<'m>(
 /// let mut buf = [0u8; 64];
 /// let mut w = Writer::new(&mut buf);
 /// let tight = Limits { max_items: 2, max_bytes: 8192 };
-/// assert_eq!(baggage::encode_raw(&b, tight, &mut w), 1, "one member left out");
+/// assert_eq!(baggage::encode_raw(&b, tight, &mut w), Ok(1), "one member left out");
 /// assert_eq!(w.written(), b"a=1,b=2");
 /// ```
-pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usize {
+pub fn encode_raw(
+    b: &Baggage<'_>,
+    limits: Limits,
+    out: &mut Writer<'_>,
+) -> Result<usize, BufferTooSmall> {
     let start = out.len();
     // Fast path: the lines already are the canonical encoding of every member, and all fit.
     if b.canonical && b.len() <= limits.max_items && b.fields.combined_len() <= limits.max_bytes {
@@ -583,9 +587,8 @@ pub fn encode_raw(b: &Baggage<'_>, limits: Limits, out: &mut Writer<'_>) -> usiz
         })();
         if r.is_err() {
             out.truncate(start);
-            return b.len();
         }
-        return 0;
+        return r.map(|()| 0);
     }
     encode_members_raw(b, limits, out, start)
 }
@@ -599,7 +602,7 @@ fn encode_members_raw(
     limits: Limits,
     out: &mut Writer<'_>,
     start: usize,
-) -> usize {
+) -> Result<usize, BufferTooSmall> {
     let mut written = 0;
     let mut dropped = 0usize;
     for m in b.members() {
@@ -627,11 +630,11 @@ fn encode_members_raw(
         })();
         if r.is_err() {
             out.truncate(start);
-            return b.len();
+            return Err(BufferTooSmall);
         }
         written = written.saturating_add(1);
     }
-    dropped
+    Ok(dropped)
 }
 
 /// The baggage keys copied to span tags (`DD_TRACE_BAGGAGE_TAG_KEYS`, §8.5): a comma-separated
@@ -850,7 +853,7 @@ mod tests {
         // Re-sent as it arrived, and read back to the same decoded keys.
         let mut out = [0u8; 256];
         let mut w = Writer::new(&mut out);
-        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), 0);
+        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), Ok(0));
         let again = parse(
             fields(&[core::str::from_utf8(w.written()).unwrap()]),
             Limits::DEFAULT,
@@ -871,7 +874,7 @@ mod tests {
         );
         let mut out = [0u8; 64];
         let mut w = Writer::new(&mut out);
-        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), 0);
+        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), Ok(0));
         assert_eq!(w.written(), b"k=%C3%A9t%C3%A9,n=1");
         // The encoded length counts against the byte limit.
         let mut w = Writer::new(&mut out);
@@ -879,8 +882,21 @@ mod tests {
             max_items: 64,
             max_bytes: 16,
         };
-        assert_eq!(encode_raw(&b, tight, &mut w), 1);
+        assert_eq!(encode_raw(&b, tight, &mut w), Ok(1));
         assert_eq!(w.written(), b"k=%C3%A9t%C3%A9");
+        // No room for what the limits let through, on either path (the lines as they are, or
+        // member by member): an error, and nothing written.
+        let canonical = parse(fields(&["a=1,b=2"]), Limits::DEFAULT).unwrap();
+        for view in [&canonical, &b] {
+            let mut small = [0u8; 6];
+            let mut w = Writer::new(&mut small);
+            w.push(b"x").unwrap();
+            assert_eq!(
+                encode_raw(view, Limits::DEFAULT, &mut w),
+                Err(BufferTooSmall)
+            );
+            assert_eq!(w.written(), b"x");
+        }
         // Still no raw UTF-8 in keys or properties.
         assert!(parse(fields(&["\u{e9}=1"]), Limits::DEFAULT).is_err());
         assert!(parse(fields(&["k=1;p=\u{e9}"]), Limits::DEFAULT).is_err());
@@ -898,7 +914,7 @@ mod tests {
         assert_eq!((b.len(), b.truncated()), (1, true));
         let mut out = [0u8; 64];
         let mut w = Writer::new(&mut out);
-        assert_eq!(encode_raw(&b, limits, &mut w), 0);
+        assert_eq!(encode_raw(&b, limits, &mut w), Ok(0));
         assert_eq!(w.written(), b"a=1");
     }
 
@@ -1074,7 +1090,7 @@ mod tests {
         let b = parse(fields(&["k1=v%201;p=1", " k2 = v2 "]), Limits::DEFAULT).unwrap();
         let mut buf = [0u8; 64];
         let mut w = Writer::new(&mut buf);
-        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), 0);
+        assert_eq!(encode_raw(&b, Limits::DEFAULT, &mut w), Ok(0));
         assert_eq!(w.written(), b"k1=v%201;p=1,k2=v2");
     }
 

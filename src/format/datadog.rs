@@ -16,18 +16,19 @@
 //!   unset and reports it (§12 #2).
 //! - Origin: any non-empty bytes, kept verbatim.
 //!
-//! Output: decimal ids, the priority when known, the origin when non-empty: trimmed, sanitised
-//! (each character outside 0x20–0x7E, and each `,`, becomes `_`; reported by
-//! [`DatadogOut::origin_sanitized`]) and at most [`ORIGIN_MAX_LEN`] bytes (a longer one is left
-//! out and reported, never cut).
+//! Output, one encoder per header, each into a [`Writer`]: decimal ids, the priority, the origin
+//! when non-empty: trimmed, sanitised (each character outside 0x20–0x7E, and each `,`, becomes
+//! `_`; reported by [`EncodedOrigin::Written`]) and at most [`ORIGIN_MAX_LEN`] bytes (a longer
+//! one is left out and reported, never cut).
 
 use core::fmt;
 use core::num::NonZeroU64;
 
+use crate::error::BufferTooSmall;
 use crate::format::{sanitized, Text};
 use crate::id::{SamplingPriority, SpanId, TraceId};
-use crate::wire::buf::{ArrayBuf, Writer};
-use crate::wire::{class, dec, list, name};
+use crate::wire::buf::Writer;
+use crate::wire::{class, dec, list};
 
 /// Bytes of a Datadog header searched for its first `,`.
 pub const MAX_VALUE_SCAN: usize = list::SINGLE_VALUE_SCAN;
@@ -158,155 +159,98 @@ pub fn parse<'a>(input: &DatadogInput<'a>) -> Result<Option<Datadog<'a>>, Datado
     }))
 }
 
-/// The encoded Datadog headers (without `x-datadog-tags`).
-#[derive(Clone, Default)]
-pub struct DatadogOut {
-    trace_id: ArrayBuf<ID_MAX_LEN>,
-    parent_id: ArrayBuf<ID_MAX_LEN>,
-    priority: ArrayBuf<PRIORITY_MAX_LEN>,
-    origin: ArrayBuf<ORIGIN_MAX_LEN>,
-    origin_dropped: bool,
-    origin_sanitized: bool,
-}
-
-impl DatadogOut {
-    /// Empty: no header to send until [`encode`] fills it. `const`, so it can live in a
-    /// `static`.
-    pub const fn new() -> Self {
-        DatadogOut {
-            trace_id: ArrayBuf::new(),
-            parent_id: ArrayBuf::new(),
-            priority: ArrayBuf::new(),
-            origin: ArrayBuf::new(),
-            origin_dropped: false,
-            origin_sanitized: false,
-        }
-    }
-
-    /// Calls `f` with each header to send, lowercase names, in a fixed order.
-    pub fn for_each<'s>(&'s self, mut f: impl FnMut(&'static str, &'s [u8])) {
-        if self.trace_id.is_empty() {
-            return;
-        }
-        f(name::X_DATADOG_TRACE_ID, self.trace_id.as_bytes());
-        f(name::X_DATADOG_PARENT_ID, self.parent_id.as_bytes());
-        if !self.priority.is_empty() {
-            f(name::X_DATADOG_SAMPLING_PRIORITY, self.priority.as_bytes());
-        }
-        if !self.origin.is_empty() {
-            f(name::X_DATADOG_ORIGIN, self.origin.as_bytes());
-        }
-    }
-
-    /// True when the origin was longer than [`ORIGIN_MAX_LEN`] and left out.
-    pub fn origin_dropped(&self) -> bool {
-        self.origin_dropped
-    }
-
-    /// True when the origin held bytes that cannot be sent as they are (outside 0x20–0x7E, or
-    /// `,`) and was written sanitised.
-    pub fn origin_sanitized(&self) -> bool {
-        self.origin_sanitized
-    }
-}
-
-/// Encodes the Datadog headers for `trace_id` / `span_id` into `out` (replacing its content).
+/// Writes `x-datadog-trace-id` into `out`: the low 64 bits of `trace` in decimal (at most
+/// [`ID_MAX_LEN`] bytes), all or nothing. A trace id whose low half is zero cannot be sent in
+/// Datadog's headers: the caller leaves them out (injection reports it).
+///
+/// The Datadog headers other than `x-datadog-tags` ([`super::dd_tags`]) each have an encoder
+/// here: [`encode_trace_id`], [`encode_parent_id`], [`encode_priority`] and
+/// [`encode_origin`].
 ///
 /// ```
-/// use tracewire::format::datadog::{self, DatadogOut};
-/// use tracewire::format::Text;
+/// use tracewire::format::{datadog, Text};
+/// use tracewire::wire::buf::Writer;
 /// use tracewire::{SamplingPriority, SpanId, TraceId};
 ///
-/// let mut out = DatadogOut::default();
-/// datadog::encode(TraceId::new(5).unwrap(), SpanId::new(6).unwrap(), Some(SamplingPriority(1)),
-///     Some(Text::plain(b"rum\r\nx-evil: 1")), &mut out);
-/// let mut got = Vec::new();
-/// out.for_each(|n, v| got.push((n, v.to_vec())));
-/// assert_eq!(got[3], ("x-datadog-origin", b"rum__x-evil: 1".to_vec()));
-/// assert!(out.origin_sanitized());
+/// let mut buf = [0u8; datadog::ID_MAX_LEN];
+/// let mut w = Writer::new(&mut buf);
+/// datadog::encode_trace_id(TraceId::from_halves(7, 5).unwrap(), &mut w).unwrap();
+/// assert_eq!(w.written(), b"5");
+/// let mut buf = [0u8; datadog::ORIGIN_MAX_LEN];
+/// let mut w = Writer::new(&mut buf);
+/// let r = datadog::encode_origin(Text::plain(b"rum\r\nx-evil: 1"), &mut w);
+/// assert_eq!(r, datadog::EncodedOrigin::Written { sanitized: true });
+/// assert_eq!(w.written(), b"rum__x-evil: 1");
 /// ```
-pub fn encode(
-    trace_id: TraceId,
-    span_id: SpanId,
-    priority: Option<SamplingPriority>,
-    origin: Option<Text<'_>>,
-    out: &mut DatadogOut,
-) {
-    // Reset the lengths only: zeroing the buffers would cost more than the encoding.
-    out.trace_id.clear();
-    out.parent_id.clear();
-    out.priority.clear();
-    out.origin.clear();
-    out.origin_dropped = false;
-    out.origin_sanitized = false;
+pub fn encode_trace_id(trace: TraceId, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
     let mut b = [0u8; ID_MAX_LEN];
-    let _ = out.trace_id.push(dec::format_u64(trace_id.low(), &mut b));
-    let _ = out.parent_id.push(dec::format_u64(span_id.get(), &mut b));
-    if let Some(p) = priority {
-        let mut pb = [0u8; PRIORITY_MAX_LEN];
-        let _ = out.priority.push(dec::format_i32(p.0, &mut pb));
-    }
-    if let Some(o) = origin {
-        let mut w = Writer::new(out.origin.spare());
-        match write_origin(o, &mut w) {
-            Origin::Absent => {}
-            Origin::Dropped => out.origin_dropped = true,
-            Origin::Written { sanitized } => {
-                let n = w.len();
-                out.origin.commit(n);
-                out.origin_sanitized = sanitized;
-            }
-        }
-    }
+    out.push(dec::format_u64(trace.low(), &mut b))
 }
 
-/// What [`write_origin`] did.
+/// Writes `x-datadog-parent-id` into `out`: `span` in decimal (at most [`ID_MAX_LEN`] bytes),
+/// all or nothing.
+pub fn encode_parent_id(span: SpanId, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+    let mut b = [0u8; ID_MAX_LEN];
+    out.push(dec::format_u64(span.get(), &mut b))
+}
+
+/// Writes `x-datadog-sampling-priority` into `out` (at most [`PRIORITY_MAX_LEN`] bytes), all or
+/// nothing.
+pub fn encode_priority(p: SamplingPriority, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+    let mut b = [0u8; PRIORITY_MAX_LEN];
+    out.push(dec::format_i32(p.0, &mut b))
+}
+
+/// What [`encode_origin`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Origin {
-    /// Empty once trimmed: no header.
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum EncodedOrigin {
+    /// Empty once trimmed: no header (nothing written).
     Absent,
-    /// Longer than [`ORIGIN_MAX_LEN`] once sanitised: no header (nothing written).
+    /// Longer than [`ORIGIN_MAX_LEN`] once sanitised, or longer than the writer's room: no
+    /// header (nothing written).
     Dropped,
-    /// Written; `sanitized` when it differs from the origin as given.
+    /// Written.
     Written {
-        /// Some byte was replaced.
+        /// Some byte was replaced: what was written differs from the origin as given.
         sanitized: bool,
     },
 }
 
-/// Writes the `x-datadog-origin` value for `origin` into `w` (from its current length).
+/// Writes the `x-datadog-origin` value for `origin` into `w` (at most [`ORIGIN_MAX_LEN`]
+/// bytes), or nothing ([`EncodedOrigin`] says which).
 ///
 /// Origin sanitisation: a byte outside 0x20–0x7E (one `_` per UTF-8 character) or a `,` (a
 /// reader cuts the header there) becomes `_`, so a CR, LF or NUL from an untrusted carrier never
-/// reaches a header line. Trimmed first: readers trim.
-pub(crate) fn write_origin(origin: Text<'_>, w: &mut Writer<'_>) -> Origin {
+/// reaches a header line. Trimmed first: readers trim. A longer origin is left out, never cut.
+pub fn encode_origin(origin: Text<'_>, w: &mut Writer<'_>) -> EncodedOrigin {
     let o = origin.trimmed();
     if o.is_empty() {
-        return Origin::Absent;
+        return EncodedOrigin::Absent;
     }
     // The usual origin has nothing to replace: written as it decodes (`~` decodes to `=`,
     // which needs no replacing either), one byte per byte.
     let raw = o.raw();
     if class::span_printable_except(raw, b',', b',') == raw.len() {
         if raw.len() > ORIGIN_MAX_LEN || o.write_decoded(w).is_err() {
-            return Origin::Dropped;
+            return EncodedOrigin::Dropped;
         }
-        return Origin::Written { sanitized: false };
+        return EncodedOrigin::Written { sanitized: false };
     }
     let mut n = 0usize;
     sanitized(o, 0x20, b",", false, |_| n = n.saturating_add(1));
     if n > ORIGIN_MAX_LEN {
-        return Origin::Dropped;
+        return EncodedOrigin::Dropped;
     }
     let start = w.len();
     let mut full = false;
     sanitized(o, 0x20, b",", false, |b| full |= w.push_byte(b).is_err());
     if full {
         w.truncate(start);
-        return Origin::Dropped;
+        return EncodedOrigin::Dropped;
     }
     let written = w.written().get(start..).unwrap_or(&[]);
-    Origin::Written {
+    EncodedOrigin::Written {
         sanitized: !o.eq_bytes(written),
     }
 }
@@ -471,60 +415,70 @@ mod tests {
 
     #[test]
     fn encodes_headers() {
-        let mut out = DatadogOut::default();
+        fn each(f: impl FnOnce(&mut Writer<'_>) -> bool) -> Option<Vec<u8>> {
+            let mut b = [0u8; ORIGIN_MAX_LEN];
+            let mut w = Writer::new(&mut b);
+            f(&mut w).then(|| w.written().to_vec())
+        }
         let t = TraceId::from_halves(0x4bf9_2f35_77b3_4da6, 11803532876627986230).unwrap();
-        encode(
-            t,
-            SpanId::new(67667974448284343).unwrap(),
-            Some(SamplingPriority(2)),
-            Some(Text::tilde_escaped(b"a~b")),
-            &mut out,
-        );
-        let mut got = Vec::new();
-        out.for_each(|n, v| got.push((n, v.to_vec())));
+        let s = SpanId::new(67667974448284343).unwrap();
         assert_eq!(
-            got,
-            [
-                ("x-datadog-trace-id", b"11803532876627986230".to_vec()),
-                ("x-datadog-parent-id", b"67667974448284343".to_vec()),
-                ("x-datadog-sampling-priority", b"2".to_vec()),
-                ("x-datadog-origin", b"a=b".to_vec()),
-            ]
+            each(|w| encode_trace_id(t, w).is_ok()).unwrap(),
+            b"11803532876627986230"
         );
-        encode(
-            t,
-            SpanId::new(1).unwrap(),
-            None,
-            Some(Text::plain(&[b'o'; 300])),
-            &mut out,
+        assert_eq!(
+            each(|w| encode_parent_id(s, w).is_ok()).unwrap(),
+            b"67667974448284343"
         );
-        let mut names = Vec::new();
-        out.for_each(|n, _| names.push(n));
-        assert_eq!(names, ["x-datadog-trace-id", "x-datadog-parent-id"]);
-        assert!(out.origin_dropped());
-        encode(
-            t,
-            SpanId::new(1).unwrap(),
-            None,
-            Some(Text::plain(b"rum\r\nx-evil: 1")),
-            &mut out,
+        assert_eq!(
+            each(|w| encode_priority(SamplingPriority(-1), w).is_ok()).unwrap(),
+            b"-1"
         );
-        assert!(
-            out.origin_sanitized() && !out.origin_dropped(),
+        let origin = |o: &[u8], tilde: bool| {
+            let mut b = [0u8; ORIGIN_MAX_LEN];
+            let mut w = Writer::new(&mut b);
+            let text = if tilde {
+                Text::tilde_escaped(o)
+            } else {
+                Text::plain(o)
+            };
+            let r = encode_origin(text, &mut w);
+            (r, w.written().to_vec())
+        };
+        assert_eq!(
+            origin(b"a~b", true),
+            (EncodedOrigin::Written { sanitized: false }, b"a=b".to_vec())
+        );
+        assert_eq!(
+            origin(&[b'o'; 300], false),
+            (EncodedOrigin::Dropped, Vec::new())
+        );
+        assert_eq!(origin(b"  ", false), (EncodedOrigin::Absent, Vec::new()));
+        assert_eq!(
+            origin(b"rum\r\nx-evil: 1", false),
+            (
+                EncodedOrigin::Written { sanitized: true },
+                b"rum__x-evil: 1".to_vec()
+            ),
             "no header injection through the origin"
         );
-        let mut got = Vec::new();
-        out.for_each(|n, v| got.push((n, v.to_vec())));
-        assert_eq!(got[2], ("x-datadog-origin", b"rum__x-evil: 1".to_vec()));
-        encode(
-            t,
-            SpanId::new(1).unwrap(),
-            None,
-            Some(Text::plain(b" rum\xff,\xc3\xa9 ")),
-            &mut out,
+        assert_eq!(
+            origin(b" rum\xff,\xc3\xa9 ", false),
+            (
+                EncodedOrigin::Written { sanitized: true },
+                b"rum___".to_vec()
+            )
         );
-        let mut got = Vec::new();
-        out.for_each(|n, v| got.push((n, v.to_vec())));
-        assert_eq!(got[2], ("x-datadog-origin", b"rum___".to_vec()));
+        // Too little room: nothing written, by every encoder.
+        let mut b = [0u8; 4];
+        let mut w = Writer::new(&mut b);
+        assert!(encode_trace_id(t, &mut w).is_err() && w.is_empty());
+        assert!(encode_parent_id(s, &mut w).is_err() && w.is_empty());
+        assert!(encode_priority(SamplingPriority(i32::MIN), &mut w).is_err() && w.is_empty());
+        assert_eq!(
+            encode_origin(Text::plain(b"synthetics"), &mut w),
+            EncodedOrigin::Dropped
+        );
+        assert!(w.is_empty());
     }
 }

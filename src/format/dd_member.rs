@@ -24,9 +24,10 @@
 //! does not fit, and each `t.*` entry that does not fit is skipped while later, shorter ones may
 //! still be written.
 
+use crate::error::BufferTooSmall;
 use crate::format::{dd_tags, sanitized, Tag, TagSource, Text};
 use crate::id::{DecisionMaker, SamplingPriority};
-use crate::wire::buf::{ArrayBuf, Writer};
+use crate::wire::buf::Writer;
 use crate::wire::class;
 use crate::wire::list::At;
 use crate::wire::{dec, list};
@@ -323,18 +324,21 @@ pub(crate) enum Parent<'p> {
     Hex([u8; 16]),
 }
 
-/// Writes the whole `dd=…` member into `out` (replacing its content). `parent` is the `p:` value
-/// (16 hex digits of the span id, or an upstream value being passed through).
+/// Writes the whole `dd=…` member (at most [`MAX_LEN`] bytes, `dd=` included) after what `out`
+/// holds. `parent` is the `p:` value (16 hex digits of the span id, or an upstream value being
+/// passed through). Nothing is written when the member would have nothing after `dd=`, or, with
+/// `Err`, when `out` has no room for it.
 ///
 /// ```
 /// use tracewire::format::{dd_member, Text};
-/// use tracewire::wire::buf::ArrayBuf;
+/// use tracewire::wire::buf::Writer;
 /// use tracewire::{DecisionMaker, SamplingPriority};
 ///
-/// let mut out = ArrayBuf::new();
+/// let mut buf = [0u8; dd_member::MAX_LEN];
+/// let mut w = Writer::new(&mut buf);
 /// dd_member::encode(Some(SamplingPriority(1)), Some(Text::plain(b"rum;=x")), b"000000000000002a",
-///     Some(DecisionMaker(4)), core::iter::empty(), &mut out);
-/// assert_eq!(out.as_str(), Some("dd=s:1;o:rum_~x;p:000000000000002a;t.dm:-4"));
+///     Some(DecisionMaker(4)), core::iter::empty(), &mut w).unwrap();
+/// assert_eq!(w.written(), b"dd=s:1;o:rum_~x;p:000000000000002a;t.dm:-4");
 /// ```
 pub fn encode<'t>(
     priority: Option<SamplingPriority>,
@@ -342,13 +346,17 @@ pub fn encode<'t>(
     parent: &[u8],
     dm: Option<DecisionMaker>,
     tags: impl Iterator<Item = Tag<'t>>,
-    out: &mut ArrayBuf<MAX_LEN>,
-) -> DdMemberReport {
-    out.clear();
-    let mut w = Writer::new(out.spare());
-    let (report, n) = encode_to(priority, origin, Parent::Raw(parent), dm, tags, &mut w);
-    out.commit(n);
-    report
+    out: &mut Writer<'_>,
+) -> Result<DdMemberReport, BufferTooSmall> {
+    let (report, len, lost_from) = {
+        let mut w = out.part(MAX_LEN);
+        let (report, len) = encode_to(priority, origin, Parent::Raw(parent), dm, tags, &mut w);
+        (report, len, w.part_result().1)
+    };
+    if len > 0 {
+        out.absorb(len, lost_from)?;
+    }
+    Ok(report)
 }
 
 /// [`encode`] into `w`, a fresh writer (nothing written) of capacity [`MAX_LEN`]. Returns the
@@ -488,7 +496,8 @@ mod tests {
         dm: Option<u8>,
         tags: &[(&str, &str)],
     ) -> (String, DdMemberReport) {
-        let mut out = ArrayBuf::new();
+        let mut buf = [0u8; MAX_LEN];
+        let mut out = Writer::new(&mut buf);
         let it = tags.iter().map(|(k, v)| Tag {
             key: k.as_bytes(),
             value: Text::plain(v.as_bytes()),
@@ -500,8 +509,37 @@ mod tests {
             dm.map(DecisionMaker),
             it,
             &mut out,
+        )
+        .unwrap();
+        (String::from_utf8(out.written().to_vec()).unwrap(), r)
+    }
+
+    #[test]
+    fn writes_after_what_the_writer_holds_or_nothing() {
+        let mut buf = [0u8; 2 * MAX_LEN];
+        let mut out = Writer::new(&mut buf);
+        out.push(b"a=1,").unwrap();
+        let tags = core::iter::empty();
+        encode(Some(SamplingPriority(1)), None, b"", None, tags, &mut out).unwrap();
+        assert_eq!(out.written(), b"a=1,dd=s:1");
+        // Nothing to say: nothing written, not a bare `dd=`.
+        let mut out = Writer::new(&mut buf);
+        encode(None, None, b"", None, core::iter::empty(), &mut out).unwrap();
+        assert!(out.is_empty());
+        // No room: an error, nothing written.
+        let mut small = [0u8; 12];
+        let mut out = Writer::new(&mut small);
+        out.push(b"a=1,").unwrap();
+        let r = encode(
+            None,
+            None,
+            b"000000000000002a",
+            None,
+            core::iter::empty(),
+            &mut out,
         );
-        (String::from_utf8(out.as_bytes().to_vec()).unwrap(), r)
+        assert_eq!(r, Err(BufferTooSmall));
+        assert_eq!(out.written(), b"a=1,");
     }
 
     #[test]
@@ -634,7 +672,8 @@ mod tests {
     fn parse_then_encode_round_trips() {
         let src = "s:-1;o:rum~x;p:00f067aa0ba902b7;t.dm:-3;t.usr.id:baz64~~";
         let m = parse(src.as_bytes());
-        let mut out = ArrayBuf::new();
+        let mut buf = [0u8; MAX_LEN];
+        let mut out = Writer::new(&mut buf);
         encode(
             m.sampling_priority().map(SamplingPriority),
             m.origin(),
@@ -642,8 +681,9 @@ mod tests {
             m.decision_maker(),
             m.tags(),
             &mut out,
-        );
-        assert_eq!(out.as_str().unwrap(), std::format!("dd={src}"));
+        )
+        .unwrap();
+        assert_eq!(out.written(), std::format!("dd={src}").as_bytes());
     }
 
     /// The backward pass gives what the full parse gives, at its edges.

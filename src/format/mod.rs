@@ -1,6 +1,17 @@
 //! One module per wire format. Each parses borrowed bytes into a small borrowed view and encodes
 //! into caller storage; none touches a carrier or the configuration.
 //!
+//! One contract for all of them: `parse` (or the view's constructor) takes borrowed bytes and
+//! gives a small borrowed view or a typed error; each header value has one encoder that appends
+//! to a [`Writer`] and is all or nothing (an error with nothing written when the writer lacks
+//! room: [`BufferTooSmall`], or for `x-datadog-tags` its `MaxSize`, which Datadog's tracers
+//! report as a propagation error; a limit of the format itself, such as an origin too long to
+//! send, is reported, not an error); each value's longest form is a constant of its module
+//! ([`traceparent::LEN`], [`b3::SINGLE_MAX_LEN`], [`b3::TRACE_ID_MAX_LEN`],
+//! [`datadog::ID_MAX_LEN`], [`datadog::ORIGIN_MAX_LEN`], [`dd_member::MAX_LEN`],
+//! [`dd_tags::MAX_LEN`], [`tracestate::MAX_ENCODED_LEN`], [`xray::MAX_LEN`]; baggage by its
+//! [`baggage::Limits`]).
+//!
 //! Each module's documentation names the specification it follows and the sections of the
 //! repository's behaviour reference, `docs/BEHAVIOUR.md`, that hold its rules; a bare `§N` or
 //! `§12 #N` in this crate's documentation refers to that file.

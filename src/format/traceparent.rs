@@ -12,11 +12,14 @@
 //! - optional whitespace (space, tab) around the value is ignored; values longer than
 //!   [`MAX_INPUT_LEN`] bytes, whitespace included, are rejected without being scanned.
 //!
-//! Output is always version `00`, exactly [`LEN`] bytes.
+//! Output is always version `00`, exactly [`LEN`] bytes ([`Traceparent::encode`] into a
+//! [`Writer`], or [`Traceparent::to_bytes`]).
 
 use core::fmt;
 
+use crate::error::BufferTooSmall;
 use crate::id::{SpanId, TraceFlags, TraceId};
+use crate::wire::buf::Writer;
 use crate::wire::{class, hex, list};
 
 /// Length of a version-00 `traceparent`.
@@ -99,8 +102,7 @@ impl core::error::Error for TraceparentError {}
 ///
 /// let tp = traceparent::parse(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
 /// assert!(tp.flags.sampled());
-/// let mut out = [0u8; traceparent::LEN];
-/// assert_eq!(tp.encode(&mut out), b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+/// assert_eq!(&tp.to_bytes(), b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 /// assert_eq!(traceparent::parse(b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
 ///     Err(TraceparentError::TraceId), "uppercase hex is not W3C");
 /// ```
@@ -145,9 +147,10 @@ pub fn parse(value: &[u8]) -> Result<Traceparent, TraceparentError> {
 }
 
 impl Traceparent {
-    /// Writes the version-00 form into `out` and returns it.
+    /// The version-00 form, [`LEN`] bytes.
     #[inline]
-    pub fn encode<'o>(&self, out: &'o mut [u8; LEN]) -> &'o [u8] {
+    pub fn to_bytes(&self) -> [u8; LEN] {
+        let mut out = [0u8; LEN];
         out[..3].copy_from_slice(b"00-");
         out[3..35].copy_from_slice(&hex::encode_u128(self.trace_id.get()));
         out[35] = b'-';
@@ -156,28 +159,39 @@ impl Traceparent {
         hex::encode_into(u128::from(self.flags.0), &mut out[53..55]);
         out
     }
+
+    /// Appends the version-00 form ([`LEN`] bytes) to `out`; `Err` (nothing written) when it
+    /// has less room.
+    #[inline]
+    pub fn encode(&self, out: &mut Writer<'_>) -> Result<(), BufferTooSmall> {
+        out.push(&self.to_bytes())
+    }
 }
 
 impl fmt::Display for Traceparent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut b = [0u8; LEN];
-        crate::id::write_ascii(f, self.encode(&mut b))
+        crate::id::write_ascii(f, &self.to_bytes())
     }
 }
 
-/// For proxies: validates an incoming `traceparent` and writes the version-00 header for the
-/// next hop with only the parent id replaced (trace id and flags kept as received).
-pub fn rewrite_parent(
-    value: &[u8],
-    parent: SpanId,
-    out: &mut [u8; LEN],
-) -> Result<Traceparent, TraceparentError> {
-    let tp = Traceparent {
+/// For proxies: validates an incoming `traceparent` and gives the one for the next hop, with
+/// only the parent id replaced (trace id and flags kept as received, the version `00` once
+/// written by [`Traceparent::encode`] or [`Traceparent::to_bytes`]).
+///
+/// ```
+/// use tracewire::format::traceparent;
+/// use tracewire::SpanId;
+///
+/// let next = traceparent::rewrite_parent(
+///     b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", SpanId::new(0x2a).unwrap())
+///     .unwrap();
+/// assert_eq!(&next.to_bytes(), b"00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-01");
+/// ```
+pub fn rewrite_parent(value: &[u8], parent: SpanId) -> Result<Traceparent, TraceparentError> {
+    Ok(Traceparent {
         parent_id: parent,
         ..parse(value)?
-    };
-    tp.encode(out);
-    Ok(tp)
+    })
 }
 
 #[cfg(test)]
@@ -285,13 +299,26 @@ mod tests {
 
     #[test]
     fn rewrite_keeps_trace_and_flags() {
-        let mut out = [0u8; LEN];
         let src = T.replacen("00", "cc", 1) + "-future";
-        rewrite_parent(src.as_bytes(), SpanId::new(0x2a).unwrap(), &mut out).unwrap();
+        let tp = rewrite_parent(src.as_bytes(), SpanId::new(0x2a).unwrap()).unwrap();
         assert_eq!(
-            &out[..],
+            &tp.to_bytes(),
             b"00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000002a-01"
         );
-        assert!(rewrite_parent(b"garbage", SpanId::new(1).unwrap(), &mut out).is_err());
+        assert!(rewrite_parent(b"garbage", SpanId::new(1).unwrap()).is_err());
+    }
+
+    #[test]
+    fn encodes_into_a_writer_or_not_at_all() {
+        let tp = p(T).unwrap();
+        let mut b = [0u8; LEN + 2];
+        let mut w = Writer::new(&mut b);
+        w.push(b"x,").unwrap();
+        tp.encode(&mut w).unwrap();
+        assert_eq!(w.written(), [&b"x,"[..], T.as_bytes()].concat().as_slice());
+        let mut small = [0u8; LEN - 1];
+        let mut w = Writer::new(&mut small);
+        assert_eq!(tp.encode(&mut w), Err(BufferTooSmall));
+        assert!(w.is_empty(), "nothing written");
     }
 }

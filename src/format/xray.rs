@@ -23,9 +23,10 @@
 
 use core::fmt;
 
+use crate::error::BufferTooSmall;
 use crate::format::{sanitized, Text};
 use crate::id::{SamplingPriority, SpanId, TraceId};
-use crate::wire::buf::ArrayBuf;
+use crate::wire::buf::{ArrayBuf, Writer};
 use crate::wire::{dec, hex, list};
 
 /// Longest header read.
@@ -264,19 +265,21 @@ pub struct EncodeReport {
     pub origin_dropped: bool,
 }
 
-/// Writes the header into `out` (replacing its content). The header is always written; the
-/// origin is trimmed and sanitised, or left out when too long, as the report says.
+/// Writes the header's value into `out` (at most [`MAX_LEN`] bytes): `Err`, and nothing
+/// written, when it has less room. The value has the ids and the decision whatever the origin;
+/// the origin is trimmed and sanitised, or left out when too long, as the report says.
 ///
 /// ```
 /// use tracewire::format::{xray, Text};
-/// use tracewire::wire::buf::ArrayBuf;
+/// use tracewire::wire::buf::Writer;
 /// use tracewire::{SamplingPriority, SpanId, TraceId};
 ///
-/// let mut out = ArrayBuf::new();
+/// let mut buf = [0u8; xray::MAX_LEN];
+/// let mut w = Writer::new(&mut buf);
 /// let r = xray::encode(TraceId::new(2).unwrap(), SpanId::new(3).unwrap(), Some(SamplingPriority(1)),
-///     Some(Text::plain(b"synthetics browser")), &mut out);
-/// assert_eq!(out.as_str(), Some(
-///     "Root=1-00000000-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=synthetics_browser"));
+///     Some(Text::plain(b"synthetics browser")), &mut w).unwrap();
+/// assert_eq!(w.written(),
+///     b"Root=1-00000000-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=synthetics_browser");
 /// assert!(r.origin_sanitized);
 /// ```
 pub fn encode(
@@ -284,20 +287,35 @@ pub fn encode(
     span: SpanId,
     priority: Option<SamplingPriority>,
     origin: Option<Text<'_>>,
-    out: &mut ArrayBuf<MAX_LEN>,
+    out: &mut Writer<'_>,
+) -> Result<EncodeReport, BufferTooSmall> {
+    let mut b = ArrayBuf::new();
+    let report = assemble(trace, span, priority, origin, &mut b);
+    out.push(b.as_bytes())?;
+    Ok(report)
+}
+
+/// [`encode`]'s value, assembled in `b` (it always fits [`MAX_LEN`]; injection hands it to the
+/// carrier from there).
+pub(crate) fn assemble(
+    trace: TraceId,
+    span: SpanId,
+    priority: Option<SamplingPriority>,
+    origin: Option<Text<'_>>,
+    b: &mut ArrayBuf<MAX_LEN>,
 ) -> EncodeReport {
-    out.clear();
+    b.clear();
     let mut report = EncodeReport::default();
     let hex32 = trace.to_hex();
     let (epoch, rest) = hex32.split_at(8);
-    let _ = out.push(b"Root=1-");
-    let _ = out.push(epoch);
-    let _ = out.push(b"-");
-    let _ = out.push(rest);
-    let _ = out.push(b";Parent=");
-    let _ = out.push(&span.to_hex());
+    let _ = b.push(b"Root=1-");
+    let _ = b.push(epoch);
+    let _ = b.push(b"-");
+    let _ = b.push(rest);
+    let _ = b.push(b";Parent=");
+    let _ = b.push(&span.to_hex());
     if let Some(p) = priority {
-        let _ = out.push(if p.is_keep() {
+        let _ = b.push(if p.is_keep() {
             b";Sampled=1"
         } else {
             b";Sampled=0"
@@ -307,13 +325,12 @@ pub fn encode(
         let mut n = 0usize;
         sanitized(o, 0x21, b";", false, |_| n = n.saturating_add(1));
         if n.saturating_add(12) <= EXTRA_MAX_LEN {
-            let mark = out.len();
-            let _ = out.push(b";_dd.origin=");
-            sanitized(o, 0x21, b";", false, |b| {
-                let _ = out.push_byte(b);
+            let _ = b.push(b";_dd.origin=");
+            let mark = b.len();
+            sanitized(o, 0x21, b";", false, |c| {
+                let _ = b.push_byte(c);
             });
-            report.origin_sanitized =
-                !o.eq_bytes(out.as_bytes().get(mark.saturating_add(12)..).unwrap_or(&[]));
+            report.origin_sanitized = !o.eq_bytes(b.as_bytes().get(mark..).unwrap_or(&[]));
         } else {
             report.origin_dropped = true;
         }
@@ -403,53 +420,74 @@ mod tests {
         assert_eq!(parse(b"Parent=0000000000000002").unwrap().trace_id(), None);
     }
 
+    /// `encode` into a fresh buffer of `MAX_LEN`: the report and the value.
+    fn enc(
+        t: TraceId,
+        s: SpanId,
+        p: Option<SamplingPriority>,
+        o: Option<Text<'_>>,
+    ) -> (EncodeReport, std::string::String) {
+        let mut b = [0u8; MAX_LEN];
+        let mut w = Writer::new(&mut b);
+        let r = encode(t, s, p, o, &mut w).unwrap();
+        (
+            r,
+            std::string::String::from_utf8(w.written().to_vec()).unwrap(),
+        )
+    }
+
     #[test]
     fn encodes_like_java() {
-        let mut out = ArrayBuf::new();
         let t = TraceId::from_halves(0x633c_7675_0000_0000, 2).unwrap();
-        encode(
+        let (_, v) = enc(
             t,
             SpanId::new(3).unwrap(),
             Some(SamplingPriority(2)),
             Some(Text::plain(b"fakeOrigin")),
-            &mut out,
         );
-        assert_eq!(out.as_str(), Some("Root=1-633c7675-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=fakeOrigin"));
-        let x = parse(out.as_bytes()).unwrap();
+        assert_eq!(v, "Root=1-633c7675-000000000000000000000002;Parent=0000000000000003;Sampled=1;_dd.origin=fakeOrigin");
+        let x = parse(v.as_bytes()).unwrap();
         assert_eq!(x.trace_id_128(), Some(t), "a Datadog 128-bit id survives");
         let t = TraceId::new(2).unwrap();
-        encode(t, SpanId::new(3).unwrap(), None, None, &mut out);
+        let (_, v) = enc(t, SpanId::new(3).unwrap(), None, None);
         assert_eq!(
-            out.as_str(),
-            Some("Root=1-00000000-000000000000000000000002;Parent=0000000000000003")
+            v,
+            "Root=1-00000000-000000000000000000000002;Parent=0000000000000003"
         );
-        let x = parse(out.as_bytes()).unwrap();
+        let x = parse(v.as_bytes()).unwrap();
         assert_eq!((x.trace_id(), x.parent), (Some(t), SpanId::new(3)));
     }
 
     #[test]
     fn origin_is_sanitised_not_fatal() {
-        let mut out = ArrayBuf::new();
         let t = TraceId::new(2).unwrap();
         let s = SpanId::new(3).unwrap();
-        let r = encode(
-            t,
-            s,
-            None,
-            Some(Text::plain(b" synthetics browser;\r\n ")),
-            &mut out,
-        );
+        let (r, v) = enc(t, s, None, Some(Text::plain(b" synthetics browser;\r\n ")));
         assert_eq!(
-            out.as_str(),
-            Some("Root=1-00000000-000000000000000000000002;Parent=0000000000000003;_dd.origin=synthetics_browser___")
+            v,
+            "Root=1-00000000-000000000000000000000002;Parent=0000000000000003;_dd.origin=synthetics_browser___"
         );
         assert!(r.origin_sanitized && !r.origin_dropped);
-        let r = encode(t, s, None, Some(Text::plain(&[b'o'; 300])), &mut out);
+        let (r, v) = enc(t, s, None, Some(Text::plain(&[b'o'; 300])));
         assert!(r.origin_dropped);
+        assert_eq!(v.len(), 64, "the header stays, without the origin");
+    }
+
+    #[test]
+    fn too_little_room_writes_nothing() {
+        let t = TraceId::new(2).unwrap();
+        let s = SpanId::new(3).unwrap();
+        // Room for the ids but not for the origin after them: nothing, not a cut value.
+        let mut b = [0u8; 70];
+        let mut w = Writer::new(&mut b);
+        w.push(b"x").unwrap();
         assert_eq!(
-            out.as_bytes().len(),
-            64,
-            "the header stays, without the origin"
+            encode(t, s, None, Some(Text::plain(b"synthetics")), &mut w),
+            Err(BufferTooSmall)
         );
+        assert_eq!(w.written(), b"x");
+        let mut b = [0u8; 10];
+        let mut w = Writer::new(&mut b);
+        assert!(encode(t, s, None, None, &mut w).is_err() && w.is_empty());
     }
 }

@@ -11,11 +11,10 @@ use super::Slots;
 use crate::carrier::{CarrierError, Extract, InPlace, Inject, StripSet};
 use crate::config::{Config, Style};
 use crate::context::LastParent;
-use crate::format::baggage;
 use crate::format::traceparent;
 use crate::format::tracestate::TraceState;
+use crate::format::{baggage, dd_member};
 use crate::id::SpanId;
-use crate::wire::buf::ArrayBuf;
 
 /// What [`forward`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -217,7 +216,7 @@ pub(super) fn forward_into(
             Some(LastParent::Raw(r)) => r,
             _ => &[],
         };
-        let mut member_buf = ArrayBuf::new();
+        let mut member_buf = [0u8; dd_member::MAX_LEN];
         let own = if has_member {
             dd_member_of(&c, parent, &mut member_buf, &mut report.inject)
         } else {

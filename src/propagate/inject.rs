@@ -361,7 +361,18 @@ impl<'c> Out<'c> {
     /// check it), so it skips the check that [`Out::put`] makes on every value with received
     /// or caller-given bytes in it (X-Ray's carries the origin: it goes through `put`).
     pub(super) fn put_bytes(&mut self, name: &'static str, v: &[u8]) {
-        self.put_checked(name, v.len(), false, |w| w.push(v).is_ok());
+        self.put_formatted(name, v.len(), |w| w.push(v).is_ok());
+    }
+
+    /// [`Out::put_bytes`] with the value written by `encode` (at most `cap` bytes) straight
+    /// into the carrier: for a format's encoder of such a value.
+    pub(super) fn put_formatted(
+        &mut self,
+        name: &'static str,
+        cap: usize,
+        encode: impl FnOnce(&mut Writer<'_>) -> bool,
+    ) {
+        self.put_checked(name, cap, false, encode);
     }
 
     /// Ends the injection: commits the headers (removing what they replace and the headers of
@@ -723,8 +734,7 @@ const LAST_PARENT_MAX_LEN: usize = 64;
 /// `traceparent`.
 #[inline]
 pub(super) fn put_traceparent(tp: &traceparent::Traceparent, out: &mut Out<'_>) {
-    let mut b = [0u8; traceparent::LEN];
-    out.put_bytes(name::TRACEPARENT, tp.encode(&mut b));
+    out.put_bytes(name::TRACEPARENT, &tp.to_bytes());
 }
 
 /// `x-datadog-*` headers for `c` with parent `span`.
@@ -739,7 +749,10 @@ pub(super) fn put_datadog(
         report.datadog_unrepresentable = true;
         return;
     }
-    // Written straight into the carrier, in the order of `datadog::DatadogOut::for_each`.
+    // The decimal values are formatted on the stack, one buffer for all three (the bytes
+    // `datadog::encode_trace_id`, `encode_parent_id` and `encode_priority` write: the unit
+    // test `injected_values_are_the_format_encoders_bytes` compares them), and handed over by
+    // the one shared writer of such values.
     let mut b = [0u8; crate::wire::dec::U64_MAX_LEN];
     out.put_bytes(
         name::X_DATADOG_TRACE_ID,
@@ -760,13 +773,13 @@ pub(super) fn put_datadog(
         out.put(
             name::X_DATADOG_ORIGIN,
             datadog::ORIGIN_MAX_LEN,
-            |w| match datadog::write_origin(origin, w) {
-                datadog::Origin::Absent => false,
-                datadog::Origin::Dropped => {
+            |w| match datadog::encode_origin(origin, w) {
+                datadog::EncodedOrigin::Absent => false,
+                datadog::EncodedOrigin::Dropped => {
                     report.origin_dropped = true;
                     false
                 }
-                datadog::Origin::Written { sanitized } => {
+                datadog::EncodedOrigin::Written { sanitized } => {
                     report.origin_sanitized |= sanitized;
                     true
                 }
@@ -786,23 +799,23 @@ pub(super) fn put_datadog(
 pub(super) fn dd_member_of<'b>(
     c: &SpanContext<'_>,
     parent: &[u8],
-    member_buf: &'b mut ArrayBuf<{ dd_member::MAX_LEN }>,
+    member_buf: &'b mut [u8; dd_member::MAX_LEN],
     report: &mut InjectReport,
 ) -> Option<&'b [u8]> {
+    let mut w = Writer::new(member_buf);
+    // `MAX_LEN` bytes of room: the member always fits.
     let r = dd_member::encode(
         c.sampling_priority,
         c.origin,
         parent,
         c.decision_maker,
         c.tags.iter(),
-        member_buf,
-    );
+        &mut w,
+    )
+    .unwrap_or_default();
     report.origin_dropped |= r.origin_dropped;
-    if member_buf.is_empty() {
-        None
-    } else {
-        Some(member_buf.as_bytes())
-    }
+    let member = w.into_written();
+    (!member.is_empty()).then_some(member)
 }
 
 /// `tracestate`: `own` first, then the other vendors' valid members of `rest`.
@@ -819,7 +832,7 @@ pub(super) fn put_tracestate(own: Option<&[u8]>, rest: Option<&TraceState<'_>>, 
 #[inline(never)]
 fn put_xray(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report: &mut InjectReport) {
     let mut x = ArrayBuf::<{ xray::MAX_LEN }>::new();
-    let r = xray::encode(c.trace_id, span, c.sampling_priority, c.origin, &mut x);
+    let r = xray::assemble(c.trace_id, span, c.sampling_priority, c.origin, &mut x);
     report.origin_sanitized |= r.origin_sanitized;
     report.origin_dropped |= r.origin_dropped;
     // Checked like every value with received bytes in it: the origin (sanitised by the
@@ -833,17 +846,23 @@ fn put_xray(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>, report: &mut I
 pub(super) fn put_b3_single(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>) {
     let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
     let mut b = ArrayBuf::new();
-    b3::encode_single(c.trace_id, span, sampling, &mut b);
+    b3::assemble_single(c.trace_id, span, sampling, &mut b);
     out.put_bytes(name::B3, b.as_bytes());
 }
 
 /// `x-b3-*` for `c` with span `span`.
 #[inline(never)]
 pub(super) fn put_b3_multi(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>) {
-    let sampling = c.sampling_priority.map(b3::SamplingState::from_priority);
-    let mut m = b3::MultiOut::new();
-    b3::encode_multi(c.trace_id, span, sampling, &mut m);
-    m.for_each(|n, v| out.put_bytes(n, v));
+    out.put_formatted(name::X_B3_TRACEID, b3::TRACE_ID_MAX_LEN, |w| {
+        b3::encode_trace_id(c.trace_id, w).is_ok()
+    });
+    out.put_formatted(name::X_B3_SPANID, b3::SPAN_ID_LEN, |w| {
+        b3::encode_span_id(span, w).is_ok()
+    });
+    if let Some(p) = c.sampling_priority {
+        let (n, v) = b3::sampling_header(b3::SamplingState::from_priority(p));
+        out.put_bytes(n, v);
+    }
 }
 
 /// `baggage`; returns the members left out.
@@ -856,7 +875,7 @@ pub(super) fn put_baggage(baggage: BaggageOut<'_>, config: &Config, out: &mut Ou
         |w| {
             dropped = match baggage {
                 BaggageOut::None => 0,
-                BaggageOut::Extracted(b) => baggage::encode_raw(b, limits, w),
+                BaggageOut::Extracted(b) => baggage::encode_raw(b, limits, w).unwrap_or(b.len()),
                 BaggageOut::Pairs(p) => baggage::encode(
                     p.iter().map(|(k, v)| (k.as_bytes(), v.as_bytes())),
                     limits,
@@ -878,6 +897,86 @@ mod tests {
     use crate::id::TraceId;
     use std::string::String;
     use std::vec::Vec;
+
+    /// Injection writes some headers from its own buffers (the decimal Datadog values, the
+    /// traceparent, B3 single, X-Ray) rather than through the formats' public encoders: the
+    /// bytes are the encoders' bytes, for a 64-bit and a 128-bit id, each decision and an
+    /// origin to sanitise.
+    #[test]
+    fn injected_values_are_the_format_encoders_bytes() {
+        use crate::format::{b3, traceparent, xray, Text};
+        use crate::id::SamplingPriority;
+        use crate::wire::buf::Writer;
+        fn enc(f: impl FnOnce(&mut Writer<'_>) -> bool) -> Vec<u8> {
+            let mut b = [0u8; 512];
+            let mut w = Writer::new(&mut b);
+            assert!(f(&mut w));
+            w.written().to_vec()
+        }
+        let every = crate::config::StyleSet::EMPTY
+            .with(Style::Datadog)
+            .with(Style::TraceContext)
+            .with(Style::B3Single)
+            .with(Style::B3Multi)
+            .with(Style::XRay);
+        let config = Config::new().with_inject(every);
+        if !Style::B3Single.is_built() || !Style::XRay.is_built() {
+            return; // a build without those styles writes none of their headers
+        }
+        for (trace, p, origin) in [
+            (0x2a_u128, Some(2), Some(&b"rum"[..])),
+            (
+                u128::MAX - 7,
+                Some(-1),
+                Some(&b"synthetics browser;\r\n"[..]),
+            ),
+            (0x1_0000_0000_0000_0001, None, None),
+            (u128::from(u64::MAX), Some(0), None),
+        ] {
+            let t = TraceId::new(trace).unwrap_or(TraceId::MIN);
+            let s = SpanId::new(0x00f0_67aa_0ba9_02b7).unwrap_or(SpanId::MIN);
+            let mut ctx = SpanContext::new(t, Some(SpanId::MIN));
+            ctx.sampling_priority = p.map(SamplingPriority);
+            ctx.origin = origin.map(Text::plain);
+            let child = ctx.child(s);
+            let mut h = std::boxed::Box::new(crate::carrier::Headers::<16, 4096>::new());
+            assert!(inject(Some(&child), BaggageOut::None, &config, &mut *h).is_ok());
+            let got = |n: &str| h.get(n).map(<[u8]>::to_vec);
+            let prio = p.map(SamplingPriority);
+            assert_eq!(
+                got(name::X_DATADOG_TRACE_ID),
+                Some(enc(|w| datadog::encode_trace_id(t, w).is_ok()))
+            );
+            assert_eq!(
+                got(name::X_DATADOG_PARENT_ID),
+                Some(enc(|w| datadog::encode_parent_id(s, w).is_ok()))
+            );
+            assert_eq!(
+                got(name::X_DATADOG_SAMPLING_PRIORITY),
+                prio.map(|p| enc(|w| datadog::encode_priority(p, w).is_ok()))
+            );
+            let tp = traceparent::Traceparent {
+                version: 0,
+                trace_id: t,
+                parent_id: s,
+                flags: crate::id::TraceFlags(u8::from(child.is_sampled())),
+            };
+            assert_eq!(got(name::TRACEPARENT), Some(enc(|w| tp.encode(w).is_ok())));
+            let sampling = prio.map(b3::SamplingState::from_priority);
+            assert_eq!(
+                got(name::B3),
+                Some(enc(|w| b3::encode_single(t, s, sampling, w).is_ok()))
+            );
+            assert_eq!(
+                got(name::X_B3_TRACEID),
+                Some(enc(|w| b3::encode_trace_id(t, w).is_ok()))
+            );
+            assert_eq!(
+                got(name::X_AMZN_TRACE_ID),
+                Some(enc(|w| xray::encode(t, s, prio, ctx.origin, w).is_ok()))
+            );
+        }
+    }
 
     /// Headers past the small stage reach a carrier that takes whole values (and a buffer
     /// carrier with no room for them beside the values they replace) through the heap with the

@@ -23,7 +23,7 @@ use tracewire::format::{
 };
 use tracewire::propagate::{self, BaggageOut, InjectBuffers, Slots};
 use tracewire::transport::sqs::{JsonObject, JsonObjectWriter};
-use tracewire::wire::buf::{ArrayBuf, Writer};
+use tracewire::wire::buf::Writer;
 use tracewire::wire::list::Fields;
 use tracewire::wire::{dec, hex, pct};
 use tracewire::{DecisionMaker, SamplingPriority, SpanId, TraceId};
@@ -258,11 +258,12 @@ fn formats(input: &[u8]) -> usize {
     let origin = Some(Text::tilde_escaped(input));
     if let Ok(t) = traceparent::parse(input) {
         let mut b = [0u8; traceparent::LEN];
-        sum = sum.wrapping_add(t.encode(&mut b).len());
+        let mut w = Writer::new(&mut b);
+        sum = sum.wrapping_add(usize::from(t.encode(&mut w).is_ok()));
+        sum = sum.wrapping_add(usize::from(t.to_bytes()[54]));
     }
-    let mut tp = [0u8; traceparent::LEN];
     sum = sum.wrapping_add(
-        traceparent::rewrite_parent(input, seven, &mut tp).map_or(0, |t| usize::from(t.flags.0)),
+        traceparent::rewrite_parent(input, seven).map_or(0, |t| usize::from(t.flags.0)),
     );
     // tracestate
     let lines = Fields::one(input);
@@ -279,16 +280,18 @@ fn formats(input: &[u8]) -> usize {
     );
     // dd member
     let m = dd_member::parse(ts.dd().unwrap_or(input));
-    let mut mb = ArrayBuf::new();
+    let mut mb = [0u8; dd_member::MAX_LEN];
+    let mut mw = Writer::new(&mut mb);
     let r = dd_member::encode(
         prio,
         m.origin(),
         input,
         m.decision_maker(),
         m.tags(),
-        &mut mb,
-    );
-    sum = sum.wrapping_add(mb.len()).wrapping_add(r.tags_dropped);
+        &mut mw,
+    )
+    .unwrap_or_default();
+    sum = sum.wrapping_add(mw.len()).wrapping_add(r.tags_dropped);
     sum = sum.wrapping_add(n(m.unknown()));
     let (p, dm) = dd_member::reconcile(black_box(true), m.sampling_priority(), m.decision_maker());
     sum = sum
@@ -332,9 +335,25 @@ fn formats(input: &[u8]) -> usize {
     sum = sum.wrapping_add(
         datadog::parse(&dd).map_or(0, |d| d.map_or(0, |d| d.trace_id_low.get() as usize)),
     );
-    let mut out = datadog::DatadogOut::default();
-    datadog::encode(trace, seven, prio, origin, &mut out);
-    out.for_each(|n, v| sum = sum.wrapping_add(n.len() ^ v.len()));
+    let mut db = [0u8; datadog::ORIGIN_MAX_LEN];
+    let mut dw = Writer::new(&mut db);
+    sum = sum.wrapping_add(usize::from(
+        datadog::encode_trace_id(trace, &mut dw).is_ok(),
+    ));
+    sum = sum.wrapping_add(usize::from(
+        datadog::encode_parent_id(seven, &mut dw).is_ok(),
+    ));
+    if let Some(p) = prio {
+        sum = sum.wrapping_add(usize::from(datadog::encode_priority(p, &mut dw).is_ok()));
+    }
+    if let Some(o) = origin {
+        let written = matches!(
+            datadog::encode_origin(o, &mut dw),
+            datadog::EncodedOrigin::Written { .. }
+        );
+        sum = sum.wrapping_add(usize::from(written));
+    }
+    sum = sum.wrapping_add(dw.len());
     // B3
     sum = sum.wrapping_add(b3::parse_single(input).map_or(0, |b| b.ids.is_some() as usize));
     let multi = b3::B3MultiInput {
@@ -350,20 +369,28 @@ fn formats(input: &[u8]) -> usize {
     let state = Some(b3::SamplingState::from_priority(SamplingPriority(
         black_box(1),
     )));
-    let mut sb = ArrayBuf::new();
-    b3::encode_single(trace, seven, state, &mut sb);
-    let mut mo = b3::MultiOut::default();
-    b3::encode_multi(trace, seven, state, &mut mo);
-    mo.for_each(|n, v| sum = sum.wrapping_add(n.len() ^ v.len()));
+    let mut sb = [0u8; b3::SINGLE_MAX_LEN + b3::TRACE_ID_MAX_LEN + b3::SPAN_ID_LEN];
+    let mut bw = Writer::new(&mut sb);
+    sum = sum.wrapping_add(usize::from(
+        b3::encode_single(trace, seven, state, &mut bw).is_ok(),
+    ));
+    sum = sum.wrapping_add(usize::from(b3::encode_trace_id(trace, &mut bw).is_ok()));
+    sum = sum.wrapping_add(usize::from(b3::encode_span_id(seven, &mut bw).is_ok()));
+    if let Some(st) = state {
+        let (n, v) = b3::sampling_header(st);
+        sum = sum.wrapping_add(n.len() ^ v.len());
+    }
+    sum = sum.wrapping_add(bw.len());
     // X-Ray
     if let Ok(x) = xray::parse(input) {
         sum = sum.wrapping_add(n(x.extra()));
         sum = sum.wrapping_add(x.trace_id_128().map_or(0, |t| t.low() as usize));
     }
-    let mut xb = ArrayBuf::new();
-    let r = xray::encode(trace, seven, prio, origin, &mut xb);
+    let mut xb = [0u8; xray::MAX_LEN];
+    let mut xw = Writer::new(&mut xb);
+    let r = xray::encode(trace, seven, prio, origin, &mut xw).unwrap_or_default();
     sum = sum
-        .wrapping_add(xb.len())
+        .wrapping_add(xw.len())
         .wrapping_add(r.origin_sanitized as usize);
     // Baggage
     if let Ok(b) = baggage::parse(&Fields::one(input), baggage::Limits::DEFAULT) {
@@ -377,7 +404,9 @@ fn formats(input: &[u8]) -> usize {
         sum = sum.wrapping_add(b.get(input).is_some() as usize);
         let mut rb = [0u8; 8192];
         let mut rw = Writer::new(&mut rb);
-        sum = sum.wrapping_add(baggage::encode_raw(&b, baggage::Limits::DEFAULT, &mut rw));
+        sum = sum.wrapping_add(
+            baggage::encode_raw(&b, baggage::Limits::DEFAULT, &mut rw).unwrap_or(usize::MAX),
+        );
     }
     let mut eb = [0u8; 8192];
     let mut ew = Writer::new(&mut eb);
