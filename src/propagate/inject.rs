@@ -323,7 +323,8 @@ impl<'c> Out<'c> {
         self.put_checked(name, cap, true, encode);
     }
 
-    /// [`Out::put`], the field-value check made only when `check` is set.
+    /// [`Out::put`], the field-value check made only when `check` is set (unset only for a
+    /// value of the kind [`Out::put_bytes`] takes, written by its format's encoder).
     #[inline(always)]
     fn put_checked(
         &mut self,
@@ -361,18 +362,7 @@ impl<'c> Out<'c> {
     /// check it), so it skips the check that [`Out::put`] makes on every value with received
     /// or caller-given bytes in it (X-Ray's carries the origin: it goes through `put`).
     pub(super) fn put_bytes(&mut self, name: &'static str, v: &[u8]) {
-        self.put_formatted(name, v.len(), |w| w.push(v).is_ok());
-    }
-
-    /// [`Out::put_bytes`] with the value written by `encode` (at most `cap` bytes) straight
-    /// into the carrier: for a format's encoder of such a value.
-    pub(super) fn put_formatted(
-        &mut self,
-        name: &'static str,
-        cap: usize,
-        encode: impl FnOnce(&mut Writer<'_>) -> bool,
-    ) {
-        self.put_checked(name, cap, false, encode);
+        self.put_checked(name, v.len(), false, |w| w.push(v).is_ok());
     }
 
     /// Ends the injection: commits the headers (removing what they replace and the headers of
@@ -853,10 +843,11 @@ pub(super) fn put_b3_single(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>
 /// `x-b3-*` for `c` with span `span`.
 #[inline(never)]
 pub(super) fn put_b3_multi(c: &SpanContext<'_>, span: SpanId, out: &mut Out<'_>) {
-    out.put_formatted(name::X_B3_TRACEID, b3::TRACE_ID_MAX_LEN, |w| {
+    // Hex digits alone: written straight into the carrier, without the field-value check.
+    out.put_checked(name::X_B3_TRACEID, b3::TRACE_ID_MAX_LEN, false, |w| {
         b3::encode_trace_id(c.trace_id, w).is_ok()
     });
-    out.put_formatted(name::X_B3_SPANID, b3::SPAN_ID_LEN, |w| {
+    out.put_checked(name::X_B3_SPANID, b3::SPAN_ID_LEN, false, |w| {
         b3::encode_span_id(span, w).is_ok()
     });
     if let Some(p) = c.sampling_priority {
