@@ -246,6 +246,21 @@ pub fn parse<'a>(fields: &'a Fields<'a>, max_len: usize) -> Result<DdTags<'a>, T
     if fields.combined_len() > max_len || fields.dropped() > 0 {
         return Err(TagsError::ExtractMaxSize);
     }
+    if let [line] = fields.as_slice() {
+        if let Some((tid, dm)) = usual(line) {
+            return Ok(DdTags {
+                fields,
+                tid: (0, tid),
+                dm: (0, dm),
+                other_tags: false,
+            });
+        }
+    }
+    read_pairs(fields)
+}
+
+/// [`parse`]'s general reader, past its limits and its short path.
+fn read_pairs<'a>(fields: &'a Fields<'a>) -> Result<DdTags<'a>, TagsError> {
     // One pass validates every pair and remembers the first `tid` and `dm`: a cursor per field
     // line reads each pair up to its own `,` (the items of the combined list are the items of
     // each line in turn), by the rules of [`pair_at`].
@@ -285,6 +300,51 @@ pub fn parse<'a>(fields: &'a Fields<'a>, max_len: usize) -> Result<DdTags<'a>, T
         dm,
         other_tags,
     })
+}
+
+/// The header as Datadog's tracers usually send it: `_dd.p.dm=-<digits>` and
+/// `_dd.p.tid=<16 lowercase hex digits>`, in either order or one alone, each once, separated by
+/// bare commas. Returns where the `tid` and `dm` values lie, found by comparing the keys whole
+/// instead of reading each pair byte by byte. `None` for any other line (another key, a repeated
+/// one, white space, a value of another shape, a trailing comma), which [`parse`]'s pair reader
+/// then reads; on every line this accepts, that reader finds the same two values and no other
+/// `_dd.p.*` tag (a unit test and the `dd_tags` fuzz target check it).
+#[inline]
+fn usual(line: &[u8]) -> Option<(At, At)> {
+    const TID: &[u8] = b"_dd.p.tid=";
+    const DM: &[u8] = b"_dd.p.dm=";
+    let (mut tid, mut dm) = (At::NONE, At::NONE);
+    let mut rest = line;
+    loop {
+        let after = if let Some(after) = rest.strip_prefix(TID) {
+            let (v, after) = after.split_at_checked(16)?;
+            if tid.is_some() || hex::decode_u64(v).is_none() {
+                return None;
+            }
+            tid = At::of(line, v);
+            after
+        } else if let Some(after) = rest.strip_prefix(DM) {
+            // `-` and digits up to the next comma (whether they name a valid mechanism is
+            // `dm()`'s question, as for the pair reader).
+            let n = match after.split_first() {
+                Some((b'-', digits)) => digits.iter().take_while(|b| b.is_ascii_digit()).count(),
+                _ => 0,
+            };
+            if dm.is_some() || n == 0 {
+                return None;
+            }
+            let (v, after) = after.split_at_checked(n.wrapping_add(1))?;
+            dm = At::of(line, v);
+            after
+        } else {
+            return None;
+        };
+        match after {
+            [] => return Some((tid, dm)),
+            [b',', next @ ..] if !next.is_empty() => rest = next,
+            _ => return None,
+        }
+    }
 }
 
 impl<'a> DdTags<'a> {
@@ -559,6 +619,96 @@ mod tests {
         let n = encode(dm.map(DecisionMaker), high, it, max, &mut w)?;
         assert_eq!(n, w.len());
         Ok(String::from_utf8(w.written().to_vec()).unwrap())
+    }
+
+    /// The short path answers for the headers Datadog's tracers send, declines every other
+    /// shape, and where it answers the pair reader finds the same values (lines built from
+    /// keys, values and separators that sit on either side of its rules).
+    #[test]
+    fn usual_header_agrees_with_the_pair_reader() {
+        for line in [
+            "_dd.p.dm=-4,_dd.p.tid=4bf92f3577b34da6",
+            "_dd.p.tid=4bf92f3577b34da6,_dd.p.dm=-0",
+            "_dd.p.dm=-255",
+            "_dd.p.dm=-1000",
+            "_dd.p.tid=0000000000000000",
+        ] {
+            assert!(usual(line.as_bytes()).is_some(), "{line}");
+        }
+        for line in [
+            "",
+            ",",
+            "_dd.p.dm=-4,",
+            "_dd.p.dm=-4,,_dd.p.tid=4bf92f3577b34da6",
+            "_dd.p.dm=-4, _dd.p.tid=4bf92f3577b34da6",
+            "_dd.p.dm=-4 ,_dd.p.tid=4bf92f3577b34da6",
+            "_dd.p.dm=-4,_dd.p.dm=-3",
+            "_dd.p.tid=4bf92f3577b34da6,_dd.p.tid=4bf92f3577b34da6",
+            "_dd.p.dm=4",
+            "_dd.p.dm=-",
+            "_dd.p.dm=-4a",
+            "_dd.p.tid=4BF92F3577B34DA6",
+            "_dd.p.tid=4bf92f3577b34da",
+            "_dd.p.tid=4bf92f3577b34da6a",
+            "_dd.p.dm=-4,_dd.p.usr.id=x",
+            "_dd.p.dmx=-4",
+            "x=1",
+        ] {
+            assert!(usual(line.as_bytes()).is_none(), "{line}");
+        }
+        let keys = [
+            "_dd.p.tid=",
+            "_dd.p.dm=",
+            "_dd.p.ti=",
+            "_dd.p.dmx=",
+            " _dd.p.dm=",
+            "x=",
+            "",
+        ];
+        let values = [
+            "-4",
+            "-",
+            "-255",
+            "-1000",
+            "4",
+            "-4 ",
+            "-4=",
+            "4bf92f3577b34da6",
+            "4BF92F3577B34DA6",
+            "0000000000000000",
+            "4bf92f3577b34da",
+            "4bf92f3577b34da6x",
+            "",
+        ];
+        let seps = [",", ", ", ",,", ""];
+        let pairs: Vec<String> = keys
+            .iter()
+            .flat_map(|k| values.iter().map(move |v| std::format!("{k}{v}")))
+            .collect();
+        let (mut answered, mut lines) = (0usize, 0usize);
+        for a in &pairs {
+            for sep in seps {
+                for b in pairs.iter().take(40) {
+                    for tail in ["", ","] {
+                        let line = std::format!("{a}{sep}{b}{tail}");
+                        lines += 1;
+                        let Some((tid, dm)) = usual(line.as_bytes()) else {
+                            continue;
+                        };
+                        answered += 1;
+                        let one = Fields::one(line.as_bytes());
+                        let read = read_pairs(&one).expect(&line);
+                        assert_eq!(read.tid, (0, tid), "{line}");
+                        assert_eq!(read.dm, (0, dm), "{line}");
+                        assert!(!read.other_tags, "{line}");
+                    }
+                }
+            }
+        }
+        assert!(
+            answered > 10 && answered < lines / 10,
+            "{answered} of {lines}"
+        );
     }
 
     #[test]
