@@ -318,6 +318,10 @@ fn usual(line: &[u8]) -> Option<(At, At)> {
     loop {
         let after = if let Some(after) = rest.strip_prefix(TID) {
             let (v, after) = after.split_at_checked(16)?;
+            // The value must be bytes the pair reader takes as they are: 16 lowercase hex
+            // digits are, and the word-at-a-time decoder is the cheapest check of that.
+            // `tid()` decodes them again for the value (keeping the decoded half here would
+            // grow `DdTags`, and with it every context that holds one).
             if tid.is_some() || hex::decode_u64(v).is_none() {
                 return None;
             }
